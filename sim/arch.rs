@@ -1,0 +1,402 @@
+//! Architecture description: the raw TOML mirror ([`RawArch`]) and the validated model ([`Arch`]).
+//!
+//! Parsing is pure (text in, value out): the caller reads the file. Every field is documented
+//! with its unit and default in `arch/README.md`; keep the two in step.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::error::{line_col, Error, Problem, Result};
+
+/// How operands are held in the systolic array (SCALE-Sim naming).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataflow {
+    /// Weight-stationary: a fold holds a K-slice (rows) x N-slice (columns) of weights; M streams.
+    Ws,
+    /// Output-stationary: a fold holds an M-slice x N-slice of outputs; K streams.
+    Os,
+    /// Input-stationary: a fold holds a K-slice x M-slice of inputs; N streams.
+    Is,
+}
+
+impl Dataflow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dataflow::Ws => "ws",
+            Dataflow::Os => "os",
+            Dataflow::Is => "is",
+        }
+    }
+}
+
+/// Processing-element micro-architecture. See `arch/README.md` for what each models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeKind {
+    /// int-k multiply-accumulate, one MAC per PE per cycle.
+    Dense,
+    /// {-1,+1} weights: add/sub accumulate, no multiplier.
+    Binary,
+    /// {-1,0,+1} weights with zero skipping.
+    Ternary,
+    /// PLUM signed binary: {0,+1} or {0,-1} per filter, zero skipping.
+    SignedBinary,
+    /// Stripes-like bit-serial: B cycles per step for B-bit serial operand.
+    BitSerial,
+    /// Pragmatic-like: a step costs the number of effectual weight bits.
+    BitSparse,
+    /// SWIS: shared bit positions per weight group, N cycles per group.
+    Swis,
+}
+
+impl PeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeKind::Dense => "dense",
+            PeKind::Binary => "binary",
+            PeKind::Ternary => "ternary",
+            PeKind::SignedBinary => "signed_binary",
+            PeKind::BitSerial => "bit_serial",
+            PeKind::BitSparse => "bit_sparse",
+            PeKind::Swis => "swis",
+        }
+    }
+}
+
+/// Named DRAM technology (decides energy per bit in the energy model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DramKind {
+    Lpddr4,
+    Ddr3,
+    Ddr4,
+    Hbm2,
+}
+
+impl DramKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DramKind::Lpddr4 => "lpddr4",
+            DramKind::Ddr3 => "ddr3",
+            DramKind::Ddr4 => "ddr4",
+            DramKind::Hbm2 => "hbm2",
+        }
+    }
+}
+
+// ---------------------------------------------------------------- raw (file mirror)
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArch {
+    pub name: String,
+    pub clock_mhz: Option<f64>,
+    pub array: RawArray,
+    pub pe: RawPe,
+    pub buffers: RawBuffers,
+    pub dram: Option<RawDram>,
+    pub energy: Option<BTreeMap<String, f64>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArray {
+    pub rows: i64,
+    pub cols: i64,
+    pub dataflow: Dataflow,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPe {
+    pub kind: PeKind,
+    pub weight_bits: Option<i64>,
+    pub activation_bits: Option<i64>,
+    pub accumulator_bits: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuffers {
+    pub input: RawBuffer,
+    pub weight: RawBuffer,
+    pub output: RawBuffer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBuffer {
+    pub capacity_bytes: i64,
+    pub word_bits: Option<i64>,
+    pub read_words_per_cycle: Option<f64>,
+    pub write_words_per_cycle: Option<f64>,
+    pub double_buffered: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDram {
+    #[serde(rename = "type")]
+    pub kind: Option<DramKind>,
+    pub bandwidth_bytes_per_cycle: Option<f64>,
+    pub ideal: Option<bool>,
+}
+
+// ---------------------------------------------------------------- validated model
+
+/// A validated accelerator description. Engine code takes this, never the raw form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arch {
+    pub name: String,
+    pub clock_mhz: f64,
+    pub rows: u32,
+    pub cols: u32,
+    pub dataflow: Dataflow,
+    pub pe: Pe,
+    pub input_buffer: Buffer,
+    pub weight_buffer: Buffer,
+    pub output_buffer: Buffer,
+    pub dram: Dram,
+    /// Energy-table overrides in pJ, keyed by action name (used by the energy model).
+    pub energy_overrides: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pe {
+    pub kind: PeKind,
+    pub weight_bits: u32,
+    pub activation_bits: u32,
+    pub accumulator_bits: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Buffer {
+    pub capacity_bytes: u64,
+    pub word_bits: u32,
+    /// `None`: the buffer delivers whatever the array demands each cycle.
+    pub read_words_per_cycle: Option<f64>,
+    pub write_words_per_cycle: Option<f64>,
+    pub double_buffered: bool,
+}
+
+impl Buffer {
+    /// Bytes one tile may occupy: half the capacity when double-buffered.
+    pub fn usable_bytes(&self) -> u64 {
+        if self.double_buffered {
+            self.capacity_bytes / 2
+        } else {
+            self.capacity_bytes
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dram {
+    pub kind: DramKind,
+    pub bandwidth_bytes_per_cycle: f64,
+    /// Never stall on DRAM (SCALE-Sim's CALC bandwidth mode); traffic is still counted.
+    pub ideal: bool,
+}
+
+impl Arch {
+    pub fn pes(&self) -> u64 {
+        self.rows as u64 * self.cols as u64
+    }
+}
+
+pub const DEFAULT_CLOCK_MHZ: f64 = 1000.0;
+pub const DEFAULT_WORD_BITS: i64 = 8;
+pub const DEFAULT_DRAM_BANDWIDTH_BYTES_PER_CYCLE: f64 = 10.0;
+pub const MAX_ARRAY_DIM: i64 = 4096;
+
+/// Parse and validate architecture TOML. `origin` names the file in messages.
+pub fn parse_arch(text: &str, origin: &str) -> Result<Arch> {
+    let raw: RawArch = toml::from_str(text).map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(span) => {
+                let (l, c) = line_col(text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        Error::Parse {
+            origin: origin.to_string(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    validate_arch(raw, origin)
+}
+
+fn check_range(problems: &mut Vec<Problem>, path: &str, value: i64, lo: i64, hi: i64) -> u32 {
+    if value < lo || value > hi {
+        problems.push(
+            Problem::new(path, format!("{value} is out of range"))
+                .with_help(format!("allowed: {lo}..={hi}")),
+        );
+        lo.max(1) as u32
+    } else {
+        value as u32
+    }
+}
+
+fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) {
+    if !(value > 0.0 && value <= hi) {
+        problems.push(
+            Problem::new(path, format!("{value} is out of range"))
+                .with_help(format!("allowed: a number > 0 and <= {hi}")),
+        );
+    }
+}
+
+/// Turn the raw mirror into a validated [`Arch`], reporting every problem at once.
+pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
+    let mut p = Vec::new();
+    if raw.name.trim().is_empty() {
+        p.push(Problem::new("name", "must not be empty"));
+    }
+    let clock_mhz = raw.clock_mhz.unwrap_or(DEFAULT_CLOCK_MHZ);
+    check_positive(&mut p, "clock_mhz", clock_mhz, 1.0e5);
+    let rows = check_range(&mut p, "array.rows", raw.array.rows, 1, MAX_ARRAY_DIM);
+    let cols = check_range(&mut p, "array.cols", raw.array.cols, 1, MAX_ARRAY_DIM);
+
+    let weight_bits = check_range(
+        &mut p,
+        "pe.weight_bits",
+        raw.pe.weight_bits.unwrap_or(8),
+        1,
+        16,
+    );
+    let activation_bits = check_range(
+        &mut p,
+        "pe.activation_bits",
+        raw.pe.activation_bits.unwrap_or(8),
+        1,
+        16,
+    );
+    let accumulator_bits = check_range(
+        &mut p,
+        "pe.accumulator_bits",
+        raw.pe.accumulator_bits.unwrap_or(32),
+        8,
+        64,
+    );
+    let pe = Pe {
+        kind: raw.pe.kind,
+        weight_bits,
+        activation_bits,
+        accumulator_bits,
+    };
+
+    let mut buffer = |name: &str, b: &RawBuffer, elem_bits: u32| -> Buffer {
+        let path = format!("buffers.{name}");
+        let capacity_bytes = if b.capacity_bytes < 1 {
+            p.push(
+                Problem::new(
+                    format!("{path}.capacity_bytes"),
+                    format!("{} is out of range", b.capacity_bytes),
+                )
+                .with_help("allowed: a whole number of bytes >= 1"),
+            );
+            1
+        } else {
+            b.capacity_bytes as u64
+        };
+        let word_bits = b.word_bits.unwrap_or(DEFAULT_WORD_BITS);
+        let word_bits = if !(8..=1024).contains(&word_bits) || word_bits % 8 != 0 {
+            p.push(
+                Problem::new(
+                    format!("{path}.word_bits"),
+                    format!("{word_bits} is not allowed"),
+                )
+                .with_help("allowed: a multiple of 8 from 8 to 1024"),
+            );
+            8
+        } else {
+            word_bits as u32
+        };
+        for (field, v) in [
+            ("read_words_per_cycle", b.read_words_per_cycle),
+            ("write_words_per_cycle", b.write_words_per_cycle),
+        ] {
+            if let Some(v) = v {
+                check_positive(&mut p, &format!("{path}.{field}"), v, 1.0e6);
+            }
+        }
+        let double_buffered = b.double_buffered.unwrap_or(true);
+        // One R x C tile of this buffer's operand must fit (twice when double-buffered).
+        let tile_bytes = (rows as u64 * cols as u64 * elem_bits as u64).div_ceil(8);
+        let need = if double_buffered {
+            2 * tile_bytes
+        } else {
+            tile_bytes
+        };
+        if capacity_bytes < need {
+            p.push(
+                Problem::new(
+                    format!("{path}.capacity_bytes"),
+                    format!(
+                        "{capacity_bytes} bytes cannot hold one {rows}x{cols} tile of {elem_bits}-bit values{}",
+                        if double_buffered { " twice (double-buffered)" } else { "" }
+                    ),
+                )
+                .with_help(format!("allowed: >= {need} bytes for this array")),
+            );
+        }
+        Buffer {
+            capacity_bytes,
+            word_bits,
+            read_words_per_cycle: b.read_words_per_cycle,
+            write_words_per_cycle: b.write_words_per_cycle,
+            double_buffered,
+        }
+    };
+    let input_buffer = buffer("input", &raw.buffers.input, activation_bits);
+    let weight_buffer = buffer("weight", &raw.buffers.weight, weight_bits);
+    let output_buffer = buffer("output", &raw.buffers.output, accumulator_bits);
+
+    let raw_dram = raw.dram.unwrap_or(RawDram {
+        kind: None,
+        bandwidth_bytes_per_cycle: None,
+        ideal: None,
+    });
+    let bandwidth = raw_dram
+        .bandwidth_bytes_per_cycle
+        .unwrap_or(DEFAULT_DRAM_BANDWIDTH_BYTES_PER_CYCLE);
+    check_positive(&mut p, "dram.bandwidth_bytes_per_cycle", bandwidth, 1.0e6);
+    let dram = Dram {
+        kind: raw_dram.kind.unwrap_or(DramKind::Lpddr4),
+        bandwidth_bytes_per_cycle: bandwidth,
+        ideal: raw_dram.ideal.unwrap_or(false),
+    };
+
+    let energy_overrides = raw.energy.unwrap_or_default();
+    for (k, v) in &energy_overrides {
+        if !(v.is_finite() && *v >= 0.0) {
+            p.push(
+                Problem::new(format!("energy.{k}"), format!("{v} is not allowed"))
+                    .with_help("allowed: a finite energy in pJ >= 0"),
+            );
+        }
+    }
+
+    if !p.is_empty() {
+        return Err(Error::invalid(origin, p));
+    }
+    Ok(Arch {
+        name: raw.name,
+        clock_mhz,
+        rows,
+        cols,
+        dataflow: raw.array.dataflow,
+        pe,
+        input_buffer,
+        weight_buffer,
+        output_buffer,
+        dram,
+        energy_overrides,
+    })
+}

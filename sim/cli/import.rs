@@ -1,0 +1,60 @@
+//! `plumsim import scalesim CONFIG.cfg [TOPOLOGY.csv]`: move a SCALE-Sim study over.
+
+use std::path::PathBuf;
+
+use plumsim::{io, scalesim};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportCommand {
+    /// Write the architecture TOML (and workload JSON) equivalent to SCALE-Sim inputs.
+    Scalesim(ScalesimArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScalesimArgs {
+    /// SCALE-Sim config.cfg.
+    pub config: PathBuf,
+    /// SCALE-Sim topology CSV (conv or GEMM form).
+    pub topology: Option<PathBuf>,
+    /// Output folder for the converted files.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Base name of the written files [default: the config's run_name].
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Scalesim(args) = cmd;
+    let cfg_text = io::read_text(&args.config)?;
+    let origin = args.config.display().to_string();
+    let arch_toml = scalesim::config_to_arch_toml(&cfg_text, &origin)?;
+    // The generated TOML must itself validate.
+    let arch = plumsim::arch::parse_arch(&arch_toml, "<imported architecture>")?;
+    let name = args.name.clone().unwrap_or_else(|| arch.name.clone());
+    let mut files = vec![(
+        args.out.join(format!("{name}.toml")),
+        arch_toml.into_bytes(),
+    )];
+    if let Some(topo) = &args.topology {
+        let text = io::read_text(topo)?;
+        let origin = topo.display().to_string();
+        let rows = scalesim::parse_topology_rows(&text, &origin)?;
+        let wl_name = topo
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.clone());
+        let json = scalesim::topology_json(&rows, &wl_name);
+        // Validate before writing anything.
+        scalesim::parse_topology(&text, &origin, &wl_name)?;
+        files.push((
+            args.out.join(format!("{name}.json")),
+            (serde_json::to_string_pretty(&json)? + "\n").into_bytes(),
+        ));
+    }
+    io::write_all_atomic(&files)?;
+    for (p, _) in &files {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}

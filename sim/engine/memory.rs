@@ -1,0 +1,181 @@
+//! Buffer and DRAM traffic of one layer, and the cycles the array waits for memory.
+//!
+//! The loop nest is fixed per dataflow (inner loop over row folds, so partial sums of a
+//! column fold stay in the output buffer while the reduction proceeds):
+//!
+//! | dataflow | outer loop | inner loop | stationary | re-streamed per outer step |
+//! |---|---|---|---|---|
+//! | ws | N-folds (cols) | K-folds (rows) | weights | inputs (whole M x K) |
+//! | is | M-folds (cols) | K-folds (rows) | inputs | weights (whole K x N) |
+//! | os | N-folds (cols) | M-folds (rows) | outputs | inputs (whole); weights K x C slice per inner step |
+//!
+//! An operand is fetched from DRAM once if the data the loop nest reuses fits in its buffer
+//! (half the buffer when double-buffered), otherwise once per loop step that re-streams it.
+//! Partial sums that do not fit spill to DRAM at accumulator width. Transfers are spread
+//! evenly over the folds: a double-buffered operand's fetch overlaps the previous fold's
+//! compute, a single-buffered one's does not, and the first fold's data must arrive first.
+
+use crate::arch::{Arch, Buffer, Dataflow};
+use crate::engine::systolic::FoldTiming;
+use crate::workload::Gemm;
+
+/// Sizes of a layer's operands as stored in DRAM (whole tensors, all groups).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Footprint {
+    /// Input feature map bytes (the real tensor, not the im2col matrix).
+    pub input_bytes: f64,
+    /// Weight bytes including per-filter scales and any metadata.
+    pub weight_bytes: f64,
+    /// Output feature map bytes at activation precision.
+    pub output_bytes: f64,
+    /// Bits of a weight, an activation and a partial sum as they move through the buffers.
+    pub weight_bits: u32,
+    pub activation_bits: u32,
+    pub accumulator_bits: u32,
+}
+
+/// Traffic and memory stalls of one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Traffic {
+    pub input_buffer_reads: u64,
+    pub weight_buffer_reads: u64,
+    pub output_buffer_writes: u64,
+    /// Partial sums read back for accumulation across row folds.
+    pub output_buffer_reads: u64,
+    pub dram_input_read_bytes: u64,
+    pub dram_weight_read_bytes: u64,
+    pub dram_output_write_bytes: u64,
+    /// Partial-sum spill traffic (written and read back), when partial sums do not fit.
+    pub dram_psum_write_bytes: u64,
+    pub dram_psum_read_bytes: u64,
+    /// How many times the input / weight operand is fetched from DRAM.
+    pub input_passes: u64,
+    pub weight_passes: u64,
+    pub memory_stall_cycles: u64,
+}
+
+impl Traffic {
+    pub fn dram_read_bytes(&self) -> u64 {
+        self.dram_input_read_bytes + self.dram_weight_read_bytes + self.dram_psum_read_bytes
+    }
+    pub fn dram_write_bytes(&self) -> u64 {
+        self.dram_output_write_bytes + self.dram_psum_write_bytes
+    }
+}
+
+fn bits_to_bytes(elements: u64, bits: u32) -> f64 {
+    elements as f64 * bits as f64 / 8.0
+}
+
+fn fits(bytes: f64, buf: &Buffer) -> bool {
+    bytes <= buf.usable_bytes() as f64
+}
+
+/// Buffer accesses (in elements), DRAM bytes and memory stalls of one layer.
+///
+/// `compute_cycles` is the array's busy time over all folds; stalls are cycles on top of it.
+pub fn traffic(
+    arch: &Arch,
+    g: &Gemm,
+    ft: &FoldTiming,
+    fp: &Footprint,
+    compute_cycles: u64,
+) -> Traffic {
+    let (r, c) = (arch.rows as u64, arch.cols as u64);
+    let groups = g.groups;
+    let (m, n, k) = (g.m, g.n, g.k);
+    let k_folds = k.div_ceil(r);
+    let mut t = Traffic::default();
+    // Partial-sum tile that must stay on chip across the inner (row-fold) loop.
+    let psum_elems_per_tile;
+    match arch.dataflow {
+        Dataflow::Ws => {
+            t.input_buffer_reads = groups * m * k * n.div_ceil(c);
+            t.weight_buffer_reads = groups * k * n;
+            t.output_buffer_writes = groups * m * n * k_folds;
+            t.output_buffer_reads = groups * m * n * (k_folds - 1);
+            t.input_passes = if fits(fp.input_bytes, &arch.input_buffer) {
+                1
+            } else {
+                n.div_ceil(c)
+            };
+            t.weight_passes = 1;
+            psum_elems_per_tile = m * n.min(c);
+        }
+        Dataflow::Is => {
+            t.input_buffer_reads = groups * m * k;
+            t.weight_buffer_reads = groups * k * n * m.div_ceil(c);
+            t.output_buffer_writes = groups * m * n * k_folds;
+            t.output_buffer_reads = groups * m * n * (k_folds - 1);
+            t.input_passes = 1;
+            t.weight_passes = if fits(fp.weight_bytes, &arch.weight_buffer) {
+                1
+            } else {
+                m.div_ceil(c)
+            };
+            psum_elems_per_tile = m.min(c) * n;
+        }
+        Dataflow::Os => {
+            t.input_buffer_reads = groups * m * k * n.div_ceil(c);
+            t.weight_buffer_reads = groups * k * n * m.div_ceil(r);
+            t.output_buffer_writes = groups * m * n;
+            t.output_buffer_reads = 0;
+            t.input_passes = if fits(fp.input_bytes, &arch.input_buffer) {
+                1
+            } else {
+                n.div_ceil(c)
+            };
+            let slice = bits_to_bytes(k * n.min(c), fp.weight_bits);
+            t.weight_passes = if fits(slice, &arch.weight_buffer) {
+                1
+            } else {
+                m.div_ceil(r)
+            };
+            psum_elems_per_tile = 0;
+        }
+    }
+    t.dram_input_read_bytes = (fp.input_bytes * t.input_passes as f64).ceil() as u64;
+    t.dram_weight_read_bytes = (fp.weight_bytes * t.weight_passes as f64).ceil() as u64;
+    t.dram_output_write_bytes = fp.output_bytes.ceil() as u64;
+    let psum_tile_bytes = bits_to_bytes(psum_elems_per_tile, fp.accumulator_bits);
+    if psum_elems_per_tile > 0 && k_folds > 1 && !fits(psum_tile_bytes, &arch.output_buffer) {
+        let spilled = bits_to_bytes(groups * m * n * (k_folds - 1), fp.accumulator_bits);
+        t.dram_psum_write_bytes = spilled.ceil() as u64;
+        t.dram_psum_read_bytes = spilled.ceil() as u64;
+    }
+    t.memory_stall_cycles = if arch.dram.ideal {
+        0
+    } else {
+        stall_cycles(arch, &t, ft.folds, compute_cycles)
+    };
+    t
+}
+
+/// DRAM stall model: per-fold transfers at the DRAM bandwidth; double-buffered operands
+/// overlap the previous fold's compute, single-buffered ones serialize with it.
+fn stall_cycles(arch: &Arch, t: &Traffic, folds: u64, compute_cycles: u64) -> u64 {
+    let bw = arch.dram.bandwidth_bytes_per_cycle;
+    let folds_f = folds.max(1) as f64;
+    let fold_compute = compute_cycles as f64 / folds_f;
+    let mut overlapped = 0.0;
+    let mut serial = 0.0;
+    let mut add = |bytes: u64, db: bool| {
+        if db {
+            overlapped += bytes as f64;
+        } else {
+            serial += bytes as f64;
+        }
+    };
+    add(t.dram_input_read_bytes, arch.input_buffer.double_buffered);
+    add(t.dram_weight_read_bytes, arch.weight_buffer.double_buffered);
+    add(
+        t.dram_output_write_bytes + t.dram_psum_write_bytes + t.dram_psum_read_bytes,
+        arch.output_buffer.double_buffered,
+    );
+    let per_fold_overlapped = overlapped / folds_f / bw;
+    let per_fold_serial = serial / folds_f / bw;
+    // The first fold's double-buffered data must land before compute starts.
+    let stall = per_fold_overlapped
+        + folds_f * (per_fold_serial + (per_fold_overlapped - fold_compute).max(0.0));
+    stall.ceil() as u64
+}

@@ -1,0 +1,87 @@
+//! The IO edge: reading input files and writing result files atomically.
+//!
+//! Everything here turns paths into the pure parsers' inputs; the core never touches files.
+
+use std::path::{Path, PathBuf};
+
+use crate::arch::{parse_arch, Arch};
+use crate::error::{Error, Result};
+use crate::workload::{parse_workload, Network};
+
+pub mod weights;
+
+/// Read a file to a string, naming it on failure.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Load and validate an architecture TOML file.
+pub fn load_arch(path: &Path) -> Result<Arch> {
+    parse_arch(&read_text(path)?, &path.display().to_string())
+}
+
+/// Load and validate a workload: plumsim JSON, or a SCALE-Sim topology CSV (by `.csv` extension).
+pub fn load_workload(path: &Path) -> Result<Network> {
+    let text = read_text(path)?;
+    let origin = path.display().to_string();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        crate::scalesim::parse_topology(&text, &origin, &name)
+    } else {
+        parse_workload(&text, &origin)
+    }
+}
+
+/// Resolve a path written inside a workload file relative to that file's folder.
+pub fn resolve_relative(workload_path: &Path, written: &str) -> PathBuf {
+    let p = Path::new(written);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        workload_path.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// Write files all-or-nothing: each is written to a temporary sibling, and only when every
+/// one is written are they renamed into place. A failure leaves no half-written result.
+pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let io = |path: &Path, source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut temps = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            }
+        }
+        let tmp = path.with_extension(format!(
+            "{}.tmp-plumsim",
+            path.extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        if let Err(e) = std::fs::write(&tmp, bytes) {
+            for t in &temps {
+                let _ = std::fs::remove_file(t);
+            }
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(&tmp, e));
+        }
+        temps.push(tmp);
+    }
+    for (tmp, (path, _)) in temps.iter().zip(files) {
+        std::fs::rename(tmp, path).map_err(|e| io(path, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! plumsim: a cycle-level simulator for low-precision DNN inference accelerators.
+//!
+//! The core (`arch`, `workload`, `quant`, `synth`, `engine`, `report`) is plain deterministic
+//! code that does no IO; `io` and the binary's `cli` live at the edge. See ARCHITECTURE.md.
+
+pub mod arch;
+pub mod engine;
+pub mod error;
+pub mod io;
+pub mod quant;
+pub mod report;
+pub mod scalesim;
+pub mod synth;
+pub mod workload;
+
+pub use error::{Error, Problem, Result};

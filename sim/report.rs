@@ -1,0 +1,208 @@
+//! Results as plain data: flat CSV rows, a JSON summary, and a terminal table.
+//!
+//! Every numeric column carries its unit in its name. Rendering is pure (strings out); the
+//! CLI writes them.
+
+use serde::Serialize;
+
+use crate::arch::Arch;
+use crate::engine::{LayerResult, RunResult};
+
+/// One row of `layers.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRow {
+    pub layer: String,
+    pub op: String,
+    pub gemm_m: u64,
+    pub gemm_n: u64,
+    pub gemm_k: u64,
+    pub groups: u64,
+    pub folds: u64,
+    pub macs: u64,
+    pub compute_cycles: u64,
+    pub memory_stall_cycles: u64,
+    pub total_cycles: u64,
+    pub utilization_pct: f64,
+    pub mapping_efficiency_pct: f64,
+    pub input_buffer_reads: u64,
+    pub weight_buffer_reads: u64,
+    pub output_buffer_reads: u64,
+    pub output_buffer_writes: u64,
+    pub dram_input_read_bytes: u64,
+    pub dram_weight_read_bytes: u64,
+    pub dram_output_write_bytes: u64,
+    pub dram_psum_read_bytes: u64,
+    pub dram_psum_write_bytes: u64,
+    pub dram_read_bytes: u64,
+    pub dram_write_bytes: u64,
+    pub output_elements: u64,
+}
+
+impl LayerRow {
+    pub fn new(arch: &Arch, l: &LayerResult) -> Self {
+        let g = l.gemm;
+        let t = &l.traffic;
+        LayerRow {
+            layer: l.name.clone(),
+            op: l.op.to_string(),
+            gemm_m: g.map_or(0, |g| g.m),
+            gemm_n: g.map_or(0, |g| g.n),
+            gemm_k: g.map_or(0, |g| g.k),
+            groups: g.map_or(0, |g| g.groups),
+            folds: l.timing.map_or(0, |t| t.folds),
+            macs: l.macs,
+            compute_cycles: l.compute_cycles,
+            memory_stall_cycles: l.memory_stall_cycles,
+            total_cycles: l.total_cycles(),
+            utilization_pct: round6(100.0 * l.utilization(arch)),
+            mapping_efficiency_pct: round6(l.timing.map_or(0.0, |t| 100.0 * t.mapping_efficiency)),
+            input_buffer_reads: t.input_buffer_reads,
+            weight_buffer_reads: t.weight_buffer_reads,
+            output_buffer_reads: t.output_buffer_reads,
+            output_buffer_writes: t.output_buffer_writes,
+            dram_input_read_bytes: t.dram_input_read_bytes,
+            dram_weight_read_bytes: t.dram_weight_read_bytes,
+            dram_output_write_bytes: t.dram_output_write_bytes,
+            dram_psum_read_bytes: t.dram_psum_read_bytes,
+            dram_psum_write_bytes: t.dram_psum_write_bytes,
+            dram_read_bytes: t.dram_read_bytes(),
+            dram_write_bytes: t.dram_write_bytes(),
+            output_elements: l.output_elements,
+        }
+    }
+}
+
+/// Round for output so that text files do not carry float noise.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// `summary.json`: the run's totals and the setting that produced them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub plumsim_version: &'static str,
+    pub arch: String,
+    pub workload: String,
+    pub array_rows: u32,
+    pub array_cols: u32,
+    pub dataflow: &'static str,
+    pub pe_kind: &'static str,
+    pub clock_mhz: f64,
+    pub layers: usize,
+    pub macs: u64,
+    pub compute_cycles: u64,
+    pub memory_stall_cycles: u64,
+    pub total_cycles: u64,
+    pub latency_us: f64,
+    pub utilization_pct: f64,
+    pub dram_read_bytes: u64,
+    pub dram_write_bytes: u64,
+}
+
+impl Summary {
+    pub fn new(arch: &Arch, run: &RunResult) -> Self {
+        Summary {
+            plumsim_version: env!("CARGO_PKG_VERSION"),
+            arch: arch.name.clone(),
+            workload: run.workload_name.clone(),
+            array_rows: arch.rows,
+            array_cols: arch.cols,
+            dataflow: arch.dataflow.as_str(),
+            pe_kind: arch.pe.kind.as_str(),
+            clock_mhz: arch.clock_mhz,
+            layers: run.layers.len(),
+            macs: run.macs(),
+            compute_cycles: run.compute_cycles(),
+            memory_stall_cycles: run.memory_stall_cycles(),
+            total_cycles: run.total_cycles(),
+            latency_us: round6(run.latency_us(arch)),
+            utilization_pct: round6(100.0 * run.utilization(arch)),
+            dram_read_bytes: run.layers.iter().map(|l| l.traffic.dram_read_bytes()).sum(),
+            dram_write_bytes: run
+                .layers
+                .iter()
+                .map(|l| l.traffic.dram_write_bytes())
+                .sum(),
+        }
+    }
+}
+
+pub fn layer_rows(arch: &Arch, run: &RunResult) -> Vec<LayerRow> {
+    run.layers.iter().map(|l| LayerRow::new(arch, l)).collect()
+}
+
+/// CSV text of rows (header from the struct's field names).
+pub fn to_csv<T: Serialize>(rows: &[T]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).expect("plain structs serialize to CSV");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory writer")).expect("CSV is UTF-8")
+}
+
+fn human(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The per-layer terminal table and the totals line.
+pub fn table(arch: &Arch, run: &RunResult) -> String {
+    let rows = layer_rows(arch, run);
+    let name_w = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(5);
+    let mut s = format!(
+        "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>7} {:>13} {:>13}\n",
+        "layer",
+        "op",
+        "gemm MxNxK (groups)",
+        "folds",
+        "compute_cyc",
+        "stall_cyc",
+        "util%",
+        "sram_rd_elem",
+        "dram_bytes"
+    );
+    for r in &rows {
+        let gemm = if r.folds > 0 {
+            if r.groups > 1 {
+                format!("{}x{}x{} ({})", r.gemm_m, r.gemm_n, r.gemm_k, r.groups)
+            } else {
+                format!("{}x{}x{}", r.gemm_m, r.gemm_n, r.gemm_k)
+            }
+        } else {
+            format!("{} elements", human(r.output_elements))
+        };
+        s.push_str(&format!(
+            "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>7.2} {:>13} {:>13}\n",
+            r.layer,
+            r.op,
+            gemm,
+            r.folds,
+            human(r.compute_cycles),
+            human(r.memory_stall_cycles),
+            r.utilization_pct,
+            human(r.input_buffer_reads + r.weight_buffer_reads + r.output_buffer_reads),
+            human(r.dram_read_bytes + r.dram_write_bytes),
+        ));
+    }
+    let sum = Summary::new(arch, run);
+    s.push_str(&format!(
+        "\ntotal: {} cycles ({} compute + {} memory stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written\n",
+        human(sum.total_cycles),
+        human(sum.compute_cycles),
+        human(sum.memory_stall_cycles),
+        sum.latency_us,
+        sum.clock_mhz,
+        human(sum.macs),
+        sum.utilization_pct,
+        human(sum.dram_read_bytes),
+        human(sum.dram_write_bytes),
+    ));
+    s
+}
