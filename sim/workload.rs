@@ -63,6 +63,8 @@ pub enum OpKind {
     Prelu,
     Requantize,
     Add,
+    /// Zero-pad channels to `out_channels` (ResNet option-A shortcuts); no weights, no MACs.
+    PadChannels,
 }
 
 impl OpKind {
@@ -78,6 +80,7 @@ impl OpKind {
             OpKind::Prelu => "prelu",
             OpKind::Requantize => "requantize",
             OpKind::Add => "add",
+            OpKind::PadChannels => "pad_channels",
         }
     }
 }
@@ -237,6 +240,7 @@ pub enum Op {
     Prelu,
     Requantize,
     Add,
+    PadChannels,
 }
 
 impl Op {
@@ -252,6 +256,7 @@ impl Op {
             Op::Prelu => OpKind::Prelu,
             Op::Requantize => OpKind::Requantize,
             Op::Add => OpKind::Add,
+            Op::PadChannels => OpKind::PadChannels,
         }
     }
 }
@@ -1083,6 +1088,21 @@ fn infer(
                 return None;
             }
             Some((Op::Add, x.clone()))
+        }
+        OpKind::PadChannels => {
+            if !rank3(p) {
+                return None;
+            }
+            match l.out_channels {
+                Some(oc) if oc >= x[0] as i64 => Some((Op::PadChannels, vec![oc as u64, x[1], x[2]])),
+                other => {
+                    p.push(
+                        Problem::new(format!("{path}.out_channels"), format!("{} is not allowed", other.map_or("missing".into(), |v| v.to_string())))
+                            .with_help(format!("pad_channels needs out_channels >= the input's {} channels", x[0])),
+                    );
+                    None
+                }
+            }
         }
         OpKind::BatchNorm => Some((Op::BatchNorm, x.clone())),
         OpKind::Relu => Some((Op::Relu, x.clone())),

@@ -1,0 +1,159 @@
+//! Hand-computed cycles and traffic of small GEMMs on the dense systolic engine.
+
+use plumsim::arch::{parse_arch, Arch};
+use plumsim::engine::{simulate, RunResult};
+use plumsim::workload::parse_workload;
+
+fn arch(rows: u32, cols: u32, dataflow: &str, extra: &str) -> Arch {
+    let text = format!(
+        r#"
+name = "t"
+[array]
+rows = {rows}
+cols = {cols}
+dataflow = "{dataflow}"
+[pe]
+kind = "dense"
+[buffers.input]
+capacity_bytes = 65536
+[buffers.weight]
+capacity_bytes = 65536
+[buffers.output]
+capacity_bytes = 65536
+[dram]
+ideal = true
+{extra}
+"#
+    );
+    parse_arch(&text, "test.toml").unwrap()
+}
+
+fn gemm_net(m: u64, k: u64, n: u64) -> String {
+    format!(
+        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}},
+            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": {n}}}]}}"#
+    )
+}
+
+fn run(a: &Arch, net_json: &str) -> RunResult {
+    simulate(a, &parse_workload(net_json, "test.json").unwrap()).unwrap()
+}
+
+#[test]
+fn weight_stationary_small_gemm() {
+    // M=5, N=3, K=4 on 2x2: Sr = K = 4 -> 2 row folds, Sc = N = 3 -> 2 col folds,
+    // each fold 2R + C + T - 2 = 4 + 2 + 5 - 2 = 9 cycles: 36.
+    let r = run(&arch(2, 2, "ws", ""), &gemm_net(5, 4, 3));
+    let l = &r.layers[0];
+    assert_eq!(l.timing.unwrap().folds, 4);
+    assert_eq!(l.timing.unwrap().fold_cycles, 9);
+    assert_eq!(l.compute_cycles, 36);
+    assert_eq!(l.macs, 60);
+    // Mapping: folds use (2x2, 2x1, 2x2, 2x1) PEs: mean 12/16.
+    assert_eq!(l.timing.unwrap().mapping_efficiency, 0.75);
+    // SRAM: inputs M*K per column fold, weights once, outputs M*N per row fold.
+    assert_eq!(l.traffic.input_buffer_reads, 5 * 4 * 2);
+    assert_eq!(l.traffic.weight_buffer_reads, 12);
+    assert_eq!(l.traffic.output_buffer_writes, 15 * 2);
+    assert_eq!(l.traffic.output_buffer_reads, 15);
+}
+
+#[test]
+fn output_stationary_small_gemm() {
+    // Sr = M = 5 -> 3, Sc = N = 3 -> 2: 6 folds of T + R + C - 2 = 4 + 2 + 2 - 2 = 6.
+    let r = run(&arch(2, 2, "os", ""), &gemm_net(5, 4, 3));
+    assert_eq!(r.layers[0].timing.unwrap().folds, 6);
+    assert_eq!(r.layers[0].compute_cycles, 36);
+    assert_eq!(r.layers[0].traffic.output_buffer_writes, 15);
+}
+
+#[test]
+fn input_stationary_small_gemm() {
+    // Sr = K = 4 -> 2, Sc = M = 5 -> 3: 6 folds of 2R + C + T - 2 = 4 + 2 + 3 - 2 = 7.
+    let r = run(&arch(2, 2, "is", ""), &gemm_net(5, 4, 3));
+    assert_eq!(r.layers[0].timing.unwrap().folds, 6);
+    assert_eq!(r.layers[0].compute_cycles, 42);
+    // Weights re-read once per M-fold.
+    assert_eq!(r.layers[0].traffic.weight_buffer_reads, 12 * 3);
+}
+
+#[test]
+fn depthwise_groups_run_one_after_another() {
+    // Depthwise 3x3 over 4 channels of 6x6 (pad 1): each group is M=36, K=9, N=1.
+    // On 4x4 ws: Sr = 9 -> 3 row folds, Sc = 1 -> 1; 4 groups: 12 folds of 8 + 4 + 36 - 2 = 46.
+    let net = r#"{"name": "dw", "inputs": {"x": [4, 6, 6]},
+        "layers": [{"name": "dw", "op": "conv2d", "inputs": ["x"], "output": "y",
+                    "out_channels": 4, "kernel": 3, "padding": 1, "groups": 4}]}"#;
+    let r = run(&arch(4, 4, "ws", ""), net);
+    let g = r.layers[0].gemm.unwrap();
+    assert_eq!((g.m, g.n, g.k, g.groups), (36, 1, 9, 4));
+    assert_eq!(r.layers[0].timing.unwrap().folds, 12);
+    assert_eq!(r.layers[0].compute_cycles, 12 * 46);
+}
+
+#[test]
+fn dram_traffic_spills_and_stalls_by_hand() {
+    // ws, 2x2, M=5 K=4 N=3, int8 activations and weights, 32-bit partial sums, 1 B/cycle.
+    // Input 20 B > usable 8 B (16 B double-buffered): re-read per column fold -> 40 B.
+    // Weights 12 B once. Outputs 15 B. Partial-sum tile M x min(N,C) x 4 B = 40 B > 32 B
+    // usable: spill 15 x (2 - 1) x 4 = 60 B written and 60 B read back.
+    let text = r#"
+name = "t"
+[array]
+rows = 2
+cols = 2
+dataflow = "ws"
+[pe]
+kind = "dense"
+[buffers.input]
+capacity_bytes = 16
+[buffers.weight]
+capacity_bytes = 64
+[buffers.output]
+capacity_bytes = 64
+[dram]
+bandwidth_bytes_per_cycle = 1.0
+"#;
+    let a = parse_arch(text, "t.toml").unwrap();
+    let r = run(&a, &gemm_net(5, 4, 3));
+    let t = r.layers[0].traffic;
+    assert_eq!(t.input_passes, 2);
+    assert_eq!(t.dram_input_read_bytes, 40);
+    assert_eq!(t.dram_weight_read_bytes, 12);
+    assert_eq!(t.dram_output_write_bytes, 15);
+    assert_eq!(t.dram_psum_write_bytes, 60);
+    assert_eq!(t.dram_psum_read_bytes, 60);
+    // 187 B over 4 folds = 46.75 cycles a fold against 9 compute cycles, all double-buffered:
+    // stall = first fold's 46.75 + 4 x (46.75 - 9) = 197.75 -> 198.
+    assert_eq!(r.layers[0].memory_stall_cycles, 198);
+    assert_eq!(r.layers[0].total_cycles(), 36 + 198);
+}
+
+#[test]
+fn single_buffered_transfers_serialize_with_compute() {
+    // Same layer, large single-buffered buffers: everything fits, 12 + 20 + 15 = 47 B,
+    // 4 folds of 11.75 B at 1 B/cycle that cannot overlap compute: 47 stall cycles.
+    let text = r#"
+name = "t"
+[array]
+rows = 2
+cols = 2
+dataflow = "ws"
+[pe]
+kind = "dense"
+[buffers.input]
+capacity_bytes = 4096
+double_buffered = false
+[buffers.weight]
+capacity_bytes = 4096
+double_buffered = false
+[buffers.output]
+capacity_bytes = 4096
+double_buffered = false
+[dram]
+bandwidth_bytes_per_cycle = 1.0
+"#;
+    let r = run(&parse_arch(text, "t.toml").unwrap(), &gemm_net(5, 4, 3));
+    assert_eq!(r.layers[0].traffic.dram_read_bytes() + r.layers[0].traffic.dram_write_bytes(), 47);
+    assert_eq!(r.layers[0].memory_stall_cycles, 47);
+}
