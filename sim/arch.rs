@@ -65,6 +65,54 @@ impl PeKind {
     }
 }
 
+/// Which units advance in lock-step: a step of a synchronization domain costs the slowest
+/// member's cycles; domains are decoupled from each other by FIFOs but still wait for the
+/// data they consume (activations from the left, partial sums from above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncScope {
+    /// Each lane of a PE runs through its weight slots on its own.
+    Lane,
+    /// Each PE steps on its own; its lanes advance together.
+    Pe,
+    /// All PEs of a row advance together.
+    Row,
+    /// All PEs of a column advance together.
+    Column,
+    /// The whole array advances one wavefront step at a time.
+    Array,
+}
+
+impl SyncScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncScope::Lane => "lane",
+            SyncScope::Pe => "pe",
+            SyncScope::Row => "row",
+            SyncScope::Column => "column",
+            SyncScope::Array => "array",
+        }
+    }
+}
+
+/// Which operand a bit-serial PE streams bit by bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SerialOperand {
+    Weight,
+    Activation,
+}
+
+/// How a bit-sparse PE encodes weights before skipping zero bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BitEncoding {
+    /// Plain sign-magnitude: a step costs popcount(|w|).
+    Binary,
+    /// Canonical signed digit (Booth-like): a step costs the non-zero CSD digits of w.
+    Csd,
+}
+
 /// Named DRAM technology (decides energy per bit in the energy model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -97,6 +145,8 @@ pub struct RawArch {
     pub pe: RawPe,
     pub buffers: RawBuffers,
     pub dram: Option<RawDram>,
+    /// The design's native weight format (same fields as a workload's `quant`).
+    pub quant: Option<crate::workload::RawQuant>,
     pub energy: Option<BTreeMap<String, f64>>,
 }
 
@@ -106,6 +156,9 @@ pub struct RawArray {
     pub rows: i64,
     pub cols: i64,
     pub dataflow: Dataflow,
+    pub sync_scope: Option<SyncScope>,
+    pub schedule: Option<bool>,
+    pub tile_m: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +168,11 @@ pub struct RawPe {
     pub weight_bits: Option<i64>,
     pub activation_bits: Option<i64>,
     pub accumulator_bits: Option<i64>,
+    pub lanes: Option<i64>,
+    pub weights_per_lane: Option<i64>,
+    pub serial_operand: Option<SerialOperand>,
+    pub encoding: Option<BitEncoding>,
+    pub exploit_repetition: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -154,11 +212,20 @@ pub struct Arch {
     pub rows: u32,
     pub cols: u32,
     pub dataflow: Dataflow,
+    /// Lock-step scope (see [`SyncScope`]).
+    pub sync_scope: SyncScope,
+    /// Offline scheduling: order filters by work so lock-step units get similar work.
+    pub schedule: bool,
+    /// Weight-stationary: split M into tiles that fit the input and output buffers.
+    pub tile_m: bool,
     pub pe: Pe,
     pub input_buffer: Buffer,
     pub weight_buffer: Buffer,
     pub output_buffer: Buffer,
     pub dram: Dram,
+    /// The design's native weight scheme: replaces the workload's default scheme on every
+    /// weight layer that does not name its own (see `Network::with_default_scheme`).
+    pub scheme: Option<crate::quant::Scheme>,
     /// Energy-table overrides in pJ, keyed by action name (used by the energy model).
     pub energy_overrides: BTreeMap<String, f64>,
 }
@@ -169,6 +236,24 @@ pub struct Pe {
     pub weight_bits: u32,
     pub activation_bits: u32,
     pub accumulator_bits: u32,
+    /// Arithmetic lanes per PE; each lane holds one weight of a slot.
+    pub lanes: u32,
+    /// Weight slots per lane held during a fold: a PE covers lanes x weights_per_lane
+    /// consecutive reduction (K) indices.
+    pub weights_per_lane: u32,
+    /// bit_serial: which operand is streamed bit by bit.
+    pub serial_operand: SerialOperand,
+    /// bit_sparse: weight encoding whose non-zero digits cost a cycle each.
+    pub encoding: BitEncoding,
+    /// binary/signed_binary: share the accumulation of equal weights (UCNN/SumMerge idea).
+    pub exploit_repetition: bool,
+}
+
+impl Pe {
+    /// Reduction indices one PE covers in a fold.
+    pub fn k_per_pe(&self) -> u64 {
+        self.lanes as u64 * self.weights_per_lane as u64
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -284,14 +369,62 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         8,
         64,
     );
+    let lanes = check_range(&mut p, "pe.lanes", raw.pe.lanes.unwrap_or(1), 1, 64);
+    let weights_per_lane = check_range(
+        &mut p,
+        "pe.weights_per_lane",
+        raw.pe.weights_per_lane.unwrap_or(1),
+        1,
+        64,
+    );
+    let kind = raw.pe.kind;
+    if raw.pe.serial_operand.is_some() && kind != PeKind::BitSerial {
+        p.push(Problem::new(
+            "pe.serial_operand",
+            format!(
+                "only applies to kind = \"bit_serial\", not \"{}\"",
+                kind.as_str()
+            ),
+        ));
+    }
+    if raw.pe.encoding.is_some() && kind != PeKind::BitSparse {
+        p.push(Problem::new(
+            "pe.encoding",
+            format!(
+                "only applies to kind = \"bit_sparse\", not \"{}\"",
+                kind.as_str()
+            ),
+        ));
+    }
+    if raw.pe.exploit_repetition.is_some() && !matches!(kind, PeKind::Binary | PeKind::SignedBinary)
+    {
+        p.push(Problem::new(
+            "pe.exploit_repetition",
+            format!(
+                "only applies to kinds binary and signed_binary, not \"{}\"",
+                kind.as_str()
+            ),
+        ));
+    }
+    if kind != PeKind::Dense && raw.array.dataflow != Dataflow::Ws {
+        p.push(
+            Problem::new("array.dataflow", format!("pe.kind = \"{}\" is modelled on the weight-stationary dataflow only", kind.as_str()))
+                .with_help("use dataflow = \"ws\": weight-dependent PE costs need the weights held still in the PEs"),
+        );
+    }
     let pe = Pe {
-        kind: raw.pe.kind,
+        kind,
         weight_bits,
         activation_bits,
         accumulator_bits,
+        lanes,
+        weights_per_lane,
+        serial_operand: raw.pe.serial_operand.unwrap_or(SerialOperand::Weight),
+        encoding: raw.pe.encoding.unwrap_or(BitEncoding::Binary),
+        exploit_repetition: raw.pe.exploit_repetition.unwrap_or(false),
     };
 
-    let mut buffer = |name: &str, b: &RawBuffer, elem_bits: u32| -> Buffer {
+    let mut buffer = |name: &str, b: &RawBuffer, elem_bits: u32, tile_depth: u64| -> Buffer {
         let path = format!("buffers.{name}");
         let capacity_bytes = if b.capacity_bytes < 1 {
             p.push(
@@ -328,7 +461,7 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         }
         let double_buffered = b.double_buffered.unwrap_or(true);
         // One R x C tile of this buffer's operand must fit (twice when double-buffered).
-        let tile_bytes = (rows as u64 * cols as u64 * elem_bits as u64).div_ceil(8);
+        let tile_bytes = (rows as u64 * cols as u64 * elem_bits as u64 * tile_depth).div_ceil(8);
         let need = if double_buffered {
             2 * tile_bytes
         } else {
@@ -354,9 +487,10 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
             double_buffered,
         }
     };
-    let input_buffer = buffer("input", &raw.buffers.input, activation_bits);
-    let weight_buffer = buffer("weight", &raw.buffers.weight, weight_bits);
-    let output_buffer = buffer("output", &raw.buffers.output, accumulator_bits);
+    let input_buffer = buffer("input", &raw.buffers.input, activation_bits, 1);
+    // A fold's weight tile is lanes x weights_per_lane weights per PE.
+    let weight_buffer = buffer("weight", &raw.buffers.weight, weight_bits, pe.k_per_pe());
+    let output_buffer = buffer("output", &raw.buffers.output, accumulator_bits, 1);
 
     let raw_dram = raw.dram.unwrap_or(RawDram {
         kind: None,
@@ -373,6 +507,12 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         ideal: raw_dram.ideal.unwrap_or(false),
     };
 
+    let scheme = raw.quant.as_ref().map(|q| {
+        if q.activation_bits.is_some() {
+            p.push(Problem::new("quant.activation_bits", "is set by the workload, not the architecture").with_help("set pe.activation_bits for the datapath; the workload's quant sets each layer's activations"));
+        }
+        crate::workload::resolve_quant(q, "quant", &mut p).scheme
+    });
     let energy_overrides = raw.energy.unwrap_or_default();
     for (k, v) in &energy_overrides {
         if !(v.is_finite() && *v >= 0.0) {
@@ -392,11 +532,15 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         rows,
         cols,
         dataflow: raw.array.dataflow,
+        sync_scope: raw.array.sync_scope.unwrap_or(SyncScope::Array),
+        schedule: raw.array.schedule.unwrap_or(true),
+        tile_m: raw.array.tile_m.unwrap_or(true),
         pe,
         input_buffer,
         weight_buffer,
         output_buffer,
         dram,
+        scheme,
         energy_overrides,
     })
 }

@@ -299,6 +299,9 @@ pub struct Layer {
     pub output: TensorId,
     /// Resolved quantization (weight layers use the scheme; all layers use activation_bits).
     pub quant: QuantSpec,
+    /// True when the layer's own `quant` names a scheme (a network- or design-wide default
+    /// scheme does not replace it).
+    pub own_scheme: bool,
     /// Weight source for conv/linear/matmul layers.
     pub weights: Option<WeightSource>,
     pub activations: ActivationStats,
@@ -373,6 +376,19 @@ impl Network {
     pub fn layer_by_name(&self, name: &str) -> Option<&Layer> {
         self.layers.iter().find(|l| l.name == name)
     }
+
+    /// The network with `scheme` on every weight layer that does not name its own scheme:
+    /// how a design's native weight format (the architecture's `[quant]`) or `--scheme`
+    /// replaces the workload's default, while per-layer choices (e.g. an 8-bit stem) stay.
+    pub fn with_default_scheme(&self, scheme: &Scheme) -> Network {
+        let mut net = self.clone();
+        for l in &mut net.layers {
+            if !l.own_scheme && l.weight_shape().is_some() {
+                l.quant.scheme = *scheme;
+            }
+        }
+        net
+    }
 }
 
 pub const DEFAULT_SEED: u64 = 0x5eed;
@@ -405,7 +421,9 @@ pub fn derive_seed(base: u64, name: &str) -> u64 {
     h
 }
 
-fn resolve_quant(q: &RawQuant, path: &str, p: &mut Vec<Problem>) -> QuantSpec {
+/// Resolve a raw `quant` table (already merged over its defaults) into a [`QuantSpec`],
+/// pushing a problem under `path` for every out-of-range field.
+pub fn resolve_quant(q: &RawQuant, path: &str, p: &mut Vec<Problem>) -> QuantSpec {
     let scheme_name = q.scheme.as_deref().unwrap_or("int");
     let bits =
         |p: &mut Vec<Problem>, field: &str, v: Option<i64>, default: i64, lo: i64, hi: i64| {
@@ -423,7 +441,7 @@ fn resolve_quant(q: &RawQuant, path: &str, p: &mut Vec<Problem>) -> QuantSpec {
     let activation_bits = bits(p, "activation_bits", q.activation_bits, 8, 1, 32);
     let unit = |p: &mut Vec<Problem>, field: &str, v: Option<f64>, default: f64| {
         let v = v.unwrap_or(default);
-        if !(v.is_finite() && v >= 0.0 && v < 1.0) {
+        if !(v.is_finite() && (0.0..1.0).contains(&v)) {
             p.push(
                 Problem::new(format!("{path}.{field}"), format!("{v} is out of range"))
                     .with_help("allowed: 0 <= value < 1"),
@@ -699,6 +717,7 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
             inputs,
             output: out,
             quant,
+            own_scheme: l.quant.as_ref().is_some_and(|q| q.scheme.is_some()),
             weights,
             activations: ActivationStats {
                 zero_density,
@@ -1094,11 +1113,22 @@ fn infer(
                 return None;
             }
             match l.out_channels {
-                Some(oc) if oc >= x[0] as i64 => Some((Op::PadChannels, vec![oc as u64, x[1], x[2]])),
+                Some(oc) if oc >= x[0] as i64 => {
+                    Some((Op::PadChannels, vec![oc as u64, x[1], x[2]]))
+                }
                 other => {
                     p.push(
-                        Problem::new(format!("{path}.out_channels"), format!("{} is not allowed", other.map_or("missing".into(), |v| v.to_string())))
-                            .with_help(format!("pad_channels needs out_channels >= the input's {} channels", x[0])),
+                        Problem::new(
+                            format!("{path}.out_channels"),
+                            format!(
+                                "{} is not allowed",
+                                other.map_or("missing".into(), |v| v.to_string())
+                            ),
+                        )
+                        .with_help(format!(
+                            "pad_channels needs out_channels >= the input's {} channels",
+                            x[0]
+                        )),
                     );
                     None
                 }

@@ -85,3 +85,125 @@ pub struct QuantSpec {
     pub scheme: Scheme,
     pub activation_bits: u32,
 }
+
+impl Scheme {
+    /// Short label with the parameters, e.g. `int8/ch`, `swis B8 G8 N3`, `signed_binary t0.05`.
+    pub fn label(&self) -> String {
+        match *self {
+            Scheme::Int { bits, per_channel } => {
+                format!("int{bits}/{}", if per_channel { "ch" } else { "tensor" })
+            }
+            Scheme::Binary => "binary".into(),
+            Scheme::Ternary { threshold_factor } => format!("ternary t{threshold_factor}"),
+            Scheme::SignedBinary {
+                threshold,
+                sign_rule,
+                alpha,
+            } => format!(
+                "signed_binary t{threshold}{}{}",
+                if sign_rule == SignRule::WeightSum {
+                    " sum"
+                } else {
+                    ""
+                },
+                if alpha { " alpha" } else { "" }
+            ),
+            Scheme::Swis {
+                base_bits,
+                group_size,
+                shared,
+            } => match shared {
+                SharedBits::Fixed(n) => format!("swis B{base_bits} G{group_size} N{n}"),
+                SharedBits::Variable { max, error_bound } => {
+                    format!("swis B{base_bits} G{group_size} N<={max} e{error_bound}")
+                }
+            },
+            Scheme::Truncate {
+                base_bits,
+                kept_bits,
+            } => format!("truncate B{base_bits} N{kept_bits}"),
+        }
+    }
+
+    /// Every parameter out of range, as problems under `path` (empty when the scheme is valid).
+    ///
+    /// Ranges: int bits 2..=16; ternary factor >= 0; signed-binary threshold 0 <= t < 1;
+    /// SWIS / truncation base bits 2..=16, group size >= 1, N (or N_max) 1..=base_bits-1,
+    /// error bound 0 <= e < 1.
+    pub fn problems(&self, path: &str) -> Vec<crate::error::Problem> {
+        use crate::error::Problem;
+        let mut p = Vec::new();
+        let mut range = |field: &str, v: u32, lo: u32, hi: u32| {
+            if v < lo || v > hi {
+                p.push(
+                    Problem::new(format!("{path}.{field}"), format!("{v} is out of range"))
+                        .with_help(format!("allowed for scheme `{}`: {lo}..={hi}", self.name())),
+                );
+            }
+        };
+        match *self {
+            Scheme::Int { bits, .. } => range("weight_bits", bits, 2, 16),
+            Scheme::Binary => {}
+            Scheme::Ternary { .. } | Scheme::SignedBinary { .. } => {}
+            Scheme::Swis {
+                base_bits,
+                group_size,
+                shared,
+            } => {
+                range("weight_bits", base_bits, 2, 16);
+                range("group_size", group_size, 1, u32::MAX);
+                match shared {
+                    SharedBits::Fixed(n) => {
+                        range("shared_bits", n, 1, base_bits.saturating_sub(1).max(1))
+                    }
+                    SharedBits::Variable { max, .. } => range(
+                        "max_shared_bits",
+                        max,
+                        1,
+                        base_bits.saturating_sub(1).max(1),
+                    ),
+                }
+            }
+            Scheme::Truncate {
+                base_bits,
+                kept_bits,
+            } => {
+                range("weight_bits", base_bits, 2, 16);
+                range(
+                    "shared_bits",
+                    kept_bits,
+                    1,
+                    base_bits.saturating_sub(1).max(1),
+                );
+            }
+        }
+        let unit = |field: &str, v: f64, p: &mut Vec<Problem>| {
+            if !(v.is_finite() && (0.0..1.0).contains(&v)) {
+                p.push(
+                    Problem::new(format!("{path}.{field}"), format!("{v} is out of range"))
+                        .with_help("allowed: 0 <= value < 1"),
+                );
+            }
+        };
+        match *self {
+            Scheme::Ternary { threshold_factor }
+                if !(threshold_factor.is_finite() && threshold_factor >= 0.0) =>
+            {
+                p.push(
+                    Problem::new(
+                        format!("{path}.threshold"),
+                        format!("{threshold_factor} is out of range"),
+                    )
+                    .with_help("allowed: a factor >= 0 (TWN uses 0.7)"),
+                )
+            }
+            Scheme::SignedBinary { threshold, .. } => unit("threshold", threshold, &mut p),
+            Scheme::Swis {
+                shared: SharedBits::Variable { error_bound, .. },
+                ..
+            } => unit("error_bound", error_bound, &mut p),
+            _ => {}
+        }
+        p
+    }
+}

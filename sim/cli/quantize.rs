@@ -1,0 +1,289 @@
+//! `plumsim quantize WORKLOAD [--scheme S] [--weights F] [--out DIR] [scheme parameters]`:
+//! quantize every weight layer and report per-layer statistics.
+//!
+//! `--scheme` replaces the workload's default scheme: it applies to every weight layer except
+//! those whose own `quant` sets a `scheme` in the workload JSON. Without `--scheme` each layer
+//! uses the scheme the workload resolves for it. Prints a per-layer table and a total line, and
+//! writes `quant.csv` to `--out` (default `results/quantize/<workload name>/`).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use plumsim::quant::{self, QuantStats, Scheme, SharedBits, SignRule};
+use plumsim::workload::Network;
+use plumsim::{io, Error, Problem};
+
+/// A weight quantization scheme (see the library's `quant` module for each one's paper).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemeArg {
+    /// Uniform symmetric int-k (--weight-bits, --per-tensor).
+    Int,
+    /// sign(w) * mean|w| per filter (XNOR-Net).
+    Binary,
+    /// {-a, 0, +a}, threshold --threshold * mean|w| (TWN, 0.7).
+    Ternary,
+    /// PLUM: filters {0,+1} or {0,-1}, threshold --threshold * max|w| (0.05).
+    SignedBinary,
+    /// Shared weight-bit positions per group (--weight-bits, --group-size, --shared-bits or
+    /// --max-shared-bits with --error-bound).
+    Swis,
+    /// Keep the top --shared-bits bits of the --weight-bits range.
+    Truncate,
+}
+
+/// How signed-binary filters get their sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignRuleArg {
+    /// First half of the filters positive, second half negative.
+    Halves,
+    /// The sign of the filter's weight sum.
+    WeightSum,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QuantizeArgs {
+    /// Workload JSON (see workloads/README.md) or a SCALE-Sim topology CSV.
+    pub workload: PathBuf,
+    /// Scheme for every weight layer that does not set its own scheme [default: the workload's].
+    #[arg(long, value_enum)]
+    pub scheme: Option<SchemeArg>,
+    /// Read every weight layer from this .npz/.npy/.safetensors file (synthetic layers use the
+    /// tensor named like the layer, or `<layer>.weight`).
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Folder for quant.csv [default: results/quantize/<workload name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// int: k (2..=16, default 8); swis/truncate: B, bits of the sign-magnitude base (default 8).
+    #[arg(long)]
+    pub weight_bits: Option<u32>,
+    /// int: one scale per tensor instead of per output channel.
+    #[arg(long)]
+    pub per_tensor: bool,
+    /// swis: weights per group along the reduction dimension (default 8).
+    #[arg(long)]
+    pub group_size: Option<u32>,
+    /// swis: shared bit positions N per group (default 3); truncate: kept bits (default 3).
+    #[arg(long)]
+    pub shared_bits: Option<u32>,
+    /// swis variable N: largest N per group (use with --error-bound).
+    #[arg(long, conflicts_with = "shared_bits")]
+    pub max_shared_bits: Option<u32>,
+    /// swis variable N: largest relative squared error of a group (default 0.01).
+    #[arg(long, requires = "max_shared_bits")]
+    pub error_bound: Option<f64>,
+    /// ternary: threshold factor (default 0.7); signed-binary: t of t * max|w| (default 0.05).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// signed-binary: how a filter gets its sign (default halves).
+    #[arg(long, value_enum)]
+    pub sign_rule: Option<SignRuleArg>,
+    /// signed-binary: scale by the mean |w| of the kept weights instead of 1.
+    #[arg(long)]
+    pub alpha: bool,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// One `quant.csv` row: a layer, or the network total (`layer` = `total`).
+#[derive(Debug, serde::Serialize)]
+struct QuantRow {
+    layer: String,
+    op: String,
+    shape: String,
+    scheme: String,
+    weights: u64,
+    filters: u64,
+    nonzero_weights: u64,
+    density: f64,
+    effectual_bits_per_weight: f64,
+    distinct_values_per_filter_mean: f64,
+    distinct_values_per_filter_max: u64,
+    effectual_ops_per_output: f64,
+    rel_error: f64,
+    storage_bits: u64,
+}
+
+impl QuantRow {
+    fn new(layer: &str, op: &str, shape: &str, scheme: &str, s: &QuantStats) -> Self {
+        let r = |x: f64| (x * 1e6).round() / 1e6;
+        QuantRow {
+            layer: layer.into(),
+            op: op.into(),
+            shape: shape.into(),
+            scheme: scheme.into(),
+            weights: s.weights,
+            filters: s.filters,
+            nonzero_weights: s.nonzeros,
+            density: r(s.density()),
+            effectual_bits_per_weight: r(s.effectual_bits_per_weight()),
+            distinct_values_per_filter_mean: r(s.distinct_per_filter_mean()),
+            distinct_values_per_filter_max: s.distinct_max,
+            effectual_ops_per_output: r(s.effectual_ops_per_output()),
+            rel_error: r(s.rel_error()),
+            storage_bits: s.storage_bits,
+        }
+    }
+}
+
+pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
+    let mut net = io::load_workload(&args.workload)?;
+    if let Some(scheme) = cli_scheme(&args)? {
+        net = net.with_default_scheme(&scheme);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    let (weights, quantized) = pool.install(|| -> anyhow::Result<_> {
+        let weights = io::weights::network_weights(&net, args.weights.as_deref(), &args.workload)?;
+        let quantized = quant::quantize_network(&net, &weights)?;
+        Ok((weights, quantized))
+    })?;
+    let rows = rows(&net, &weights, &quantized);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results/quantize").join(&net.name));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in &rows {
+        w.serialize(row)?;
+    }
+    let csv_bytes = w.into_inner().context("cannot write quant.csv")?;
+    io::write_all_atomic(&[(out.join("quant.csv"), csv_bytes)])?;
+    print!("{}", table(&rows));
+    println!("wrote {}", out.join("quant.csv").display());
+    Ok(())
+}
+
+/// Per-layer rows (weight layers, in network order) and the total row last.
+fn rows(
+    net: &Network,
+    weights: &[Option<Vec<f32>>],
+    quantized: &[Option<quant::QuantizedTensor>],
+) -> Vec<QuantRow> {
+    let mut rows = Vec::new();
+    let mut all = Vec::new();
+    for ((layer, w), q) in net.layers.iter().zip(weights).zip(quantized) {
+        if let (Some(w), Some(q)) = (w, q) {
+            let s = quant::stats(w, q);
+            let shape = q
+                .shape
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join("x");
+            rows.push(QuantRow::new(
+                &layer.name,
+                layer.op.kind().as_str(),
+                &shape,
+                &q.scheme.label(),
+                &s,
+            ));
+            all.push(s);
+        }
+    }
+    let total = QuantStats::total(&all);
+    rows.push(QuantRow::new("total", "", "", "", &total));
+    rows
+}
+
+fn table(rows: &[QuantRow]) -> String {
+    let mut t = format!(
+        "{:<28} {:>14} {:<26} {:>8} {:>9} {:>12} {:>10} {:>13}\n",
+        "layer",
+        "shape",
+        "scheme",
+        "density",
+        "eff_bits",
+        "distinct/f",
+        "rel_error",
+        "storage_bits"
+    );
+    for r in rows {
+        t += &format!(
+            "{:<28} {:>14} {:<26} {:>8.4} {:>9.3} {:>7.2}/{:<4} {:>10.5} {:>13}\n",
+            r.layer,
+            r.shape,
+            r.scheme,
+            r.density,
+            r.effectual_bits_per_weight,
+            r.distinct_values_per_filter_mean,
+            r.distinct_values_per_filter_max,
+            r.rel_error,
+            r.storage_bits
+        );
+    }
+    t
+}
+
+/// The scheme the flags describe, validated; `None` without `--scheme`.
+fn cli_scheme(a: &QuantizeArgs) -> Result<Option<Scheme>, Error> {
+    let Some(kind) = a.scheme else {
+        let given = [
+            ("--weight-bits", a.weight_bits.is_some()),
+            ("--per-tensor", a.per_tensor),
+            ("--group-size", a.group_size.is_some()),
+            ("--shared-bits", a.shared_bits.is_some()),
+            ("--max-shared-bits", a.max_shared_bits.is_some()),
+            ("--threshold", a.threshold.is_some()),
+            ("--sign-rule", a.sign_rule.is_some()),
+            ("--alpha", a.alpha),
+        ];
+        let problems: Vec<Problem> = given
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(flag, _)| {
+                Problem::new(*flag, "is a scheme parameter but no --scheme is given")
+                    .with_help("add --scheme, or set the parameter in the workload's quant")
+            })
+            .collect();
+        return if problems.is_empty() {
+            Ok(None)
+        } else {
+            Err(Error::invalid("command line", problems))
+        };
+    };
+    let b = a.weight_bits.unwrap_or(8);
+    let scheme = match kind {
+        SchemeArg::Int => Scheme::Int {
+            bits: b,
+            per_channel: !a.per_tensor,
+        },
+        SchemeArg::Binary => Scheme::Binary,
+        SchemeArg::Ternary => Scheme::Ternary {
+            threshold_factor: a.threshold.unwrap_or(0.7),
+        },
+        SchemeArg::SignedBinary => Scheme::SignedBinary {
+            threshold: a.threshold.unwrap_or(0.05),
+            sign_rule: match a.sign_rule.unwrap_or(SignRuleArg::Halves) {
+                SignRuleArg::Halves => SignRule::Halves,
+                SignRuleArg::WeightSum => SignRule::WeightSum,
+            },
+            alpha: a.alpha,
+        },
+        SchemeArg::Swis => Scheme::Swis {
+            base_bits: b,
+            group_size: a.group_size.unwrap_or(8),
+            shared: match a.max_shared_bits {
+                Some(max) => SharedBits::Variable {
+                    max,
+                    error_bound: a.error_bound.unwrap_or(0.01),
+                },
+                None => SharedBits::Fixed(a.shared_bits.unwrap_or(3)),
+            },
+        },
+        SchemeArg::Truncate => Scheme::Truncate {
+            base_bits: b,
+            kept_bits: a.shared_bits.unwrap_or(3),
+        },
+    };
+    let problems = scheme.problems("--scheme");
+    if problems.is_empty() {
+        Ok(Some(scheme))
+    } else {
+        Err(Error::invalid("command line", problems))
+    }
+}

@@ -1,0 +1,358 @@
+//! Weight quantization: pure functions from float weights to integer codes.
+//!
+//! [`quantize`] is the single entry point: float weights in PyTorch layout in, a
+//! [`QuantizedTensor`] out (an exact integer code per weight, a scale per output filter, the
+//! SWIS group metadata and the storage cost). [`stats`] summarizes one tensor and
+//! [`QuantStats::total`] a whole network.
+//!
+//! Layout: `shape[0]` is the number of output filters; each filter's weights are contiguous and
+//! their flattened `[in/groups][kh][kw]` order is the GEMM reduction (K) order, which is the
+//! order SWIS groups follow. A weight's value is `codes[i] * scales[filter]`.
+//!
+//! One module per scheme: [`int_k`], [`binary`], [`ternary`], [`signed_binary`], [`swis`]
+//! (with the truncation baseline). Everything here is deterministic: filters are quantized in
+//! parallel (rayon) but results are collected in order and reduced serially.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Problem, Result};
+use crate::workload::Network;
+
+pub mod binary;
+pub mod int_k;
+pub mod signed_binary;
+pub mod spec;
+pub mod stats;
+pub mod swis;
+pub mod ternary;
+
+pub use spec::{QuantSpec, Scheme, SharedBits, SignRule};
+pub use stats::{stats, QuantStats};
+
+/// Bits of one stored scale (an f32 per output filter, or one per tensor).
+pub const SCALE_BITS: u64 = 32;
+
+/// Per-group metadata of SWIS (and of the truncation baseline, which is SWIS with one fixed
+/// group per filter).
+///
+/// Groups run along each filter's reduction dimension: filter `f` owns groups
+/// `f * groups_per_filter ..`, group `j` of a filter covers its weights
+/// `j * group_size .. min((j + 1) * group_size, filter_len)` (the last one may be short).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwisGroups {
+    /// Weights per group (the last group of each filter may hold fewer).
+    pub group_size: u32,
+    /// Groups per filter: `ceil(filter_len / group_size)`.
+    pub groups_per_filter: u32,
+    /// N_g per group: how many bit positions the group's weights use.
+    pub shared: Vec<u8>,
+    /// Bit positions per group: bit `p` set means magnitude bit `p` (weight 2^p) is kept.
+    /// `shared[g] == masks[g].count_ones()`.
+    pub masks: Vec<u16>,
+    /// Bits of shift metadata stored per group: the position mask, `base_bits - 1` bits (SWIS),
+    /// or 0 when the positions are fixed by the scheme (truncation).
+    pub metadata_bits_per_group: u32,
+}
+
+impl SwisGroups {
+    /// Group index of weight `index` (flat, row-major) of a tensor whose filters hold
+    /// `filter_len` weights.
+    pub fn group_of(&self, filter_len: usize, index: usize) -> usize {
+        let f = index / filter_len;
+        let k = index % filter_len;
+        f * self.groups_per_filter as usize + k / self.group_size as usize
+    }
+}
+
+/// A quantized weight tensor: exact integer codes, per-filter scales and metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantizedTensor {
+    /// The scheme that produced it.
+    pub scheme: Scheme,
+    /// PyTorch-layout shape; `shape[0]` output filters.
+    pub shape: Vec<u64>,
+    /// Signed integer code per weight, same order as the input; value = code * scale[filter].
+    pub codes: Vec<i32>,
+    /// One scale per output filter (per-tensor schemes repeat the same value).
+    pub scales: Vec<f32>,
+    /// SWIS / truncation group metadata; `None` for the other schemes.
+    pub groups: Option<SwisGroups>,
+    /// Storage of the tensor in bits: codes, scales (32 bit each) and shift metadata.
+    pub storage_bits: u64,
+    /// True when the scale is folded into the following batch norm (signed binary without
+    /// alpha: codes are {0, ±1} with scale 1). The error statistic then uses each filter's
+    /// least-squares scale, the one batch norm can realize.
+    pub scale_absorbed: bool,
+}
+
+impl QuantizedTensor {
+    /// Number of output filters.
+    pub fn filters(&self) -> usize {
+        self.shape.first().copied().unwrap_or(0) as usize
+    }
+
+    /// Weights per filter (the GEMM K of one filter).
+    pub fn filter_len(&self) -> usize {
+        self.shape.iter().skip(1).product::<u64>() as usize
+    }
+
+    /// The codes of filter `f`.
+    pub fn filter_codes(&self, f: usize) -> &[i32] {
+        let k = self.filter_len();
+        &self.codes[f * k..(f + 1) * k]
+    }
+
+    /// Number of non-zero codes.
+    pub fn nonzeros(&self) -> u64 {
+        self.codes.iter().filter(|&&c| c != 0).count() as u64
+    }
+
+    /// Float values `code * scale[filter]`.
+    pub fn dequantize(&self) -> Vec<f32> {
+        let k = self.filter_len().max(1);
+        self.codes
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| c as f32 * self.scales[i / k])
+            .collect()
+    }
+}
+
+/// What one filter's quantizer returns besides its codes.
+pub(crate) struct FilterOut {
+    pub scale: f32,
+    /// (N_g, mask) per group of the filter; empty for group-less schemes.
+    pub groups: Vec<(u8, u16)>,
+}
+
+/// Quantize `weights` (PyTorch layout, `shape[0]` output filters) with `scheme`.
+///
+/// Pure and deterministic: filters are processed in parallel, results collected in order.
+///
+/// # Panics
+/// If `weights.len()` differs from the product of `shape`, or the scheme's parameters are out
+/// of the range [`Scheme::problems`] checks (validated configs never are).
+pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTensor {
+    let n: u64 = shape.iter().product();
+    assert_eq!(
+        weights.len() as u64,
+        n,
+        "quantize: {} weights for shape {shape:?}",
+        weights.len()
+    );
+    let problems = scheme.problems("scheme");
+    assert!(
+        problems.is_empty(),
+        "quantize: invalid scheme: {problems:?}"
+    );
+    let filters = shape.first().copied().unwrap_or(1) as usize;
+    let k = shape.iter().skip(1).product::<u64>() as usize;
+    let mut codes = vec![0i32; weights.len()];
+    let outs: Vec<FilterOut> = if weights.is_empty() || k == 0 {
+        (0..filters)
+            .map(|_| FilterOut {
+                scale: 0.0,
+                groups: Vec::new(),
+            })
+            .collect()
+    } else {
+        let per_tensor_max = match *scheme {
+            Scheme::Int {
+                per_channel: false, ..
+            } => Some(weights.par_iter().map(|w| w.abs()).reduce(|| 0.0, f32::max)),
+            _ => None,
+        };
+        let prepared = swis::Prepared::new(scheme);
+        let sign_binary_signs = match *scheme {
+            Scheme::SignedBinary { sign_rule, .. } => {
+                Some(signed_binary::filter_signs(weights, filters, k, sign_rule))
+            }
+            _ => None,
+        };
+        codes
+            .par_chunks_mut(k)
+            .zip(weights.par_chunks(k))
+            .enumerate()
+            .map(|(f, (c, w))| match *scheme {
+                Scheme::Int { bits, .. } => {
+                    let max = per_tensor_max.unwrap_or_else(|| int_k::max_abs(w));
+                    FilterOut {
+                        scale: int_k::quantize_filter(w, max, bits, c),
+                        groups: Vec::new(),
+                    }
+                }
+                Scheme::Binary => FilterOut {
+                    scale: binary::quantize_filter(w, c),
+                    groups: Vec::new(),
+                },
+                Scheme::Ternary { threshold_factor } => FilterOut {
+                    scale: ternary::quantize_filter(w, threshold_factor, c),
+                    groups: Vec::new(),
+                },
+                Scheme::SignedBinary {
+                    threshold, alpha, ..
+                } => {
+                    let sign = sign_binary_signs.as_ref().map_or(1, |s| s[f]);
+                    FilterOut {
+                        scale: signed_binary::quantize_filter(w, sign, threshold, alpha, c),
+                        groups: Vec::new(),
+                    }
+                }
+                Scheme::Swis { .. } | Scheme::Truncate { .. } => prepared
+                    .as_ref()
+                    .expect("swis tables")
+                    .quantize_filter(w, c),
+            })
+            .collect()
+    };
+    let scales: Vec<f32> = outs.iter().map(|o| o.scale).collect();
+    let groups = match *scheme {
+        Scheme::Swis {
+            base_bits,
+            group_size,
+            ..
+        } => Some(collect_groups(&outs, group_size, k, base_bits - 1)),
+        Scheme::Truncate { .. } => Some(collect_groups(&outs, k.max(1) as u32, k, 0)),
+        _ => None,
+    };
+    let storage_bits = storage_bits(
+        scheme,
+        weights.len() as u64,
+        filters as u64,
+        k,
+        groups.as_ref(),
+    );
+    QuantizedTensor {
+        scheme: *scheme,
+        shape: shape.to_vec(),
+        codes,
+        scales,
+        groups,
+        storage_bits,
+        scale_absorbed: matches!(scheme, Scheme::SignedBinary { alpha: false, .. }),
+    }
+}
+
+fn collect_groups(outs: &[FilterOut], group_size: u32, k: usize, metadata_bits: u32) -> SwisGroups {
+    let groups_per_filter = k.div_ceil(group_size as usize) as u32;
+    let (shared, masks) = outs.iter().flat_map(|o| o.groups.iter().copied()).unzip();
+    SwisGroups {
+        group_size,
+        groups_per_filter,
+        shared,
+        masks,
+        metadata_bits_per_group: metadata_bits,
+    }
+}
+
+/// Storage in bits: codes + 32-bit scales + shift metadata (see each scheme's module).
+fn storage_bits(
+    scheme: &Scheme,
+    n: u64,
+    filters: u64,
+    k: usize,
+    groups: Option<&SwisGroups>,
+) -> u64 {
+    match *scheme {
+        Scheme::Int { bits, per_channel } => {
+            n * bits as u64 + SCALE_BITS * if per_channel { filters } else { 1 }
+        }
+        Scheme::Binary => n + SCALE_BITS * filters,
+        Scheme::Ternary { .. } => 2 * n + SCALE_BITS * filters,
+        Scheme::SignedBinary {
+            sign_rule, alpha, ..
+        } => {
+            // One bit per weight (zero / non-zero); the sign is per filter: implicit for
+            // `Halves`, one bit per filter for `WeightSum`.
+            n + if alpha { SCALE_BITS * filters } else { 0 }
+                + if sign_rule == SignRule::WeightSum {
+                    filters
+                } else {
+                    0
+                }
+        }
+        Scheme::Swis { .. } | Scheme::Truncate { .. } => {
+            let g = groups.expect("swis groups");
+            let gs = g.group_size as usize;
+            let mut bits = SCALE_BITS * filters;
+            for (i, &ng) in g.shared.iter().enumerate() {
+                let j = i % g.groups_per_filter.max(1) as usize;
+                let len = (k - j * gs).min(gs) as u64;
+                // Sign + N_g kept bits per weight; a group with N_g = 0 stores no weight bits.
+                if ng > 0 {
+                    bits += len * (1 + ng as u64);
+                }
+                bits += g.metadata_bits_per_group as u64;
+            }
+            bits
+        }
+    }
+}
+
+/// Quantize every weight layer of `net` with its resolved scheme (`layer.quant.scheme`), in
+/// parallel over layers, deterministically.
+///
+/// `weights[i]` holds layer `i`'s float weights (from [`crate::io::weights`] or
+/// [`crate::synth`]); the result has one entry per layer, `None` for layers without weights.
+/// A weight layer without weights, or with the wrong number of them, is an error.
+pub fn quantize_network(
+    net: &Network,
+    weights: &[Option<Vec<f32>>],
+) -> Result<Vec<Option<QuantizedTensor>>> {
+    let origin = format!("network `{}`", net.name);
+    if weights.len() != net.layers.len() {
+        return Err(Error::invalid(
+            origin,
+            vec![Problem::new(
+                "weights",
+                format!(
+                    "{} weight entries for {} layers",
+                    weights.len(),
+                    net.layers.len()
+                ),
+            )],
+        ));
+    }
+    let mut problems = Vec::new();
+    for (i, (layer, w)) in net.layers.iter().zip(weights).enumerate() {
+        let path = format!("layers[{i}] ({})", layer.name);
+        match (layer.weight_shape(), w) {
+            (Some(shape), Some(w)) => {
+                let n: u64 = shape.iter().product();
+                if w.len() as u64 != n {
+                    problems.push(Problem::new(
+                        format!("{path}.weights"),
+                        format!("{} weights given, the shape {shape:?} holds {n}", w.len()),
+                    ));
+                }
+                problems.extend(layer.quant.scheme.problems(&format!("{path}.quant")));
+            }
+            (Some(_), None) => problems.push(Problem::new(
+                format!("{path}.weights"),
+                "no weights given for a weight layer",
+            )),
+            (None, _) => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::invalid(origin, problems));
+    }
+    Ok(net
+        .layers
+        .par_iter()
+        .zip(weights.par_iter())
+        .map(|(layer, w)| match (layer.weight_shape(), w) {
+            (Some(shape), Some(w)) => Some(quantize(w, &shape, &layer.quant.scheme)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Quantize several tensors `(weights, shape)` with one scheme, in parallel over tensors,
+/// results in input order (used by the benchmark and sweeps over a scheme).
+pub fn quantize_many(tensors: &[(&[f32], &[u64])], scheme: &Scheme) -> Vec<QuantizedTensor> {
+    tensors
+        .par_iter()
+        .map(|(w, shape)| quantize(w, shape, scheme))
+        .collect()
+}

@@ -1,0 +1,30 @@
+//! Ternary weights `{-alpha, 0, +alpha}`.
+//!
+//! Follows Ternary Weight Networks (Li, Zhang & Liu 2016, "Ternary Weight Networks"): per output
+//! filter the threshold is `delta = factor * mean|w|` (factor 0.7 approximates the optimum for
+//! Gaussian/uniform weights); a weight is kept iff `|w| > delta`, with code sign(w); alpha is
+//! the mean |w| of the kept weights (0 when none is kept).
+
+/// Quantize one filter; returns alpha (the filter's scale).
+pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [i32]) -> f32 {
+    let delta = (threshold_factor * super::binary::mean_abs(w) as f64) as f32;
+    let (mut sum, mut kept) = (0.0f64, 0u64);
+    for (c, &x) in codes.iter_mut().zip(w) {
+        *c = if x.abs() > delta {
+            sum += x.abs() as f64;
+            kept += 1;
+            if x > 0.0 {
+                1
+            } else {
+                -1
+            }
+        } else {
+            0
+        };
+    }
+    if kept == 0 {
+        0.0
+    } else {
+        (sum / kept as f64) as f32
+    }
+}
