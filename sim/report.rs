@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::arch::Arch;
 use crate::engine::{LayerResult, RunResult};
+use crate::quant::QuantStats;
 
 /// One row of `layers.csv`.
 #[derive(Debug, Clone, Serialize)]
@@ -20,10 +21,17 @@ pub struct LayerRow {
     pub folds: u64,
     pub macs: u64,
     pub compute_cycles: u64,
+    pub imbalance_cycles: u64,
     pub memory_stall_cycles: u64,
     pub total_cycles: u64,
     pub utilization_pct: f64,
     pub mapping_efficiency_pct: f64,
+    pub scheme: String,
+    pub weight_density: Option<f64>,
+    pub effectual_bits_per_weight: Option<f64>,
+    pub distinct_values_per_filter: Option<f64>,
+    pub quant_rel_error: Option<f64>,
+    pub weight_storage_bits: Option<u64>,
     pub input_buffer_reads: u64,
     pub weight_buffer_reads: u64,
     pub output_buffer_reads: u64,
@@ -36,12 +44,22 @@ pub struct LayerRow {
     pub dram_read_bytes: u64,
     pub dram_write_bytes: u64,
     pub output_elements: u64,
+    pub mults: u64,
+    pub adds: u64,
+    pub shifts: u64,
+    pub window_sum_adds: u64,
+    pub busy_lane_cycles: u64,
+    pub idle_lane_cycles: u64,
+    pub weight_reg_reads: u64,
+    pub activation_reg_writes: u64,
+    pub psum_reg_updates: u64,
 }
 
 impl LayerRow {
-    pub fn new(arch: &Arch, l: &LayerResult) -> Self {
+    pub fn new(arch: &Arch, l: &LayerResult, q: Option<&QuantStats>, scheme: &str) -> Self {
         let g = l.gemm;
         let t = &l.traffic;
+        let a = &l.actions;
         LayerRow {
             layer: l.name.clone(),
             op: l.op.to_string(),
@@ -52,10 +70,21 @@ impl LayerRow {
             folds: l.timing.map_or(0, |t| t.folds),
             macs: l.macs,
             compute_cycles: l.compute_cycles,
+            imbalance_cycles: l.imbalance_cycles,
             memory_stall_cycles: l.memory_stall_cycles,
             total_cycles: l.total_cycles(),
             utilization_pct: round6(100.0 * l.utilization(arch)),
             mapping_efficiency_pct: round6(l.timing.map_or(0.0, |t| 100.0 * t.mapping_efficiency)),
+            scheme: if g.is_some() {
+                scheme.to_string()
+            } else {
+                String::new()
+            },
+            weight_density: q.map(|q| round6(q.density())),
+            effectual_bits_per_weight: q.map(|q| round6(q.effectual_bits_per_weight())),
+            distinct_values_per_filter: q.map(|q| round6(q.distinct_per_filter_mean())),
+            quant_rel_error: q.map(|q| round6(q.rel_error())),
+            weight_storage_bits: q.map(|q| q.storage_bits),
             input_buffer_reads: t.input_buffer_reads,
             weight_buffer_reads: t.weight_buffer_reads,
             output_buffer_reads: t.output_buffer_reads,
@@ -68,6 +97,15 @@ impl LayerRow {
             dram_read_bytes: t.dram_read_bytes(),
             dram_write_bytes: t.dram_write_bytes(),
             output_elements: l.output_elements,
+            mults: a.mults,
+            adds: a.adds,
+            shifts: a.shifts,
+            window_sum_adds: a.window_sum_adds,
+            busy_lane_cycles: a.busy_lane_cycles,
+            idle_lane_cycles: a.idle_lane_cycles,
+            weight_reg_reads: a.weight_reg_reads,
+            activation_reg_writes: a.activation_reg_writes,
+            psum_reg_updates: a.psum_reg_updates,
         }
     }
 }
@@ -87,10 +125,13 @@ pub struct Summary {
     pub array_cols: u32,
     pub dataflow: &'static str,
     pub pe_kind: &'static str,
+    pub sync_scope: &'static str,
+    pub schedule: bool,
     pub clock_mhz: f64,
     pub layers: usize,
     pub macs: u64,
     pub compute_cycles: u64,
+    pub imbalance_cycles: u64,
     pub memory_stall_cycles: u64,
     pub total_cycles: u64,
     pub latency_us: f64,
@@ -109,10 +150,13 @@ impl Summary {
             array_cols: arch.cols,
             dataflow: arch.dataflow.as_str(),
             pe_kind: arch.pe.kind.as_str(),
+            sync_scope: arch.sync_scope.as_str(),
+            schedule: arch.schedule,
             clock_mhz: arch.clock_mhz,
             layers: run.layers.len(),
             macs: run.macs(),
             compute_cycles: run.compute_cycles(),
+            imbalance_cycles: run.imbalance_cycles(),
             memory_stall_cycles: run.memory_stall_cycles(),
             total_cycles: run.total_cycles(),
             latency_us: round6(run.latency_us(arch)),
@@ -127,8 +171,25 @@ impl Summary {
     }
 }
 
-pub fn layer_rows(arch: &Arch, run: &RunResult) -> Vec<LayerRow> {
-    run.layers.iter().map(|l| LayerRow::new(arch, l)).collect()
+/// One row per layer; `stats[i]` (may be empty) and `schemes[i]` describe layer i's weights.
+pub fn layer_rows(
+    arch: &Arch,
+    run: &RunResult,
+    stats: &[Option<QuantStats>],
+    schemes: &[&str],
+) -> Vec<LayerRow> {
+    run.layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            LayerRow::new(
+                arch,
+                l,
+                stats.get(i).and_then(Option::as_ref),
+                schemes.get(i).copied().unwrap_or(""),
+            )
+        })
+        .collect()
 }
 
 /// CSV text of rows (header from the struct's field names).
@@ -138,6 +199,10 @@ pub fn to_csv<T: Serialize>(rows: &[T]) -> String {
         w.serialize(r).expect("plain structs serialize to CSV");
     }
     String::from_utf8(w.into_inner().expect("in-memory writer")).expect("CSV is UTF-8")
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.decimals$}"))
 }
 
 fn human(n: u64) -> String {
@@ -153,22 +218,25 @@ fn human(n: u64) -> String {
 }
 
 /// The per-layer terminal table and the totals line.
-pub fn table(arch: &Arch, run: &RunResult) -> String {
-    let rows = layer_rows(arch, run);
+pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
     let name_w = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(5);
     let mut s = format!(
-        "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>7} {:>13} {:>13}\n",
+        "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>7} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
         "layer",
         "op",
         "gemm MxNxK (groups)",
         "folds",
         "compute_cyc",
+        "imbal_cyc",
         "stall_cyc",
         "util%",
+        "scheme",
+        "density",
+        "eff_b",
         "sram_rd_elem",
         "dram_bytes"
     );
-    for r in &rows {
+    for r in rows {
         let gemm = if r.folds > 0 {
             if r.groups > 1 {
                 format!("{}x{}x{} ({})", r.gemm_m, r.gemm_n, r.gemm_k, r.groups)
@@ -179,23 +247,28 @@ pub fn table(arch: &Arch, run: &RunResult) -> String {
             format!("{} elements", human(r.output_elements))
         };
         s.push_str(&format!(
-            "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>7.2} {:>13} {:>13}\n",
+            "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>7.2} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
             r.layer,
             r.op,
             gemm,
             r.folds,
             human(r.compute_cycles),
+            human(r.imbalance_cycles),
             human(r.memory_stall_cycles),
             r.utilization_pct,
+            r.scheme,
+            opt(r.weight_density, 3),
+            opt(r.effectual_bits_per_weight, 2),
             human(r.input_buffer_reads + r.weight_buffer_reads + r.output_buffer_reads),
             human(r.dram_read_bytes + r.dram_write_bytes),
         ));
     }
     let sum = Summary::new(arch, run);
     s.push_str(&format!(
-        "\ntotal: {} cycles ({} compute + {} memory stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written\n",
+        "\ntotal: {} cycles ({} compute, of which {} lock-step imbalance, + {} memory stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written\n",
         human(sum.total_cycles),
         human(sum.compute_cycles),
+        human(sum.imbalance_cycles),
         human(sum.memory_stall_cycles),
         sum.latency_us,
         sum.clock_mhz,

@@ -243,6 +243,7 @@ clock_mhz = 1000.0
 rows = {rows}
 cols = {cols}
 dataflow = "{dataflow}"
+tile_m = false     # SCALE-Sim streams all of M through every fold
 
 [pe]
 kind = "dense"

@@ -93,7 +93,8 @@ fn depthwise_groups_run_one_after_another() {
 
 #[test]
 fn dram_traffic_spills_and_stalls_by_hand() {
-    // ws, 2x2, M=5 K=4 N=3, int8 activations and weights, 32-bit partial sums, 1 B/cycle.
+    // ws, 2x2, M=5 K=4 N=3, int8 activations and weights, 32-bit partial sums, 1 B/cycle,
+    // all of M streamed through every fold (no M-tiling).
     // Input 20 B > usable 8 B (16 B double-buffered): re-read per column fold -> 40 B.
     // Weights 12 B once. Outputs 15 B. Partial-sum tile M x min(N,C) x 4 B = 40 B > 32 B
     // usable: spill 15 x (2 - 1) x 4 = 60 B written and 60 B read back.
@@ -103,6 +104,7 @@ name = "t"
 rows = 2
 cols = 2
 dataflow = "ws"
+tile_m = false
 [pe]
 kind = "dense"
 [buffers.input]
@@ -154,6 +156,48 @@ double_buffered = false
 bandwidth_bytes_per_cycle = 1.0
 "#;
     let r = run(&parse_arch(text, "t.toml").unwrap(), &gemm_net(5, 4, 3));
-    assert_eq!(r.layers[0].traffic.dram_read_bytes() + r.layers[0].traffic.dram_write_bytes(), 47);
+    assert_eq!(
+        r.layers[0].traffic.dram_read_bytes() + r.layers[0].traffic.dram_write_bytes(),
+        47
+    );
     assert_eq!(r.layers[0].memory_stall_cycles, 47);
+}
+
+#[test]
+fn m_tiling_keeps_partial_sums_on_chip_by_hand() {
+    // Same layer and buffers with M-tiling: input rows are 4 B each (20 B / 5) and 8 B usable
+    // -> 2 rows; partial sums of a row are min(N, C) x 4 B = 8 B and 32 B usable -> 4 rows.
+    // Tile = 2 rows: tiles of 2, 2, 1. Each tile reloads the 4 folds' weights (2 cycles).
+    let text = r#"
+name = "t"
+[array]
+rows = 2
+cols = 2
+dataflow = "ws"
+[pe]
+kind = "dense"
+[buffers.input]
+capacity_bytes = 16
+[buffers.weight]
+capacity_bytes = 64
+[buffers.output]
+capacity_bytes = 64
+[dram]
+ideal = true
+"#;
+    let a = parse_arch(text, "t.toml").unwrap();
+    let r = run(&a, &gemm_net(5, 4, 3));
+    let l = &r.layers[0];
+    let ft = l.timing.unwrap();
+    assert_eq!((ft.m_tile, ft.m_tiles, ft.folds), (2, 3, 12));
+    // Per spatial fold: load 2 + stream (T + R + C - 2): tiles T = 2, 2, 1 -> 6 + 6 + 5 = 17;
+    // 4 spatial folds: 68.
+    assert_eq!(l.compute_cycles, 68);
+    let t = l.traffic;
+    // Inputs fetched once, no partial-sum spill; weights (12 B) fit: fetched once.
+    assert_eq!((t.input_passes, t.dram_input_read_bytes), (1, 20));
+    assert_eq!((t.dram_psum_write_bytes, t.dram_psum_read_bytes), (0, 0));
+    assert_eq!(t.dram_weight_read_bytes, 12);
+    // The weights enter the PEs once per tile: 12 x 3.
+    assert_eq!(t.weight_buffer_reads, 36);
 }

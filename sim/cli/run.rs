@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use plumsim::{engine, io, report, scalesim};
+use plumsim::engine::{self, reference};
+use plumsim::{io, report, scalesim};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -33,21 +34,83 @@ pub struct RunArgs {
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Read every weight layer's tensor from this .npz/.npy/.safetensors file.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Also simulate every weight layer with the per-cycle reference engine (small layers
+    /// only) and check it agrees with the fast engine.
+    #[arg(long)]
+    pub reference: bool,
+    /// Quantize every weight layer and report its statistics (density, effectual bits,
+    /// error, storage). Always on for PE kinds whose timing depends on the codes and for
+    /// workloads whose weights come from files.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
     let net = io::load_workload(&args.workload)?;
+    // The design's native weight format replaces the workload's default scheme.
+    let net = match &arch.scheme {
+        Some(s) => net.with_default_scheme(s),
+        None => net,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let result = pool.install(|| engine::simulate(&arch, &net))?;
+    let (prepared, result) = pool.install(|| -> anyhow::Result<_> {
+        let wanted = |l: &plumsim::workload::Layer| {
+            args.stats
+                || args.weights.is_some()
+                || engine::needs_codes(&arch, l)
+                || matches!(
+                    l.weights,
+                    Some(plumsim::workload::WeightSource::File { .. })
+                )
+        };
+        let prepared = io::prepare::prepare(&net, &args.workload, args.weights.as_deref(), wanted)?;
+        let result = engine::simulate_quantized(&arch, &net, &prepared.codes)?;
+        Ok((prepared, result))
+    })?;
+
+    if args.reference {
+        for (i, layer) in net.layers.iter().enumerate() {
+            let Some(r) =
+                reference::simulate_layer(&arch, &net, layer, prepared.codes[i].as_ref())?
+            else {
+                continue;
+            };
+            let fast = &result.layers[i];
+            let same = r.compute_cycles == fast.compute_cycles && r.actions == fast.actions;
+            eprintln!(
+                "reference {}: {} cycles (fast engine {}){}",
+                layer.name,
+                r.compute_cycles,
+                fast.compute_cycles,
+                if same {
+                    ", actions equal"
+                } else {
+                    ", MISMATCH"
+                }
+            );
+            if !same {
+                anyhow::bail!(
+                    "layer `{}`: the fast and reference engines disagree",
+                    layer.name
+                );
+            }
+        }
+    }
 
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results/run").join(format!("{}__{}", arch.name, net.name))
     });
-    let layers_csv = report::to_csv(&report::layer_rows(&arch, &result));
+    let labels: Vec<String> = net.layers.iter().map(|l| l.quant.scheme.label()).collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let rows = report::layer_rows(&arch, &result, &prepared.stats, &label_refs);
+    let layers_csv = report::to_csv(&rows);
     let summary = serde_json::to_string_pretty(&report::Summary::new(&arch, &result))? + "\n";
     let compute_csv = scalesim::compute_report_csv(&scalesim::compute_report(&arch, &result));
     let mut files = vec![
@@ -63,7 +126,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     io::write_all_atomic(&files)?;
     match args.format {
         Format::Table => {
-            print!("{}", report::table(&arch, &result));
+            print!("{}", report::table(&arch, &result, &rows));
             println!("wrote {}", out.display());
         }
         Format::Csv => print!("{layers_csv}"),

@@ -5,9 +5,19 @@
 //!
 //! | dataflow | outer loop | inner loop | stationary | re-streamed per outer step |
 //! |---|---|---|---|---|
-//! | ws | N-folds (cols) | K-folds (rows) | weights | inputs (whole M x K) |
+//! | ws | M-tiles, then N-folds (cols) | K-folds (rows) | weights | weights (per M-tile) |
 //! | is | M-folds (cols) | K-folds (rows) | inputs | weights (whole K x N) |
 //! | os | N-folds (cols) | M-folds (rows) | outputs | inputs (whole); weights K x C slice per inner step |
+//!
+//! Weight-stationary tiling (`array.tile_m`, on by default): the buffers decide how many
+//! rows of M stream through one fold. An M-tile is as large as it can be while its input
+//! rows fit the input buffer (so they are fetched once and reused by every column fold) and
+//! its partial sums (M-tile x C at accumulator width) fit the output buffer (so the
+//! reduction over row folds never spills). Each M-tile reloads the fold's weights: more
+//! tiles cost weight loads, fill and drain, and (when the weights do not fit on chip) DRAM
+//! weight re-reads. With `tile_m = false` the whole M streams through every fold, as in
+//! SCALE-Sim; inputs that do not fit are then re-read per column fold and partial sums that
+//! do not fit spill.
 //!
 //! An operand is fetched from DRAM once if the data the loop nest reuses fits in its buffer
 //! (half the buffer when double-buffered), otherwise once per loop step that re-streams it.
@@ -71,6 +81,22 @@ fn fits(bytes: f64, buf: &Buffer) -> bool {
     bytes <= buf.usable_bytes() as f64
 }
 
+/// Rows of M one weight-stationary fold streams: all of M, or with `array.tile_m` the
+/// largest tile whose input rows fit the input buffer and whose partial sums (for one column
+/// fold of up to `cols` filters) fit the output buffer; at least 1.
+pub fn m_tile(arch: &Arch, g: &Gemm, fp: &Footprint) -> u64 {
+    if arch.dataflow != Dataflow::Ws || !arch.tile_m {
+        return g.m;
+    }
+    let m = g.m as f64;
+    // Input bytes per row of M (one group's share of the input feature map).
+    let input_per_row = fp.input_bytes / g.groups as f64 / m;
+    let by_input = (arch.input_buffer.usable_bytes() as f64 / input_per_row).floor();
+    let psum_per_row = g.n.min(arch.cols as u64) as f64 * fp.accumulator_bits as f64 / 8.0;
+    let by_psum = (arch.output_buffer.usable_bytes() as f64 / psum_per_row).floor();
+    (by_input.min(by_psum).min(m) as u64).max(1)
+}
+
 /// Buffer accesses (in elements), DRAM bytes and memory stalls of one layer.
 ///
 /// `compute_cycles` is the array's busy time over all folds; stalls are cycles on top of it.
@@ -84,23 +110,31 @@ pub fn traffic(
     let (r, c) = (arch.rows as u64, arch.cols as u64);
     let groups = g.groups;
     let (m, n, k) = (g.m, g.n, g.k);
-    let k_folds = k.div_ceil(r);
+    // Folds along the rows: K for ws and is (in chunks of a PE's K indices).
+    let k_folds = ft.row_folds;
     let mut t = Traffic::default();
     // Partial-sum tile that must stay on chip across the inner (row-fold) loop.
     let psum_elems_per_tile;
     match arch.dataflow {
         Dataflow::Ws => {
+            let m_t = ft.m_tile;
+            let m_tiles = m.div_ceil(m_t);
             t.input_buffer_reads = groups * m * k * n.div_ceil(c);
-            t.weight_buffer_reads = groups * k * n;
+            t.weight_buffer_reads = groups * k * n * m_tiles;
             t.output_buffer_writes = groups * m * n * k_folds;
             t.output_buffer_reads = groups * m * n * (k_folds - 1);
-            t.input_passes = if fits(fp.input_bytes, &arch.input_buffer) {
+            let input_tile_bytes = fp.input_bytes * m_t as f64 / m as f64;
+            t.input_passes = if fits(input_tile_bytes, &arch.input_buffer) {
                 1
             } else {
                 n.div_ceil(c)
             };
-            t.weight_passes = 1;
-            psum_elems_per_tile = m * n.min(c);
+            t.weight_passes = if m_tiles == 1 || fits(fp.weight_bytes, &arch.weight_buffer) {
+                1
+            } else {
+                m_tiles
+            };
+            psum_elems_per_tile = m_t * n.min(c);
         }
         Dataflow::Is => {
             t.input_buffer_reads = groups * m * k;

@@ -57,7 +57,11 @@ pub struct FoldTiming {
     pub row_folds: u64,
     /// Folds along columns (per group).
     pub col_folds: u64,
-    /// All folds, over all groups.
+    /// Rows of M a weight-stationary fold streams, and how many such M-tiles there are
+    /// (`m_tile = M`, one tile, without M-tiling).
+    pub m_tile: u64,
+    pub m_tiles: u64,
+    /// All folds (weight loads), over all groups and M-tiles.
     pub folds: u64,
     /// Cycles of one fold.
     pub fold_cycles: u64,
@@ -70,6 +74,7 @@ pub fn fold_timing(dataflow: Dataflow, rows: u64, cols: u64, g: &Gemm) -> FoldTi
     let row_folds = map.sr.div_ceil(rows);
     let col_folds = map.sc.div_ceil(cols);
     let folds = g.groups * row_folds * col_folds;
+    let t = map.t;
     // Sum over folds of used rows x used cols is Sr x Sc (per group).
     let mapping_efficiency =
         (map.sr * map.sc) as f64 / (row_folds * col_folds) as f64 / (rows * cols) as f64;
@@ -77,8 +82,10 @@ pub fn fold_timing(dataflow: Dataflow, rows: u64, cols: u64, g: &Gemm) -> FoldTi
         map,
         row_folds,
         col_folds,
+        m_tile: if dataflow == Dataflow::Ws { g.m } else { 1 },
+        m_tiles: 1,
         folds,
-        fold_cycles: fold_cycles(dataflow, rows, cols, map.t),
+        fold_cycles: fold_cycles(dataflow, rows, cols, t),
         mapping_efficiency,
     }
 }

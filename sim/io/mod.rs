@@ -8,6 +8,7 @@ use crate::arch::{parse_arch, Arch};
 use crate::error::{Error, Result};
 use crate::workload::{parse_workload, Network};
 
+pub mod prepare;
 pub mod weights;
 
 /// Read a file to a string, naming it on failure.

@@ -1,0 +1,300 @@
+//! Streaming time of one fold under lock-step synchronization, in closed form.
+//!
+//! In a weight-stationary fold, PE (r, c) performs steps m = 0..T, each costing `s[r][c]`
+//! cycles (constant over m: its weights do not change). Step m of PE (r, c) needs step m of
+//! its left neighbour (the activation) and of the PE above (the partial sum). How the PEs
+//! synchronize decides the fold's streaming time:
+//!
+//! - `array`: global wavefront steps g = 0..T+R+C-2; PE (r, c) is active in step g when
+//!   0 <= g - r - c < T, and a step costs the most expensive active PE.
+//! - `row`: row r has its own steps j = 0..T+C-1 (PE (r, c) active when 0 <= j - c < T);
+//!   step j of row r waits for step j of row r-1.
+//! - `column`: the same with rows and columns exchanged.
+//! - `pe` / `lane`: every PE steps on its own, waiting only for its inputs.
+//!
+//! `reference.rs` obtains the same numbers by simulating every cycle; the property tests
+//! hold the two equal.
+
+use crate::arch::SyncScope;
+
+/// Per-PE step costs of a fold, row-major `rows x cols`, every entry >= 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCosts {
+    pub rows: usize,
+    pub cols: usize,
+    pub s: Vec<u64>,
+}
+
+impl StepCosts {
+    pub fn at(&self, r: usize, c: usize) -> u64 {
+        self.s[r * self.cols + c]
+    }
+
+    fn transposed(&self) -> StepCosts {
+        let mut s = vec![0; self.s.len()];
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                s[c * self.rows + r] = self.at(r, c);
+            }
+        }
+        StepCosts {
+            rows: self.cols,
+            cols: self.rows,
+            s,
+        }
+    }
+}
+
+/// Cycles from the first step's start to the last step's end of a fold with `t` steps.
+pub fn stream_cycles(scope: SyncScope, costs: &StepCosts, t: u64) -> u64 {
+    if t == 0 {
+        return 0;
+    }
+    match scope {
+        SyncScope::Array => array_cycles(costs, t),
+        SyncScope::Row => band_cycles(costs, t),
+        SyncScope::Column => band_cycles(&costs.transposed(), t),
+        SyncScope::Pe | SyncScope::Lane => pe_cycles(costs, t),
+    }
+}
+
+/// Sum over wavefront steps of the most expensive active anti-diagonal.
+fn array_cycles(costs: &StepCosts, t: u64) -> u64 {
+    let (rows, cols) = (costs.rows, costs.cols);
+    let diags = rows + cols - 1;
+    let mut d = vec![0u64; diags];
+    for r in 0..rows {
+        for c in 0..cols {
+            d[r + c] = d[r + c].max(costs.at(r, c));
+        }
+    }
+    // Step g covers diagonals [max(0, g - t + 1), min(g, diags - 1)].
+    window_max_sum(&d, t)
+}
+
+/// Sum over g = 0 .. len(d) + t - 1 of max(d[lo..=hi]) with lo = max(0, g - t + 1),
+/// hi = min(g, len - 1): a window of width t sliding over d.
+fn window_max_sum(d: &[u64], t: u64) -> u64 {
+    let n = d.len() as u64;
+    let steps = n + t - 1;
+    let mut deque: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    let global = d.iter().copied().max().unwrap_or(0);
+    let mut sum = 0u64;
+    let mut next = 0usize; // next index of d to enter the window
+    let mut g = 0u64;
+    while g < steps {
+        let lo = g.saturating_sub(t - 1) as usize;
+        let hi = g.min(n - 1) as usize;
+        if lo == 0 && hi == n as usize - 1 {
+            // The window holds every diagonal until g = t - 1: add those steps at once.
+            let until = t - 1; // last g with lo == 0
+            while next <= hi {
+                next += 1;
+            }
+            deque.clear();
+            sum += global * (until - g + 1);
+            g = until + 1;
+            // Rebuild the deque for the window [1, n-1] that follows.
+            for i in 1..n as usize {
+                while deque.back().is_some_and(|&b| d[b] <= d[i]) {
+                    deque.pop_back();
+                }
+                deque.push_back(i);
+            }
+            continue;
+        }
+        while next <= hi {
+            while deque.back().is_some_and(|&b| d[b] <= d[next]) {
+                deque.pop_back();
+            }
+            deque.push_back(next);
+            next += 1;
+        }
+        while deque.front().is_some_and(|&f| f < lo) {
+            deque.pop_front();
+        }
+        sum += d[*deque.front().expect("window is never empty")];
+        g += 1;
+    }
+    sum
+}
+
+/// Row lock-step: longest path through (row, local step) with right/down moves, where a
+/// node weighs the row's most expensive active PE. The middle steps, where every PE of
+/// every row is active, are collapsed in closed form.
+#[allow(clippy::needless_range_loop)] // rows index several parallel vectors
+fn band_cycles(costs: &StepCosts, t: u64) -> u64 {
+    let (rows, cols) = (costs.rows, costs.cols);
+    let steps = t + cols as u64 - 1; // local steps per row
+                                     // Active PEs of a row at local step j: c in [max(0, j - t + 1), min(j, cols - 1)].
+    let row_max: Vec<u64> = (0..rows)
+        .map(|r| (0..cols).map(|c| costs.at(r, c)).max().unwrap())
+        .collect();
+    let weight = |r: usize, j: u64| -> u64 {
+        let lo = j.saturating_sub(t - 1) as usize;
+        let hi = j.min(cols as u64 - 1) as usize;
+        if lo == 0 && hi == cols - 1 {
+            row_max[r]
+        } else {
+            (lo..=hi).map(|c| costs.at(r, c)).max().unwrap()
+        }
+    };
+    const NONE: i128 = i128::MIN / 4;
+    // f[r] = longest path ending at (r, j) for the current j.
+    let mut f = vec![NONE; rows];
+    let advance = |f: &mut Vec<i128>, j: u64| {
+        let mut above = NONE;
+        for r in 0..rows {
+            let left = f[r];
+            let start = if r == 0 && j == 0 { 0 } else { NONE };
+            let best = left.max(above).max(start);
+            f[r] = if best == NONE {
+                NONE
+            } else {
+                best + weight(r, j) as i128
+            };
+            above = f[r];
+        }
+    };
+    // Plateau: steps cols-1 ..= t-1 have every PE active (exists when t >= cols).
+    let plateau = if t >= cols as u64 {
+        Some((cols as u64 - 1, t - 1))
+    } else {
+        None
+    };
+    let mut j = 0;
+    while j < steps {
+        if let Some((p0, p1)) = plateau {
+            if j == p0 {
+                let len = (p1 - p0 + 1) as i128;
+                // Enter at row r' from step p0 - 1 (or start at row 0 when p0 == 0) and end at
+                // row r: every row of r'..=r gets one node, and the len - 1 nodes left over go
+                // to the costliest of those rows.
+                let entry: Vec<i128> = if p0 == 0 {
+                    (0..rows).map(|r| if r == 0 { 0 } else { NONE }).collect()
+                } else {
+                    f.clone()
+                };
+                let mut next = vec![NONE; rows];
+                for r_end in 0..rows {
+                    let mut best = NONE;
+                    let mut max_s = 0u64;
+                    let mut rows_sum: i128 = 0;
+                    for r_start in (0..=r_end).rev() {
+                        max_s = max_s.max(row_max[r_start]);
+                        rows_sum += row_max[r_start] as i128;
+                        if entry[r_start] != NONE {
+                            best = best.max(entry[r_start] + (len - 1) * max_s as i128 + rows_sum);
+                        }
+                    }
+                    next[r_end] = best;
+                }
+                f = next;
+                j = p1 + 1;
+                continue;
+            }
+        }
+        advance(&mut f, j);
+        j += 1;
+    }
+    f[rows - 1] as u64
+}
+
+/// Independent PEs: the longest node-weighted path through (r, c, m) with unit moves; with
+/// costs constant in m, it spends all T - 1 extra steps at the costliest PE on its (r, c)
+/// path, so it is the best over PEs v of (heaviest path through v) + (T - 1) * s(v).
+fn pe_cycles(costs: &StepCosts, t: u64) -> u64 {
+    let (rows, cols) = (costs.rows, costs.cols);
+    let mut lin = vec![0u64; rows * cols];
+    let mut lout = vec![0u64; rows * cols];
+    for r in 0..rows {
+        for c in 0..cols {
+            let up = if r > 0 { lin[(r - 1) * cols + c] } else { 0 };
+            let left = if c > 0 { lin[r * cols + c - 1] } else { 0 };
+            lin[r * cols + c] = up.max(left) + costs.at(r, c);
+        }
+    }
+    for r in (0..rows).rev() {
+        for c in (0..cols).rev() {
+            let down = if r + 1 < rows {
+                lout[(r + 1) * cols + c]
+            } else {
+                0
+            };
+            let right = if c + 1 < cols {
+                lout[r * cols + c + 1]
+            } else {
+                0
+            };
+            lout[r * cols + c] = down.max(right) + costs.at(r, c);
+        }
+    }
+    (0..rows * cols)
+        .map(|i| lin[i] + lout[i] - costs.s[i] + (t - 1) * costs.s[i])
+        .max()
+        .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uniform(rows: usize, cols: usize, v: u64) -> StepCosts {
+        StepCosts {
+            rows,
+            cols,
+            s: vec![v; rows * cols],
+        }
+    }
+
+    #[test]
+    fn unit_costs_give_the_dense_wavefront_in_every_scope() {
+        for scope in [
+            SyncScope::Array,
+            SyncScope::Row,
+            SyncScope::Column,
+            SyncScope::Pe,
+        ] {
+            for (r, c, t) in [(1, 1, 1), (2, 3, 5), (4, 4, 2), (3, 2, 10), (16, 16, 100)] {
+                assert_eq!(
+                    stream_cycles(scope, &uniform(r, c, 1), t),
+                    t + r as u64 + c as u64 - 2,
+                    "{scope:?} {r}x{c} t={t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_slow_pe_by_hand() {
+        // 2x2, PE (0,1) costs 3, others 1, T = 4.
+        let s = StepCosts {
+            rows: 2,
+            cols: 2,
+            s: vec![1, 3, 1, 1],
+        };
+        // array: diagonals d = [1, 3, 1]; steps g = 0..5 windows: [0], [0,1], [0..2], [0..2], [1..2], [2]
+        // -> 1 + 3 + 3 + 3 + 3 + 1 = 14.
+        assert_eq!(stream_cycles(SyncScope::Array, &s, 4), 14);
+        // pe: best v = (0,1): path (0,0)->(0,1)->(1,1) = 1 + 3 + 1 = 5, plus 3 x 3 = 14.
+        assert_eq!(stream_cycles(SyncScope::Pe, &s, 4), 14);
+        // row: row 0 weights over j = 0..4: [1, 3, 3, 3, 3], row 1: [1, 1, 1, 1, 1]:
+        // longest path = 1 + 3 + 3 + 3 + 3 + 1 = 14.
+        assert_eq!(stream_cycles(SyncScope::Row, &s, 4), 14);
+    }
+
+    #[test]
+    fn decoupled_pes_beat_array_lockstep_when_slow_pes_are_apart() {
+        // Slow PEs on different diagonals and rows: (0,0) and (1,1) cost 2 on a 2x2, T = 3.
+        let s = StepCosts {
+            rows: 2,
+            cols: 2,
+            s: vec![2, 1, 1, 2],
+        };
+        // array: d = [2, 1, 2]; five steps g = 0..=4 with windows [0], [0,1], [0..2], [1,2],
+        // [2]: every window holds a 2 -> 10.
+        assert_eq!(stream_cycles(SyncScope::Array, &s, 3), 10);
+        // pe: path (0,0),(0,1),(1,1) weighs 2 + 1 + 2 = 5, plus (3 - 1) x 2 at a slow PE = 9.
+        assert_eq!(stream_cycles(SyncScope::Pe, &s, 3), 9);
+    }
+}

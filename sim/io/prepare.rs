@@ -1,0 +1,54 @@
+//! From files to everything the engine needs: float weights (read or generated), their
+//! quantized codes and per-layer quantization statistics.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::quant::{quantize, stats, QuantStats, QuantizedTensor};
+use crate::workload::{Layer, Network};
+
+/// Quantized weights of a network, one entry per layer (`None` for layers without weights
+/// or not selected).
+pub struct Prepared {
+    pub codes: Vec<Option<QuantizedTensor>>,
+    pub stats: Vec<Option<QuantStats>>,
+}
+
+/// Load or generate the weights of the weight layers `wanted` selects, quantize them with
+/// each layer's scheme and summarize them. Files are read first (each opened once), then
+/// layers are quantized in parallel and collected in order. `workload_path` anchors
+/// relative weight paths; `weights_override` is `--weights FILE`.
+pub fn prepare(
+    net: &Network,
+    workload_path: &Path,
+    weights_override: Option<&Path>,
+    wanted: impl Fn(&Layer) -> bool,
+) -> Result<Prepared> {
+    let mut loader = super::weights::WeightLoader::new();
+    let weights: Vec<Option<Vec<f32>>> = net
+        .layers
+        .iter()
+        .map(|l| match l.weight_shape() {
+            Some(_) if wanted(l) => loader
+                .layer_weights(l, weights_override, workload_path)
+                .map(Some),
+            _ => Ok(None),
+        })
+        .collect::<Result<_>>()?;
+    let (codes, stats): (Vec<_>, Vec<_>) = net
+        .layers
+        .par_iter()
+        .zip(weights.par_iter())
+        .map(|(l, w)| match (w, l.weight_shape()) {
+            (Some(w), Some(shape)) => {
+                let q = quantize(w, &shape, &l.quant.scheme);
+                let s = stats(w, &q);
+                (Some(q), Some(s))
+            }
+            _ => (None, None),
+        })
+        .unzip();
+    Ok(Prepared { codes, stats })
+}
