@@ -316,6 +316,18 @@ pub fn parse_arch(text: &str, origin: &str) -> Result<Arch> {
     validate_arch(raw, origin)
 }
 
+/// Validate an architecture given as a TOML table (e.g. a base file with sweep overrides
+/// applied by field path). Type errors name the field but carry no line/column.
+pub fn arch_from_table(table: toml::Table, origin: &str) -> Result<Arch> {
+    let raw: RawArch = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| Error::Parse {
+        origin: origin.to_string(),
+        line: None,
+        column: None,
+        message: e.message().trim().to_string(),
+    })?;
+    validate_arch(raw, origin)
+}
+
 fn check_range(problems: &mut Vec<Problem>, path: &str, value: i64, lo: i64, hi: i64) -> u32 {
     if value < lo || value > hi {
         problems.push(
