@@ -119,7 +119,6 @@ pub enum BitEncoding {
 pub enum DramKind {
     Lpddr4,
     Ddr3,
-    Ddr4,
     Hbm2,
 }
 
@@ -128,8 +127,47 @@ impl DramKind {
         match self {
             DramKind::Lpddr4 => "lpddr4",
             DramKind::Ddr3 => "ddr3",
-            DramKind::Ddr4 => "ddr4",
             DramKind::Hbm2 => "hbm2",
+        }
+    }
+}
+
+/// Number format of the elementwise (vector) unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VectorPrecision {
+    Fp32,
+    Fp16,
+    /// Integer of the given width (2..=32 bits).
+    Int(u32),
+}
+
+impl VectorPrecision {
+    /// Operand width in bits (container width for floats).
+    pub fn bits(self) -> u32 {
+        match self {
+            VectorPrecision::Fp32 => 32,
+            VectorPrecision::Fp16 => 16,
+            VectorPrecision::Int(b) => b,
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            VectorPrecision::Fp32 => "fp32".into(),
+            VectorPrecision::Fp16 => "fp16".into(),
+            VectorPrecision::Int(b) => format!("int{b}"),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "fp32" => Some(VectorPrecision::Fp32),
+            "fp16" => Some(VectorPrecision::Fp16),
+            _ => s
+                .strip_prefix("int")
+                .and_then(|b| b.parse::<u32>().ok())
+                .filter(|b| (2..=32).contains(b))
+                .map(VectorPrecision::Int),
         }
     }
 }
@@ -147,6 +185,7 @@ pub struct RawArch {
     pub dram: Option<RawDram>,
     /// The design's native weight format (same fields as a workload's `quant`).
     pub quant: Option<crate::workload::RawQuant>,
+    pub vector: Option<RawVector>,
     pub energy: Option<BTreeMap<String, f64>>,
 }
 
@@ -202,7 +241,26 @@ pub struct RawDram {
     pub ideal: Option<bool>,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVector {
+    pub lanes: Option<i64>,
+    pub precision: Option<String>,
+    pub overlap: Option<bool>,
+}
+
 // ---------------------------------------------------------------- validated model
+
+/// The elementwise (vector) unit: batch norm, activations, requantization scaling,
+/// residual adds and pooling run here (PikeLPN's point: they are not free).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Vector {
+    /// Elements processed per cycle, one operation each.
+    pub lanes: u32,
+    pub precision: VectorPrecision,
+    /// Runs concurrently with the array (its cycles hide behind the array's) or not.
+    pub overlap: bool,
+}
 
 /// A validated accelerator description. Engine code takes this, never the raw form.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,6 +281,7 @@ pub struct Arch {
     pub weight_buffer: Buffer,
     pub output_buffer: Buffer,
     pub dram: Dram,
+    pub vector: Vector,
     /// The design's native weight scheme: replaces the workload's default scheme on every
     /// weight layer that does not name its own (see `Network::with_default_scheme`).
     pub scheme: Option<crate::quant::Scheme>,
@@ -319,12 +378,14 @@ pub fn parse_arch(text: &str, origin: &str) -> Result<Arch> {
 /// Validate an architecture given as a TOML table (e.g. a base file with sweep overrides
 /// applied by field path). Type errors name the field but carry no line/column.
 pub fn arch_from_table(table: toml::Table, origin: &str) -> Result<Arch> {
-    let raw: RawArch = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| Error::Parse {
-        origin: origin.to_string(),
-        line: None,
-        column: None,
-        message: e.message().trim().to_string(),
-    })?;
+    let raw: RawArch = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::Parse {
+            origin: origin.to_string(),
+            line: None,
+            column: None,
+            message: e.message().trim().to_string(),
+        })?;
     validate_arch(raw, origin)
 }
 
@@ -525,12 +586,38 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         }
         crate::workload::resolve_quant(q, "quant", &mut p).scheme
     });
+    let rv = raw.vector.unwrap_or_default();
+    let vector = Vector {
+        lanes: check_range(&mut p, "vector.lanes", rv.lanes.unwrap_or(16), 1, 4096),
+        precision: match rv
+            .precision
+            .as_deref()
+            .map(|s| (s, VectorPrecision::parse(s)))
+        {
+            None => VectorPrecision::Fp32,
+            Some((_, Some(v))) => v,
+            Some((s, None)) => {
+                p.push(
+                    Problem::new("vector.precision", format!("`{s}` is not a precision"))
+                        .with_help("allowed: fp32, fp16, int2 .. int32"),
+                );
+                VectorPrecision::Fp32
+            }
+        },
+        overlap: rv.overlap.unwrap_or(true),
+    };
     let energy_overrides = raw.energy.unwrap_or_default();
     for (k, v) in &energy_overrides {
-        if !(v.is_finite() && *v >= 0.0) {
+        if crate::energy::table::default_entry(k).is_none() {
             p.push(
-                Problem::new(format!("energy.{k}"), format!("{v} is not allowed"))
-                    .with_help("allowed: a finite energy in pJ >= 0"),
+                Problem::new(format!("energy.{k}"), "is not an energy-table entry")
+                    .with_help("`plumsim energy-table ARCH` lists the entries"),
+            );
+        } else if !(v.is_finite() && *v >= 0.0) {
+            p.push(
+                Problem::new(format!("energy.{k}"), format!("{v} is not allowed")).with_help(
+                    "allowed: a finite number >= 0 (pJ, or a factor for *_factor and tech_scale)",
+                ),
             );
         }
     }
@@ -552,6 +639,7 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         weight_buffer,
         output_buffer,
         dram,
+        vector,
         scheme,
         energy_overrides,
     })

@@ -58,8 +58,8 @@ pub enum Error {
         origin: String,
         problems: Vec<Problem>,
     },
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    /// A file could not be read or written (the OS error follows in the chain).
+    #[error("{path}")]
     Io {
         path: String,
         #[source]

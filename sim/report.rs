@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::arch::Arch;
+use crate::energy::{self, EnergyBreakdown, EnergyTable};
 use crate::engine::{LayerResult, RunResult};
 use crate::quant::QuantStats;
 
@@ -23,9 +24,22 @@ pub struct LayerRow {
     pub compute_cycles: u64,
     pub imbalance_cycles: u64,
     pub memory_stall_cycles: u64,
+    pub vector_cycles: u64,
+    pub vector_exposed_cycles: u64,
     pub total_cycles: u64,
     pub utilization_pct: f64,
     pub mapping_efficiency_pct: f64,
+    pub energy_pj: f64,
+    pub pe_arith_pj: f64,
+    pub registers_pj: f64,
+    pub input_buffer_pj: f64,
+    pub weight_buffer_pj: f64,
+    pub output_buffer_pj: f64,
+    pub dram_pj: f64,
+    pub vector_pj: f64,
+    pub leakage_pj: f64,
+    pub ace_bit_ops: f64,
+    pub ace_v2_bit_ops: f64,
     pub scheme: String,
     pub weight_density: Option<f64>,
     pub effectual_bits_per_weight: Option<f64>,
@@ -53,10 +67,18 @@ pub struct LayerRow {
     pub weight_reg_reads: u64,
     pub activation_reg_writes: u64,
     pub psum_reg_updates: u64,
+    pub vector_mults: u64,
+    pub vector_adds: u64,
 }
 
 impl LayerRow {
-    pub fn new(arch: &Arch, l: &LayerResult, q: Option<&QuantStats>, scheme: &str) -> Self {
+    pub fn new(
+        arch: &Arch,
+        l: &LayerResult,
+        e: &EnergyBreakdown,
+        q: Option<&QuantStats>,
+        scheme: &str,
+    ) -> Self {
         let g = l.gemm;
         let t = &l.traffic;
         let a = &l.actions;
@@ -72,9 +94,22 @@ impl LayerRow {
             compute_cycles: l.compute_cycles,
             imbalance_cycles: l.imbalance_cycles,
             memory_stall_cycles: l.memory_stall_cycles,
+            vector_cycles: l.vector.cycles,
+            vector_exposed_cycles: l.vector.exposed_cycles,
             total_cycles: l.total_cycles(),
             utilization_pct: round6(100.0 * l.utilization(arch)),
             mapping_efficiency_pct: round6(l.timing.map_or(0.0, |t| 100.0 * t.mapping_efficiency)),
+            energy_pj: round6(e.total_pj()),
+            pe_arith_pj: round6(e.pe_arith_pj),
+            registers_pj: round6(e.registers_pj),
+            input_buffer_pj: round6(e.input_buffer_pj),
+            weight_buffer_pj: round6(e.weight_buffer_pj),
+            output_buffer_pj: round6(e.output_buffer_pj),
+            dram_pj: round6(e.dram_pj),
+            vector_pj: round6(e.vector_pj),
+            leakage_pj: round6(e.leakage_pj),
+            ace_bit_ops: energy::ace(l),
+            ace_v2_bit_ops: energy::ace_v2(l),
             scheme: if g.is_some() {
                 scheme.to_string()
             } else {
@@ -106,6 +141,8 @@ impl LayerRow {
             weight_reg_reads: a.weight_reg_reads,
             activation_reg_writes: a.activation_reg_writes,
             psum_reg_updates: a.psum_reg_updates,
+            vector_mults: l.vector.mults,
+            vector_adds: l.vector.adds,
         }
     }
 }
@@ -133,15 +170,43 @@ pub struct Summary {
     pub compute_cycles: u64,
     pub imbalance_cycles: u64,
     pub memory_stall_cycles: u64,
+    pub vector_cycles: u64,
+    pub vector_exposed_cycles: u64,
     pub total_cycles: u64,
     pub latency_us: f64,
     pub utilization_pct: f64,
     pub dram_read_bytes: u64,
     pub dram_write_bytes: u64,
+    /// Energy per inference (the whole batch), and by component.
+    pub energy_pj: f64,
+    pub pe_arith_pj: f64,
+    pub registers_pj: f64,
+    pub input_buffer_pj: f64,
+    pub weight_buffer_pj: f64,
+    pub output_buffer_pj: f64,
+    pub dram_pj: f64,
+    pub vector_pj: f64,
+    pub leakage_pj: f64,
+    /// Energy-delay product: energy x latency.
+    pub edp_pj_us: f64,
+    /// Effective throughput per watt: 2 x MACs per joule, in tera-operations (= 2 MACs / pJ).
+    pub tops_per_w: f64,
+    pub ace_bit_ops: f64,
+    pub ace_v2_bit_ops: f64,
 }
 
 impl Summary {
+    /// Totals of a run with the architecture's energy table.
     pub fn new(arch: &Arch, run: &RunResult) -> Self {
+        let table = EnergyTable::for_arch(arch);
+        let e = energy::run_energy(arch, &table, run).total;
+        Self::with_energy(arch, run, &e)
+    }
+
+    /// Totals of a run with a given network energy breakdown.
+    pub fn with_energy(arch: &Arch, run: &RunResult, e: &EnergyBreakdown) -> Self {
+        let energy_pj = e.total_pj();
+        let latency_us = run.latency_us(arch);
         Summary {
             plumsim_version: env!("CARGO_PKG_VERSION"),
             arch: arch.name.clone(),
@@ -158,8 +223,10 @@ impl Summary {
             compute_cycles: run.compute_cycles(),
             imbalance_cycles: run.imbalance_cycles(),
             memory_stall_cycles: run.memory_stall_cycles(),
+            vector_cycles: run.vector_cycles(),
+            vector_exposed_cycles: run.vector_exposed_cycles(),
             total_cycles: run.total_cycles(),
-            latency_us: round6(run.latency_us(arch)),
+            latency_us: round6(latency_us),
             utilization_pct: round6(100.0 * run.utilization(arch)),
             dram_read_bytes: run.layers.iter().map(|l| l.traffic.dram_read_bytes()).sum(),
             dram_write_bytes: run
@@ -167,6 +234,23 @@ impl Summary {
                 .iter()
                 .map(|l| l.traffic.dram_write_bytes())
                 .sum(),
+            energy_pj: round6(energy_pj),
+            pe_arith_pj: round6(e.pe_arith_pj),
+            registers_pj: round6(e.registers_pj),
+            input_buffer_pj: round6(e.input_buffer_pj),
+            weight_buffer_pj: round6(e.weight_buffer_pj),
+            output_buffer_pj: round6(e.output_buffer_pj),
+            dram_pj: round6(e.dram_pj),
+            vector_pj: round6(e.vector_pj),
+            leakage_pj: round6(e.leakage_pj),
+            edp_pj_us: round6(energy_pj * latency_us),
+            tops_per_w: if energy_pj > 0.0 {
+                round6(2.0 * run.macs() as f64 / energy_pj)
+            } else {
+                0.0
+            },
+            ace_bit_ops: run.layers.iter().map(energy::ace).sum(),
+            ace_v2_bit_ops: run.layers.iter().map(energy::ace_v2).sum(),
         }
     }
 }
@@ -178,13 +262,16 @@ pub fn layer_rows(
     stats: &[Option<QuantStats>],
     schemes: &[&str],
 ) -> Vec<LayerRow> {
+    let energy = energy::run_energy(arch, &EnergyTable::for_arch(arch), run);
     run.layers
         .iter()
+        .zip(&energy.layers)
         .enumerate()
-        .map(|(i, l)| {
+        .map(|(i, (l, e))| {
             LayerRow::new(
                 arch,
                 l,
+                e,
                 stats.get(i).and_then(Option::as_ref),
                 schemes.get(i).copied().unwrap_or(""),
             )

@@ -19,6 +19,8 @@ use crate::quant::spec::{QuantSpec, Scheme, SharedBits, SignRule};
 pub struct RawWorkload {
     pub name: String,
     pub batch: Option<i64>,
+    /// How batch-norm layers are executed (see [`BatchNormMode`]).
+    pub batch_norm: Option<BatchNormMode>,
     /// Network inputs: tensor name -> shape (`[C, H, W]` for images, `[M, K]` for a GEMM operand).
     pub inputs: BTreeMap<String, Vec<i64>>,
     pub defaults: Option<RawDefaults>,
@@ -173,6 +175,19 @@ pub struct LayerId(pub u32);
 /// Index of a tensor in [`Network::tensors`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TensorId(pub u32);
+
+/// How batch-norm layers run on the elementwise unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchNormMode {
+    /// One multiply and one add per element in the vector unit's format.
+    #[default]
+    Separate,
+    /// Folded into the preceding layer's weights and scales: free.
+    Folded,
+    /// Parameters quantized to the layer's activation width (QuantNorm-style): integer ops.
+    Quantized,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -362,6 +377,7 @@ impl Layer {
 pub struct Network {
     pub name: String,
     pub batch: u64,
+    pub batch_norm: BatchNormMode,
     pub tensors: Vec<Tensor>,
     pub layers: Vec<Layer>,
     /// Producer -> consumer edges, labelled by the tensor between them.
@@ -738,6 +754,7 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
     Ok(Network {
         name: raw.name,
         batch,
+        batch_norm: raw.batch_norm.unwrap_or_default(),
         tensors,
         layers,
         graph: g,

@@ -383,15 +383,16 @@ proptest! {
     }
 
     /// int-k' never has more error than int-k when (k-1) divides (k'-1): the k-bit grid is then
-    /// a subset of the k'-bit grid (2^(k-1)-1 divides 2^(k'-1)-1). Float rounding of the scale
-    /// allows a relative slack of 1e-10 of ||w||^2.
+    /// a subset of the k'-bit grid (2^(k-1)-1 divides 2^(k'-1)-1). The grids are computed in
+    /// f32 (scale x code), so equal grid points may differ in the last bits: a slack of 1e-6 of
+    /// ||w||^2 (a few f32 ulps of each weight's error) is allowed.
     #[test]
     fn int_k_error_does_not_grow_on_nested_grids((w, shape) in weights_strategy(), per_channel in any::<bool>()) {
         for k in 2u32..=8 {
             let ek = stats(&w, &q(&w, &shape, Scheme::Int { bits: k, per_channel }));
             for k2 in (k + 1..=16).filter(|k2| (k2 - 1) % (k - 1) == 0) {
                 let e2 = stats(&w, &q(&w, &shape, Scheme::Int { bits: k2, per_channel }));
-                prop_assert!(e2.sq_error <= ek.sq_error + 1e-10 * ek.sq_norm, "k={} {} < k'={} {}", k, ek.sq_error, k2, e2.sq_error);
+                prop_assert!(e2.sq_error <= ek.sq_error + 1e-6 * ek.sq_norm, "k={} {} < k'={} {}", k, ek.sq_error, k2, e2.sq_error);
             }
         }
     }

@@ -1,1 +1,107 @@
-fn main() {}
+//! Engine throughput in simulated cycles per second (criterion's throughput is set to the
+//! run's total simulated cycles, so "elements/s" reads as simulated cycles per second).
+//!
+//! - `scalesim_resnet18/simulate`: SCALE-Sim's ResNet-18 topology on `arch/dense_ws16.toml`.
+//! - `scalesim_resnet18/parse_simulate`: the same, parsing the topology CSV each time.
+//! - `resnet18_json/load_simulate`: `workloads/resnet18.json` parsed and simulated.
+//!
+//! - `quantize_resnet18/*` (from `quant_bench.rs`): quantization in weights per second.
+//!
+//! `cargo bench --bench engine` takes about a minute.
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use plumsim::arch::Arch;
+use plumsim::{engine, io, scalesim, workload};
+
+#[path = "quant_bench.rs"]
+mod quant_bench;
+
+/// SCALE-Sim v2's own `Resnet18.csv` (20 convs + FC), as in
+/// `../shared/reference/scalesim/resnet18_ws_16x16/topology.csv`; embedded so the bench does
+/// not need `../shared`.
+const RESNET18_TOPOLOGY: &str = "\
+Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides, 
+Conv1,224,224,7,7,3,64,2,
+Conv2_1a,56,56,3,3,64,64,1,
+Conv2_1b,56,56,3,3,64,64,1,
+Conv2_2a,56,56,3,3,64,64,1,
+Conv2_2b,56,56,3,3,64,64,1,
+Conv3_1a,56,56,3,3,64,128,2,
+Conv3_1b,28,28,3,3,128,128,1,
+Conv3_s,56,56,1,1,64,128,2,
+Conv3_2a,28,28,3,3,128,128,1,
+Conv3_2b,28,28,3,3,128,128,1,
+Conv4_1a,28,28,3,3,128,256,2,
+Conv4_1b,14,14,3,3,256,256,1,
+Conv4_s,28,28,1,1,128,256,2,
+Conv4_2a,14,14,3,3,256,256,1,
+Conv4_2b,14,14,3,3,256,256,1,
+Conv5_1a,14,14,3,3,256,512,2,
+Conv5_1b,7,7,3,3,512,512,1,
+Conv5_s,14,14,1,1,256,512,2,
+Conv5_2a,7,7,3,3,512,512,1,
+Conv5_2b,7,7,3,3,512,512,1,
+FC,1,1,1,1,512,1000,1,
+";
+
+fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn dense_ws16() -> Arch {
+    io::load_arch(&repo("arch/dense_ws16.toml")).expect("arch/dense_ws16.toml")
+}
+
+fn parse_topology() -> workload::Network {
+    scalesim::parse_topology(RESNET18_TOPOLOGY, "Resnet18.csv", "resnet18").expect("topology")
+}
+
+fn bench_scalesim_resnet18(c: &mut Criterion) {
+    let arch = dense_ws16();
+    let net = parse_topology();
+    assert_eq!(net.layers.len(), 21, "SCALE-Sim ResNet-18 has 21 layers");
+    let cycles = engine::simulate(&arch, &net)
+        .expect("simulate")
+        .total_cycles();
+    let mut g = c.benchmark_group("scalesim_resnet18");
+    g.throughput(Throughput::Elements(cycles));
+    g.bench_function("simulate", |b| {
+        b.iter(|| engine::simulate(&arch, std::hint::black_box(&net)).expect("simulate"))
+    });
+    g.bench_function("parse_simulate", |b| {
+        b.iter(|| engine::simulate(&arch, &parse_topology()).expect("simulate"))
+    });
+    g.finish();
+}
+
+fn bench_resnet18_json(c: &mut Criterion) {
+    let arch = dense_ws16();
+    let path = repo("workloads/resnet18.json");
+    let load_simulate = || {
+        let net = io::load_workload(&path).expect("workloads/resnet18.json");
+        engine::simulate(&arch, &net).expect("simulate")
+    };
+    let cycles = load_simulate().total_cycles();
+    let mut g = c.benchmark_group("resnet18_json");
+    g.throughput(Throughput::Elements(cycles));
+    g.bench_function("load_simulate", |b| b.iter(load_simulate));
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_scalesim_resnet18, bench_resnet18_json, quant_bench::bench_quant
+}
+criterion_main!(benches);

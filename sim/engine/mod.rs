@@ -14,6 +14,7 @@ pub mod memory;
 pub mod pe;
 pub mod reference;
 pub mod systolic;
+pub mod vector;
 
 use rayon::prelude::*;
 
@@ -26,6 +27,20 @@ use lockstep::StepCosts;
 use memory::{Footprint, Traffic};
 use pe::{CostModel, PeStep, PeWeights};
 use systolic::FoldTiming;
+use vector::VectorWork;
+
+/// Operand widths of a layer as the energy model prices them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LayerBits {
+    /// Bits of a weight code (ACE's weight bits).
+    pub weight_bits: u32,
+    pub activation_bits: u32,
+    /// Bits a PE reads from its weight register per busy lane-cycle: the code for parallel
+    /// datapaths, one bit (or one shared position) for serial ones.
+    pub weight_reg_bits: u32,
+    /// Stored bits per weight moved from the weight buffer: codes, scales and SWIS metadata.
+    pub weight_storage_bits: f64,
+}
 
 /// Action counts of one layer: what the energy model prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,7 +58,8 @@ pub struct Actions {
     pub busy_lane_cycles: u64,
     pub idle_lane_cycles: u64,
     /// PE register traffic: weight register reads (one per busy lane-cycle), activation
-    /// register writes (one per PE step), partial-sum register updates (one per PE step).
+    /// register writes (one per held weight per step: the activations a PE receives),
+    /// partial-sum register updates (one per PE step).
     pub weight_reg_reads: u64,
     pub activation_reg_writes: u64,
     pub psum_reg_updates: u64,
@@ -57,7 +73,7 @@ impl Actions {
         self.busy_lane_cycles += st.busy_lane_cycles * steps;
         self.weight_reg_reads += st.busy_lane_cycles * steps;
         if st.held > 0 {
-            self.activation_reg_writes += steps;
+            self.activation_reg_writes += st.held * steps;
             self.psum_reg_updates += steps;
         }
     }
@@ -80,22 +96,33 @@ pub struct LayerResult {
     pub memory_stall_cycles: u64,
     pub traffic: Traffic,
     pub actions: Actions,
+    pub bits: LayerBits,
+    /// Elementwise-unit work: the layer's own operations (or a weight layer's rescaling).
+    pub vector: VectorWork,
     /// Elements the layer produces.
     pub output_elements: u64,
 }
 
 impl LayerResult {
+    /// Array cycles (compute and memory stalls) plus the vector cycles that do not hide.
     pub fn total_cycles(&self) -> u64 {
+        self.array_cycles() + self.vector.exposed_cycles
+    }
+
+    /// Cycles of the PE array: compute plus memory stalls.
+    pub fn array_cycles(&self) -> u64 {
         self.compute_cycles + self.memory_stall_cycles
     }
 
-    /// MACs per lane-cycle over the layer's total cycles (a lane peaks at one MAC a cycle).
+    /// Fraction of the array's lane-cycles doing effectual work over the layer's total
+    /// cycles (for dense PEs: MACs / (cycles x PEs x lanes), SCALE-Sim's overall utilization).
     pub fn utilization(&self, arch: &Arch) -> f64 {
         let total = self.total_cycles();
         if total == 0 {
             0.0
         } else {
-            (self.macs as f64 / (total as f64 * arch.pes() as f64 * arch.pe.lanes as f64)).min(1.0)
+            self.actions.busy_lane_cycles as f64
+                / (total as f64 * arch.pes() as f64 * arch.pe.lanes as f64)
         }
     }
 }
@@ -121,6 +148,12 @@ impl RunResult {
     pub fn memory_stall_cycles(&self) -> u64 {
         self.layers.iter().map(|l| l.memory_stall_cycles).sum()
     }
+    pub fn vector_cycles(&self) -> u64 {
+        self.layers.iter().map(|l| l.vector.cycles).sum()
+    }
+    pub fn vector_exposed_cycles(&self) -> u64 {
+        self.layers.iter().map(|l| l.vector.exposed_cycles).sum()
+    }
     pub fn macs(&self) -> u64 {
         self.layers.iter().map(|l| l.macs).sum()
     }
@@ -129,8 +162,8 @@ impl RunResult {
         if total == 0 {
             0.0
         } else {
-            (self.macs() as f64 / (total as f64 * arch.pes() as f64 * arch.pe.lanes as f64))
-                .min(1.0)
+            let busy: u64 = self.layers.iter().map(|l| l.actions.busy_lane_cycles).sum();
+            busy as f64 / (total as f64 * arch.pes() as f64 * arch.pe.lanes as f64)
         }
     }
     pub fn latency_us(&self, arch: &Arch) -> f64 {
@@ -151,12 +184,19 @@ pub fn simulate_quantized(
     net: &Network,
     codes: &[Option<QuantizedTensor>],
 ) -> Result<RunResult> {
-    let layers = net
+    let mut layers = net
         .layers
         .par_iter()
         .enumerate()
         .map(|(i, layer)| simulate_layer(arch, net, layer, codes.get(i).and_then(Option::as_ref)))
         .collect::<Result<Vec<_>>>()?;
+    // Which vector cycles hide behind the array: a serial walk in topological order.
+    let mut work: Vec<VectorWork> = layers.iter().map(|l| l.vector).collect();
+    let array: Vec<u64> = layers.iter().map(LayerResult::array_cycles).collect();
+    vector::expose(arch, &mut work, &array);
+    for (l, w) in layers.iter_mut().zip(work) {
+        l.vector = w;
+    }
     Ok(RunResult {
         arch_name: arch.name.clone(),
         workload_name: net.name.clone(),
@@ -306,7 +346,11 @@ fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
         // input-stationary fold first loads its inputs (R cycles); output-stationary folds
         // have no separate load.
         let fold = systolic::fold_cycles(arch.dataflow, arch.rows as u64, arch.cols as u64, t);
-        let load = if arch.dataflow == Dataflow::Is { arch.rows as u64 } else { 0 };
+        let load = if arch.dataflow == Dataflow::Is {
+            arch.rows as u64
+        } else {
+            0
+        };
         let stream = fold - load;
         sums.compute_cycles = ft.folds * (load + stream);
         let macs = plan.gemm.macs();
@@ -458,8 +502,9 @@ fn simulate_layer(
 ) -> Result<LayerResult> {
     let output_elements = net.tensor(layer.output).elements() * net.batch;
     let op = layer.op.kind().as_str();
+    let vector = vector::layer_work(arch, net, layer, codes);
     let Some(gemm) = layer.gemm(net) else {
-        // Elementwise and pooling layers do not use the array (see the elementwise unit).
+        // Elementwise and pooling layers run on the vector unit, not the array.
         return Ok(LayerResult {
             name: layer.name.clone(),
             op,
@@ -471,6 +516,11 @@ fn simulate_layer(
             memory_stall_cycles: 0,
             traffic: Traffic::default(),
             actions: Actions::default(),
+            bits: LayerBits {
+                activation_bits: layer.quant.activation_bits,
+                ..LayerBits::default()
+            },
+            vector,
             output_elements,
         });
     };
@@ -490,6 +540,23 @@ fn simulate_layer(
         memory_stall_cycles: traffic.memory_stall_cycles,
         traffic,
         actions: sums.actions,
+        bits: LayerBits {
+            weight_bits: fp.weight_bits,
+            activation_bits: fp.activation_bits,
+            weight_reg_bits: match plan.model {
+                CostModel::Dense | CostModel::Binary { .. } | CostModel::ZeroSkip { .. } => {
+                    fp.weight_bits
+                }
+                CostModel::Serial { .. }
+                | CostModel::BitSparse { .. }
+                | CostModel::SwisGroups
+                | CostModel::FixedBits { .. } => 1,
+            },
+            weight_storage_bits: fp.weight_bytes * 8.0
+                / gemm.k as f64
+                / (gemm.n * gemm.groups) as f64,
+        },
+        vector,
         output_elements,
     })
 }

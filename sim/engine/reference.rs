@@ -465,7 +465,7 @@ fn run_fold(
             res.output_buffer_reads += 1;
         }
         if *held > 0 {
-            res.actions.activation_reg_writes += 1;
+            res.actions.activation_reg_writes += held;
             res.actions.psum_reg_updates += 1;
         }
         debug_assert!(m < t);

@@ -258,7 +258,11 @@ fn read_npy<R: Read>(npy: NpyFile<R>) -> Result<LoadedTensor, String> {
         (TypeChar::Uint, 8) => conv(npy.into_vec::<u64>().map_err(io)?),
         _ => return Err(format!("unsupported dtype `{ts}` ({ALLOWED})")),
     };
-    let data = if fortran { fortran_to_c(&shape, &data) } else { data };
+    let data = if fortran {
+        fortran_to_c(&shape, &data)
+    } else {
+        data
+    };
     Ok(LoadedTensor { shape, data })
 }
 
@@ -273,7 +277,13 @@ fn fortran_to_c(shape: &[u64], data: &[f32]) -> Vec<f32> {
     let mut out = Vec::with_capacity(data.len());
     let mut idx = vec![0usize; dims.len()];
     for _ in 0..data.len() {
-        out.push(data[idx.iter().zip(&f_strides).map(|(i, s)| i * s).sum::<usize>()]);
+        out.push(
+            data[idx
+                .iter()
+                .zip(&f_strides)
+                .map(|(i, s)| i * s)
+                .sum::<usize>()],
+        );
         // Advance the C-order multi-index (last axis fastest).
         for d in (0..dims.len()).rev() {
             idx[d] += 1;

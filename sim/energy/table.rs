@@ -1,0 +1,274 @@
+//! The energy reference table: one entry per action, each with its unit and source.
+//!
+//! Defaults are for 45 nm. Arithmetic and SRAM figures are Horowitz, "Computing's energy
+//! problem (and what we can do about it)", ISSCC 2014 (Fig. 1.1.9); DRAM energy per bit is
+//! Accelergy's (Wu et al., ICCAD 2019) table. Entries without a primary source are marked
+//! *estimate* and say what they rest on: override them for your technology in the
+//! architecture's `[energy]` table, entry by entry. `tech_scale` multiplies every energy.
+
+use std::collections::BTreeMap;
+
+use crate::arch::{Arch, DramKind, VectorPrecision};
+
+/// One table entry: default value, unit and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry {
+    pub key: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+    pub source: &'static str,
+}
+
+const HOROWITZ: &str = "Horowitz, ISSCC 2014, 45 nm";
+const ACCELERGY: &str = "Accelergy DRAM table (Wu et al., ICCAD 2019)";
+
+/// Every entry, in the order `plumsim energy-table` prints them.
+pub const DEFAULTS: &[Entry] = &[
+    Entry { key: "int_add_8b_pj", value: 0.03, unit: "pJ", source: HOROWITZ },
+    Entry { key: "int_add_32b_pj", value: 0.1, unit: "pJ", source: HOROWITZ },
+    Entry { key: "int_mult_8b_pj", value: 0.2, unit: "pJ", source: HOROWITZ },
+    Entry { key: "int_mult_32b_pj", value: 3.1, unit: "pJ", source: HOROWITZ },
+    Entry { key: "fp16_add_pj", value: 0.4, unit: "pJ", source: HOROWITZ },
+    Entry { key: "fp16_mult_pj", value: 1.1, unit: "pJ", source: HOROWITZ },
+    Entry { key: "fp32_add_pj", value: 0.9, unit: "pJ", source: HOROWITZ },
+    Entry { key: "fp32_mult_pj", value: 3.7, unit: "pJ", source: HOROWITZ },
+    Entry {
+        key: "shift_32b_pj",
+        value: 0.1,
+        unit: "pJ",
+        source: "estimate: a log shifter costs about one add of its width (int_add_32b_pj)",
+    },
+    Entry { key: "sram_read_64b_8kib_pj", value: 10.0, unit: "pJ", source: HOROWITZ },
+    Entry { key: "sram_read_64b_32kib_pj", value: 20.0, unit: "pJ", source: HOROWITZ },
+    Entry { key: "sram_read_64b_1mib_pj", value: 100.0, unit: "pJ", source: HOROWITZ },
+    Entry {
+        key: "sram_write_factor",
+        value: 1.0,
+        unit: "x read",
+        source: "estimate: writes cost about a read (Accelergy's SRAM tables, within ~10%)",
+    },
+    Entry { key: "dram_lpddr4_pj_per_bit", value: 8.0, unit: "pJ/bit", source: ACCELERGY },
+    Entry { key: "dram_hbm2_pj_per_bit", value: 3.9, unit: "pJ/bit", source: ACCELERGY },
+    Entry { key: "dram_ddr3_pj_per_bit", value: 70.0, unit: "pJ/bit", source: ACCELERGY },
+    Entry {
+        key: "reg_pj_per_bit",
+        value: 0.01,
+        unit: "pJ/bit",
+        source: "estimate: about 10 fJ per flip-flop bit read or written at 45 nm",
+    },
+    Entry {
+        key: "pe_leakage_pj_per_lane_cycle",
+        value: 0.002,
+        unit: "pJ/(lane cycle)",
+        source: "estimate: a few percent of a lane's dynamic energy; set 0 to exclude",
+    },
+    Entry {
+        key: "sram_leakage_pj_per_kib_cycle",
+        value: 0.01,
+        unit: "pJ/(KiB cycle)",
+        source: "estimate: on the order of 10 pJ per cycle for 1 MiB at 45 nm; set 0 to exclude",
+    },
+    Entry {
+        key: "vector_leakage_pj_per_lane_cycle",
+        value: 0.01,
+        unit: "pJ/(lane cycle)",
+        source: "estimate: like a PE lane, scaled for a wider (fp) datapath; set 0 to exclude",
+    },
+    Entry {
+        key: "tech_scale",
+        value: 1.0,
+        unit: "factor",
+        source: "multiplies every energy: 1 at 45 nm; e.g. about 0.3 to 0.4 for 16 nm (Stillmaker and Baas, Integration 2017)",
+    },
+];
+
+/// The default entry named `key`, if there is one.
+pub fn default_entry(key: &str) -> Option<&'static Entry> {
+    DEFAULTS.iter().find(|e| e.key == key)
+}
+
+/// The table in force for an architecture: defaults with its `[energy]` overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnergyTable {
+    values: BTreeMap<&'static str, f64>,
+    overridden: BTreeMap<&'static str, bool>,
+}
+
+impl EnergyTable {
+    pub fn defaults() -> Self {
+        EnergyTable {
+            values: DEFAULTS.iter().map(|e| (e.key, e.value)).collect(),
+            overridden: BTreeMap::new(),
+        }
+    }
+
+    /// Defaults overridden by the architecture (keys were validated with the architecture).
+    pub fn for_arch(arch: &Arch) -> Self {
+        let mut t = Self::defaults();
+        for (k, v) in &arch.energy_overrides {
+            if let Some(e) = default_entry(k) {
+                t.values.insert(e.key, *v);
+                t.overridden.insert(e.key, true);
+            }
+        }
+        t
+    }
+
+    /// The raw entry value (not scaled by `tech_scale`).
+    pub fn raw(&self, key: &str) -> f64 {
+        *self
+            .values
+            .get(key)
+            .unwrap_or_else(|| panic!("no energy entry `{key}`"))
+    }
+
+    pub fn is_overridden(&self, key: &str) -> bool {
+        self.overridden.get(key).copied().unwrap_or(false)
+    }
+
+    /// Every entry with the value in force, for printing.
+    pub fn entries(&self) -> Vec<(Entry, f64, bool)> {
+        DEFAULTS
+            .iter()
+            .map(|e| (*e, self.raw(e.key), self.is_overridden(e.key)))
+            .collect()
+    }
+
+    /// Multiply every entry except the factors by `k` (for tests of linearity).
+    pub fn scaled(&self, k: f64) -> Self {
+        let mut t = self.clone();
+        for (key, v) in t.values.iter_mut() {
+            if !key.ends_with("_factor") && *key != "tech_scale" {
+                *v *= k;
+            }
+        }
+        t
+    }
+
+    /// Set one entry (tests and what-if studies).
+    pub fn with(mut self, key: &'static str, value: f64) -> Self {
+        assert!(default_entry(key).is_some(), "no energy entry `{key}`");
+        self.values.insert(key, value);
+        self.overridden.insert(key, true);
+        self
+    }
+
+    fn scale(&self) -> f64 {
+        self.raw("tech_scale")
+    }
+
+    /// Integer add of `bits`: linear through the 8- and 32-bit figures.
+    pub fn int_add(&self, bits: u32) -> f64 {
+        let (a8, a32) = (self.raw("int_add_8b_pj"), self.raw("int_add_32b_pj"));
+        (a8 + (bits as f64 - 8.0) * (a32 - a8) / 24.0).max(0.0) * self.scale()
+    }
+
+    /// Integer multiply of `a x b` bits: up to 8 x 8 the 8-bit figure scaled by the product of
+    /// the widths (the square of the width for equal operands); above, linear in the product
+    /// between the 8 x 8 and 32 x 32 figures.
+    pub fn int_mult(&self, a: u32, b: u32) -> f64 {
+        let (m8, m32) = (self.raw("int_mult_8b_pj"), self.raw("int_mult_32b_pj"));
+        let p = (a * b) as f64;
+        let e = if p <= 64.0 {
+            m8 * p / 64.0
+        } else {
+            m8 + (p - 64.0) * (m32 - m8) / (1024.0 - 64.0)
+        };
+        e * self.scale()
+    }
+
+    /// Shift of `bits` width: linear in width from the 32-bit figure.
+    pub fn shift(&self, bits: u32) -> f64 {
+        self.raw("shift_32b_pj") * bits as f64 / 32.0 * self.scale()
+    }
+
+    /// Add (or compare) in the vector unit's format.
+    pub fn vector_add(&self, p: VectorPrecision) -> f64 {
+        match p {
+            VectorPrecision::Fp32 => self.raw("fp32_add_pj") * self.scale(),
+            VectorPrecision::Fp16 => self.raw("fp16_add_pj") * self.scale(),
+            VectorPrecision::Int(b) => self.int_add(b),
+        }
+    }
+
+    /// Multiply in the vector unit's format.
+    pub fn vector_mult(&self, p: VectorPrecision) -> f64 {
+        match p {
+            VectorPrecision::Fp32 => self.raw("fp32_mult_pj") * self.scale(),
+            VectorPrecision::Fp16 => self.raw("fp16_mult_pj") * self.scale(),
+            VectorPrecision::Int(b) => self.int_mult(b, b),
+        }
+    }
+
+    /// Energy per bit read from an SRAM of `capacity_bytes`: the 64-bit read energy,
+    /// piecewise linear in log2(capacity) through 8 KiB, 32 KiB and 1 MiB (the 8 KiB figure
+    /// below 8 KiB, the last slope above 1 MiB), over 64 bits.
+    pub fn sram_read_pj_per_bit(&self, capacity_bytes: u64) -> f64 {
+        let pts = [
+            (13.0, self.raw("sram_read_64b_8kib_pj")),
+            (15.0, self.raw("sram_read_64b_32kib_pj")),
+            (20.0, self.raw("sram_read_64b_1mib_pj")),
+        ];
+        let x = (capacity_bytes.max(1) as f64).log2();
+        let e = if x <= pts[0].0 {
+            pts[0].1
+        } else if x <= pts[1].0 {
+            pts[0].1 + (x - pts[0].0) * (pts[1].1 - pts[0].1) / (pts[1].0 - pts[0].0)
+        } else {
+            pts[1].1 + (x - pts[1].0) * (pts[2].1 - pts[1].1) / (pts[2].0 - pts[1].0)
+        };
+        e / 64.0 * self.scale()
+    }
+
+    pub fn sram_write_pj_per_bit(&self, capacity_bytes: u64) -> f64 {
+        self.sram_read_pj_per_bit(capacity_bytes) * self.raw("sram_write_factor")
+    }
+
+    pub fn dram_pj_per_bit(&self, kind: DramKind) -> f64 {
+        let key = match kind {
+            DramKind::Lpddr4 => "dram_lpddr4_pj_per_bit",
+            DramKind::Hbm2 => "dram_hbm2_pj_per_bit",
+            DramKind::Ddr3 => "dram_ddr3_pj_per_bit",
+        };
+        self.raw(key) * self.scale()
+    }
+
+    pub fn reg_pj_per_bit(&self) -> f64 {
+        self.raw("reg_pj_per_bit") * self.scale()
+    }
+
+    pub fn pe_leakage_per_lane_cycle(&self) -> f64 {
+        self.raw("pe_leakage_pj_per_lane_cycle") * self.scale()
+    }
+
+    pub fn sram_leakage_per_kib_cycle(&self) -> f64 {
+        self.raw("sram_leakage_pj_per_kib_cycle") * self.scale()
+    }
+
+    pub fn vector_leakage_per_lane_cycle(&self) -> f64 {
+        self.raw("vector_leakage_pj_per_lane_cycle") * self.scale()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_are_reproduced() {
+        let t = EnergyTable::defaults();
+        assert!((t.int_add(8) - 0.03).abs() < 1e-12);
+        assert!((t.int_add(32) - 0.1).abs() < 1e-12);
+        assert!((t.int_mult(8, 8) - 0.2).abs() < 1e-12);
+        assert!((t.int_mult(32, 32) - 3.1).abs() < 1e-12);
+        // 4 x 4 bits: a quarter of the 8 x 8 product.
+        assert!((t.int_mult(4, 4) - 0.05).abs() < 1e-12);
+        assert!((t.sram_read_pj_per_bit(8 * 1024) * 64.0 - 10.0).abs() < 1e-9);
+        assert!((t.sram_read_pj_per_bit(32 * 1024) * 64.0 - 20.0).abs() < 1e-9);
+        assert!((t.sram_read_pj_per_bit(1 << 20) * 64.0 - 100.0).abs() < 1e-9);
+        // 16 KiB: halfway (in log2) between 8 and 32 KiB.
+        assert!((t.sram_read_pj_per_bit(16 * 1024) * 64.0 - 15.0).abs() < 1e-9);
+        // 64 KiB: one octave past 32 KiB on the 32 KiB -> 1 MiB slope of 16 pJ per octave.
+        assert!((t.sram_read_pj_per_bit(64 * 1024) * 64.0 - 36.0).abs() < 1e-9);
+    }
+}
