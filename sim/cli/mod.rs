@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod compare;
+pub mod energy_table;
 pub mod import;
 pub mod quantize;
 pub mod run;
@@ -26,6 +28,10 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Quantize a workload's weights and print per-layer statistics.
     Quantize(quantize::QuantizeArgs),
+    /// Print the energy table in force for an architecture, with every entry's source.
+    EnergyTable(energy_table::EnergyTableArgs),
+    /// Compare designs on one workload: cycles, energy, EDP, density, ACE, speedup.
+    Compare(compare::CompareArgs),
     /// Convert another tool's inputs into plumsim files.
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -37,5 +43,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(a) => validate::run(a),
         Command::Quantize(a) => quantize::run(a),
         Command::Import(c) => import::run(c),
+        Command::EnergyTable(a) => energy_table::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use plumsim::engine::{self, reference};
+use plumsim::engine::reference;
 use plumsim::{io, report, scalesim};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,28 +51,22 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
     let net = io::load_workload(&args.workload)?;
-    // The design's native weight format replaces the workload's default scheme.
-    let net = match &arch.scheme {
-        Some(s) => net.with_default_scheme(s),
-        None => net,
-    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let (prepared, result) = pool.install(|| -> anyhow::Result<_> {
-        let wanted = |l: &plumsim::workload::Layer| {
-            args.stats
-                || args.weights.is_some()
-                || engine::needs_codes(&arch, l)
-                || matches!(
-                    l.weights,
-                    Some(plumsim::workload::WeightSource::File { .. })
-                )
-        };
-        let prepared = io::prepare::prepare(&net, &args.workload, args.weights.as_deref(), wanted)?;
-        let result = engine::simulate_quantized(&arch, &net, &prepared.codes)?;
-        Ok((prepared, result))
+    let io::prepare::DesignRun {
+        net,
+        prepared,
+        run: result,
+    } = pool.install(|| {
+        io::prepare::run_design(
+            &arch,
+            &net,
+            &args.workload,
+            args.weights.as_deref(),
+            args.stats,
+        )
     })?;
 
     if args.reference {

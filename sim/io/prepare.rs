@@ -52,3 +52,34 @@ pub fn prepare(
         .unzip();
     Ok(Prepared { codes, stats })
 }
+
+/// One design on one network, end to end: the design's native scheme applied, weights
+/// prepared (every weight layer when `all_stats`, else only those whose timing needs codes or
+/// whose weights come from files), simulated.
+pub struct DesignRun {
+    pub net: Network,
+    pub prepared: Prepared,
+    pub run: crate::engine::RunResult,
+}
+
+pub fn run_design(
+    arch: &crate::arch::Arch,
+    net: &Network,
+    workload_path: &Path,
+    weights_override: Option<&Path>,
+    all_stats: bool,
+) -> Result<DesignRun> {
+    let net = match &arch.scheme {
+        Some(s) => net.with_default_scheme(s),
+        None => net.clone(),
+    };
+    let wanted = |l: &Layer| {
+        all_stats
+            || weights_override.is_some()
+            || crate::engine::needs_codes(arch, l)
+            || matches!(l.weights, Some(crate::workload::WeightSource::File { .. }))
+    };
+    let prepared = prepare(&net, workload_path, weights_override, wanted)?;
+    let run = crate::engine::simulate_quantized(arch, &net, &prepared.codes)?;
+    Ok(DesignRun { net, prepared, run })
+}

@@ -1,0 +1,250 @@
+//! Energy: a hand-computed tiny layer on two PE kinds, every component, and the model's
+//! invariants (linearity in the table, zero entries give zero energy, monotone in the
+//! action counts, breakdown sums to the total).
+
+use proptest::prelude::*;
+
+use plumsim::arch::{parse_arch, Arch};
+use plumsim::energy::{layer_energy, run_energy, EnergyTable};
+use plumsim::engine::{self, RunResult};
+use plumsim::quant::{quantize, QuantizedTensor, Scheme, SignRule};
+use plumsim::synth::synthetic_weights;
+use plumsim::workload::{parse_workload, Distribution, Network};
+
+/// Round-number table: adds 1 pJ at any width, 8x8 multiply 2 pJ, every SRAM 1 pJ/bit read and
+/// 2 pJ/bit written, DRAM 10 pJ/bit, registers 0.5 pJ/bit, fp32 mult 5 pJ, leakage 0.1 pJ per
+/// PE lane-cycle, 0.01 pJ per SRAM KiB-cycle, 0.2 pJ per vector lane-cycle.
+const TABLE: &str = r#"
+[energy]
+int_add_8b_pj = 1.0
+int_add_32b_pj = 1.0
+int_mult_8b_pj = 2.0
+shift_32b_pj = 32.0
+sram_read_64b_8kib_pj = 64.0
+sram_read_64b_32kib_pj = 64.0
+sram_read_64b_1mib_pj = 64.0
+sram_write_factor = 2.0
+dram_lpddr4_pj_per_bit = 10.0
+reg_pj_per_bit = 0.5
+fp32_mult_pj = 5.0
+fp32_add_pj = 3.0
+pe_leakage_pj_per_lane_cycle = 0.1
+sram_leakage_pj_per_kib_cycle = 0.01
+vector_leakage_pj_per_lane_cycle = 0.2
+"#;
+
+fn arch(kind: &str) -> Arch {
+    let text = format!(
+        "name = \"t\"\n[array]\nrows = 1\ncols = 2\ndataflow = \"ws\"\n[pe]\nkind = \"{kind}\"\nweights_per_lane = 4\n\
+         [buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n[buffers.output]\ncapacity_bytes = 1048576\n\
+         [dram]\nideal = true\n{TABLE}"
+    );
+    parse_arch(&text, "t.toml").unwrap()
+}
+
+fn net(quant: &str) -> Network {
+    let text = format!(
+        r#"{{"name": "g", "inputs": {{"a": [4, 4]}}, "defaults": {{"quant": {quant}}},
+            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": 2}}]}}"#
+    );
+    parse_workload(&text, "g.json").unwrap()
+}
+
+fn tensor(
+    scheme: Scheme,
+    filters: [[i32; 4]; 2],
+    storage_bits: u64,
+    absorbed: bool,
+) -> Vec<Option<QuantizedTensor>> {
+    vec![Some(QuantizedTensor {
+        scheme,
+        shape: vec![2, 4],
+        codes: filters.iter().flatten().copied().collect(),
+        scales: vec![1.0; 2],
+        groups: None,
+        storage_bits,
+        scale_absorbed: absorbed,
+    })]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+// The tiny layer: M = 4 steps, K = 4, N = 2 on a 1 x 2 array, each PE holding a whole filter
+// (4 slots of one lane). 1 MiB buffers, 3 x 1024 KiB of SRAM leaking; vector unit 16 lanes.
+
+#[test]
+fn ternary_tiny_layer_energy_by_hand() {
+    let a = arch("ternary");
+    // Codes: 2 and 1 non-zeros; 8 two-bit codes + 2 fp32 scales = 80 bits = 10 bytes.
+    let codes = tensor(
+        Scheme::Ternary {
+            threshold_factor: 0.7,
+        },
+        [[1, 0, -1, 0], [0, 0, 1, 0]],
+        80,
+        false,
+    );
+    let run = engine::simulate_quantized(&a, &net(r#"{"scheme": "ternary"}"#), &codes).unwrap();
+    let l = &run.layers[0];
+    // Load 4 + stream with step costs [2, 1] over 5 wavefront steps (2+2+2+2+1): 13 cycles.
+    assert_eq!(l.total_cycles(), 13);
+    let e = layer_energy(&a, &EnergyTable::for_arch(&a), l);
+    // Adds: (2 + 1) a step x 4 steps = 12, at 1 pJ.
+    assert!(close(e.pe_arith_pj, 12.0), "{e:?}");
+    // Registers, 0.5 pJ/bit: 12 weight reads x 2 bits + 32 activations x 8 bits
+    // + 8 partial-sum updates x 2 x 32 bits = 792 bits.
+    assert!(close(e.registers_pj, 396.0), "{e:?}");
+    // Input buffer: 16 reads x 8 bits at 1 + 16 B filled from DRAM x 8 x 2 = 128 + 256.
+    assert!(close(e.input_buffer_pj, 384.0), "{e:?}");
+    // Weight buffer: 8 reads x 10 stored bits per weight + 10 B filled x 8 x 2 = 80 + 160.
+    assert!(close(e.weight_buffer_pj, 240.0), "{e:?}");
+    // Output buffer: writes (8 psums x 32 + 8 B written back x 8 + 8 rescaled outputs x 8) x 2
+    // = 768; reads (8 B written back x 8 + 8 outputs into the vector unit x 8) x 1 = 128.
+    assert!(close(e.output_buffer_pj, 896.0), "{e:?}");
+    // DRAM: 16 + 10 + 8 bytes x 8 bits x 10 pJ.
+    assert!(close(e.dram_pj, 2720.0), "{e:?}");
+    // Vector: 8 outputs rescaled, one fp32 multiply each at 5 pJ.
+    assert!(close(e.vector_pj, 40.0), "{e:?}");
+    // Leakage: 13 cycles x (2 lanes x 0.1 + 3072 KiB x 0.01 + 16 vector lanes x 0.2).
+    assert!(close(e.leakage_pj, 13.0 * 34.12), "{e:?}");
+    assert!(close(e.total_pj(), 5131.56), "{}", e.total_pj());
+}
+
+#[test]
+fn signed_binary_tiny_layer_energy_by_hand() {
+    let a = arch("signed_binary");
+    let scheme = Scheme::SignedBinary {
+        threshold: 0.05,
+        sign_rule: SignRule::Halves,
+        alpha: false,
+    };
+    // 3 and 1 non-zeros; 8 one-bit codes, the scale absorbed by batch norm: 8 bits = 1 byte.
+    let codes = tensor(scheme, [[1, 1, 0, 1], [0, -1, 0, 0]], 8, true);
+    let run =
+        engine::simulate_quantized(&a, &net(r#"{"scheme": "signed_binary"}"#), &codes).unwrap();
+    let l = &run.layers[0];
+    // Load 4 + stream with step costs [3, 1]: 3+3+3+3+1 = 13: 17 cycles.
+    assert_eq!(l.total_cycles(), 17);
+    let e = layer_energy(&a, &EnergyTable::for_arch(&a), l);
+    assert!(close(e.pe_arith_pj, 16.0), "{e:?}"); // 4 adds a step x 4 steps
+                                                  // 16 weight reads x 1 bit + 32 x 8 + 8 x 64 = 784 bits x 0.5.
+    assert!(close(e.registers_pj, 392.0), "{e:?}");
+    assert!(close(e.input_buffer_pj, 384.0), "{e:?}");
+    // 8 reads x 1 bit + 1 byte filled x 8 x 2.
+    assert!(close(e.weight_buffer_pj, 24.0), "{e:?}");
+    // No rescaling (the scale is absorbed): writes (256 + 64) x 2, reads 64.
+    assert!(close(e.output_buffer_pj, 704.0), "{e:?}");
+    assert!(close(e.dram_pj, 2000.0), "{e:?}"); // 25 bytes
+    assert_eq!(e.vector_pj, 0.0);
+    assert!(close(e.leakage_pj, 17.0 * 34.12), "{e:?}");
+    assert!(close(e.total_pj(), 4100.04), "{}", e.total_pj());
+}
+
+fn sample_run(kind: &str, scheme: &str, seed: u64) -> (Arch, RunResult) {
+    let text = std::fs::read_to_string(format!("{}/arch/{kind}.toml", env!("CARGO_MANIFEST_DIR")))
+        .unwrap();
+    let a = parse_arch(&text, kind).unwrap();
+    let wl = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/workloads/tiny_resblock.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let wl = wl.replacen(
+        "\"defaults\": {",
+        &format!("\"defaults\": {{\"quant\": {scheme},"),
+        1,
+    );
+    let n = parse_workload(&wl, "tiny").unwrap();
+    let n = match &a.scheme {
+        Some(s) => n.with_default_scheme(s),
+        None => n,
+    };
+    let codes: Vec<_> = n
+        .layers
+        .iter()
+        .map(|l| {
+            let shape = l.weight_shape()?;
+            Some(quantize(
+                &synthetic_weights(&shape, Distribution::Laplace, seed, None),
+                &shape,
+                &l.quant.scheme,
+            ))
+        })
+        .collect();
+    let r = engine::simulate_quantized(&a, &n, &codes).unwrap();
+    (a, r)
+}
+
+const KINDS: [&str; 7] = [
+    "dense_ws16",
+    "binary_pe16",
+    "ternary_pe16",
+    "signed_binary_pe16",
+    "bitserial_pe16",
+    "bitsparse_pe16",
+    "swis_pe16",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn energy_is_linear_in_the_table(kind in 0usize..7, k in 0.01f64..100.0, seed in any::<u64>()) {
+        let (a, r) = sample_run(KINDS[kind], r#"{"scheme": "int"}"#, seed);
+        let t = EnergyTable::for_arch(&a);
+        let base = run_energy(&a, &t, &r).total;
+        let scaled = run_energy(&a, &t.scaled(k), &r).total;
+        for ((name, x), (_, y)) in base.components().iter().zip(scaled.components()) {
+            prop_assert!((y - k * x).abs() <= 1e-9 * (k * x).abs().max(1e-9), "{name}: {y} vs {k} x {x}");
+        }
+        prop_assert!((scaled.total_pj() - k * base.total_pj()).abs() <= 1e-9 * k * base.total_pj());
+    }
+
+    #[test]
+    fn zero_entries_give_zero_energy_and_breakdown_sums(kind in 0usize..7, seed in any::<u64>()) {
+        let (a, r) = sample_run(KINDS[kind], r#"{"scheme": "int"}"#, seed);
+        let t = EnergyTable::for_arch(&a).with("dram_lpddr4_pj_per_bit", 0.0);
+        let e = run_energy(&a, &t, &r);
+        prop_assert_eq!(e.total.dram_pj, 0.0);
+        for l in &e.layers {
+            prop_assert_eq!(l.dram_pj, 0.0);
+            let sum: f64 = l.components().iter().map(|(_, v)| v).sum();
+            prop_assert_eq!(sum, l.total_pj());
+        }
+        let sum: f64 = e.total.components().iter().map(|(_, v)| v).sum();
+        prop_assert_eq!(sum, e.total.total_pj());
+        // The network components are the layer components summed.
+        let registers_layers: f64 = e.layers.iter().map(|l| l.registers_pj).sum();
+        prop_assert!((registers_layers - e.total.registers_pj).abs() <= 1e-9 * e.total.registers_pj.max(1.0));
+    }
+
+    #[test]
+    fn more_actions_never_cost_less(kind in 0usize..7, seed in any::<u64>(), which in 0usize..12, extra in 1u64..1000) {
+        let (a, r) = sample_run(KINDS[kind], r#"{"scheme": "int"}"#, seed);
+        let t = EnergyTable::for_arch(&a);
+        let i = r.layers.iter().position(|l| l.gemm.is_some()).unwrap();
+        let before = layer_energy(&a, &t, &r.layers[i]).total_pj();
+        let mut l = r.layers[i].clone();
+        match which {
+            0 => l.actions.mults += extra,
+            1 => l.actions.adds += extra,
+            2 => l.actions.shifts += extra,
+            3 => l.actions.weight_reg_reads += extra,
+            4 => l.actions.activation_reg_writes += extra,
+            5 => l.actions.psum_reg_updates += extra,
+            6 => l.traffic.input_buffer_reads += extra,
+            7 => l.traffic.weight_buffer_reads += extra,
+            8 => l.traffic.output_buffer_writes += extra,
+            9 => l.traffic.dram_input_read_bytes += extra,
+            10 => l.vector.mults += extra,
+            _ => l.compute_cycles += extra,
+        }
+        if which == 10 && l.vector.precision.is_none() {
+            l.vector.precision = Some(a.vector.precision);
+        }
+        let after = layer_energy(&a, &t, &l).total_pj();
+        prop_assert!(after > before, "action {which}: {after} <= {before}");
+    }
+}
