@@ -100,16 +100,27 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         storage_bits: q.storage_bits,
         ..QuantStats::default()
     };
-    let mut distinct = Vec::new();
+    // Distinct non-zero codes per filter: a bitset over the code range, cleared through the
+    // list of the entries a filter set (codes fit in i16: at most 16-bit schemes).
+    let mut seen = vec![0u64; (1 << 17) / 64];
+    let mut touched: Vec<usize> = Vec::new();
     for f in 0..filters {
         let (w, c) = (&weights[f * k..(f + 1) * k], q.filter_codes(f));
-        distinct.clear();
-        distinct.extend(c.iter().copied().filter(|&v| v != 0));
-        s.nonzeros += distinct.len() as u64;
-        distinct.sort_unstable();
-        distinct.dedup();
-        s.distinct_sum += distinct.len() as u64;
-        s.distinct_max = s.distinct_max.max(distinct.len() as u64);
+        let mut distinct = 0u64;
+        for &v in c.iter().filter(|&&v| v != 0) {
+            s.nonzeros += 1;
+            let i = (v + (1 << 16)) as usize;
+            if seen[i / 64] >> (i % 64) & 1 == 0 {
+                seen[i / 64] |= 1 << (i % 64);
+                touched.push(i);
+                distinct += 1;
+            }
+        }
+        for i in touched.drain(..) {
+            seen[i / 64] &= !(1 << (i % 64));
+        }
+        s.distinct_sum += distinct;
+        s.distinct_max = s.distinct_max.max(distinct);
         let scale = if q.scale_absorbed {
             // Least-squares scale <w, c> / <c, c>, the one batch norm can apply.
             let wc: f64 = w.iter().zip(c).map(|(&x, &v)| x as f64 * v as f64).sum();

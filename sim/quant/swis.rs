@@ -153,12 +153,26 @@ impl SubsetTable {
         let seed_mask = (((1u32 << self.n) - 1) << low) as u16;
         let s0 = self.masks.binary_search(&seed_mask).unwrap_or(0);
         let mut best = (s0, self.error(s0, xs, idx, f32::INFINITY));
+        // The error of the group's largest weight alone bounds a subset's group error from
+        // below: subsets whose bound already exceeds the best so far need no full evaluation.
+        let (imax, &xmax) = xs
+            .iter()
+            .enumerate()
+            .fold((0, &0.0f32), |(bi, bx), (i, x)| if *x > *bx { (i, x) } else { (bi, bx) });
+        let imax_idx = idx.get(imax).copied().unwrap_or(0);
         for s in 0..self.masks.len() {
             if best.1 == 0.0 && s >= best.0 {
                 break;
             }
             if s == s0 {
                 continue;
+            }
+            if !xs.is_empty() {
+                let [lo, hi] = self.bounds(s, xmax, imax_idx);
+                let d = (xmax - lo).min(hi - xmax);
+                if d * d > best.1 {
+                    continue;
+                }
             }
             let err = self.error(s, xs, idx, best.1);
             if err < best.1 || (err == best.1 && s < best.0) {
