@@ -5,6 +5,12 @@
 //! - `scalesim_resnet18/parse_simulate`: the same, parsing the topology CSV each time.
 //! - `resnet18_json/load_simulate`: `workloads/resnet18.json` parsed and simulated.
 //!
+//! - `swis_resnet18/run`: `plumsim run arch/swis_pe16.toml workloads/resnet18.json` end to
+//!   end (synthetic weights generated and quantized to SWIS, then simulated), in simulated
+//!   cycles per second; `swis_resnet18/simulate` the engine alone on prepared codes.
+//! - `engine_vs_reference/*`: one small SWIS layer on the fast engine and on the per-cycle
+//!   reference engine, both in simulated cycles per second: their ratio is the fast engine's
+//!   speed-up.
 //! - `quantize_resnet18/*` (from `quant_bench.rs`): quantization in weights per second.
 //!
 //! `cargo bench --bench engine` takes about a minute.
@@ -92,6 +98,59 @@ fn bench_resnet18_json(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_swis_resnet18(c: &mut Criterion) {
+    let arch = io::load_arch(&repo("arch/swis_pe16.toml")).expect("arch/swis_pe16.toml");
+    let path = repo("workloads/resnet18.json");
+    let run = || {
+        let net = io::load_workload(&path).expect("workloads/resnet18.json");
+        io::prepare::run_design(&arch, &net, &path, None, false).expect("run")
+    };
+    let prepared = run();
+    let cycles = prepared.run.total_cycles();
+    let mut g = c.benchmark_group("swis_resnet18");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(cycles));
+    g.bench_function("run", |b| b.iter(run));
+    g.bench_function("simulate", |b| {
+        b.iter(|| {
+            engine::simulate_quantized(&arch, &prepared.net, &prepared.prepared.codes)
+                .expect("simulate")
+        })
+    });
+    g.finish();
+}
+
+fn bench_engine_vs_reference(c: &mut Criterion) {
+    // One small SWIS layer: 8x8 array, 8 lanes x 2 slots, 16 filters, K = 256, M = 196.
+    let arch_text = std::fs::read_to_string(repo("arch/swis_pe16.toml"))
+        .expect("arch/swis_pe16.toml")
+        .replace("rows = 16", "rows = 8")
+        .replace("cols = 16", "cols = 8")
+        .replace("weights_per_lane = 4", "weights_per_lane = 2");
+    let arch = plumsim::arch::parse_arch(&arch_text, "swis_8x8").expect("arch");
+    let net_text = r#"{"name": "small", "inputs": {"x": [64, 14, 14]},
+        "layers": [{"name": "conv", "op": "conv2d", "inputs": ["x"], "output": "y",
+                    "out_channels": 16, "kernel": 2, "stride": 1, "padding": 1}]}"#;
+    let net = workload::parse_workload(net_text, "small.json").expect("workload");
+    let d =
+        io::prepare::run_design(&arch, &net, Path::new("small.json"), None, false).expect("run");
+    let layer = &d.net.layers[0];
+    let codes = d.prepared.codes[0].as_ref();
+    let cycles = d.run.layers[0].compute_cycles;
+    let mut g = c.benchmark_group("engine_vs_reference");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(cycles));
+    g.bench_function("fast", |b| {
+        b.iter(|| engine::simulate_quantized(&arch, &d.net, &d.prepared.codes).expect("simulate"))
+    });
+    g.bench_function("reference", |b| {
+        b.iter(|| {
+            engine::reference::simulate_layer(&arch, &d.net, layer, codes).expect("reference")
+        })
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -102,6 +161,7 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_scalesim_resnet18, bench_resnet18_json, quant_bench::bench_quant
+    targets = bench_scalesim_resnet18, bench_resnet18_json, bench_swis_resnet18, bench_engine_vs_reference,
+        quant_bench::bench_quant
 }
 criterion_main!(benches);
