@@ -148,6 +148,21 @@ class Net:
 
 # ---------------------------------------------------------------- networks
 
+def plum_setting(n, name, keep):
+    """PLUM's setting (Kuhar et al.): the layers in `keep` stay at int8 whatever scheme a
+    design imposes (their own `quant` names the scheme); every other weight layer takes the
+    design's scheme. Returns a renamed copy."""
+    import copy
+    m = copy.deepcopy(n)
+    m.name = name
+    for layer in m.layers:
+        if layer["name"] in keep:
+            layer["quant"] = dict(INT8)
+    missing = set(keep) - {l["name"] for l in m.layers}
+    assert not missing, missing
+    return m
+
+
 def resnet18():
     """torchvision resnet18, ImageNet 224x224, synthetic Laplace weights."""
     n = Net("resnet18", {"input": [3, 224, 224]},
@@ -513,6 +528,12 @@ def main():
 
     nets = {
         "workloads/resnet18.json": resnet18(),
+        # Stem, 1x1 downsample shortcuts and classifier kept at 8 bit, as in PLUM.
+        "workloads/resnet18_plum.json": plum_setting(
+            resnet18(), "resnet18_plum",
+            ["conv1", "layer2.0.downsample.0", "layer3.0.downsample.0", "layer4.0.downsample.0", "fc"]),
+        "workloads/resnet20_cifar10_plum.json": plum_setting(
+            resnet_cifar(20), "resnet20_cifar10_plum", ["conv1", "linear"]),
         "workloads/mobilenet_v2.json": mobilenet_v2(),
         "workloads/resnet20_cifar10.json": resnet_cifar(20),
         "workloads/resnet56_cifar10.json": resnet_cifar(56),
