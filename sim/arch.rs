@@ -212,6 +212,7 @@ pub struct RawPe {
     pub serial_operand: Option<SerialOperand>,
     pub encoding: Option<BitEncoding>,
     pub exploit_repetition: Option<bool>,
+    pub skip_zero_activations: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -306,6 +307,9 @@ pub struct Pe {
     pub encoding: BitEncoding,
     /// binary/signed_binary: share the accumulation of equal weights (UCNN/SumMerge idea).
     pub exploit_repetition: bool,
+    /// Skip (weight, activation) pairs whose activation is zero: the PE compacts the pairs
+    /// that remain and processes `lanes` of them per cycle.
+    pub skip_zero_activations: bool,
 }
 
 impl Pe {
@@ -479,6 +483,21 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
             ),
         ));
     }
+    let skip_zero_activations = raw.pe.skip_zero_activations.unwrap_or(false);
+    if skip_zero_activations {
+        if matches!(kind, PeKind::BitSparse | PeKind::Swis) {
+            p.push(
+                Problem::new("pe.skip_zero_activations", format!("is not modelled for kind = \"{}\"", kind.as_str()))
+                    .with_help("allowed for dense, binary, ternary, signed_binary and bit_serial PEs"),
+            );
+        }
+        if raw.pe.exploit_repetition == Some(true) {
+            p.push(Problem::new("pe.skip_zero_activations", "is not modelled together with exploit_repetition").with_help("turn one of them off"));
+        }
+        if raw.array.dataflow != Dataflow::Ws {
+            p.push(Problem::new("pe.skip_zero_activations", "needs dataflow = \"ws\""));
+        }
+    }
     if kind != PeKind::Dense && raw.array.dataflow != Dataflow::Ws {
         p.push(
             Problem::new("array.dataflow", format!("pe.kind = \"{}\" is modelled on the weight-stationary dataflow only", kind.as_str()))
@@ -495,6 +514,7 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         serial_operand: raw.pe.serial_operand.unwrap_or(SerialOperand::Weight),
         encoding: raw.pe.encoding.unwrap_or(BitEncoding::Binary),
         exploit_repetition: raw.pe.exploit_repetition.unwrap_or(false),
+        skip_zero_activations,
     };
 
     let mut buffer = |name: &str, b: &RawBuffer, elem_bits: u32, tile_depth: u64| -> Buffer {

@@ -9,6 +9,7 @@
 //! `rows x weights_per_lane` cycles. Output- and input-stationary dense layers use the same
 //! loop with unit costs. [`reference`] simulates the same folds cycle by cycle.
 
+pub mod activations;
 pub mod lockstep;
 pub mod memory;
 pub mod pe;
@@ -466,6 +467,91 @@ fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
 }
 
 /// Fold structure of a layer on `arch` (K chunks of `k_per_pe` on rows for ws).
+/// Per-step cost and actions of a PE that skips zero activations: `items` pairs remain
+/// (non-zero activation, and non-zero weight for zero-skipping kinds) of `held`.
+pub fn skipping_step(model: CostModel, lanes: u64, held: u64, items: u64) -> PeStep {
+    let bits = match model {
+        CostModel::Serial { bits } => bits as u64,
+        _ => 1,
+    };
+    let mut st = PeStep { held, cycles: (items.div_ceil(lanes) * bits).max(1), ..PeStep::default() };
+    st.adds = items * bits;
+    st.busy_lane_cycles = items * bits;
+    match model {
+        CostModel::Dense => st.mults = items,
+        CostModel::Serial { .. } => st.shifts = items * bits,
+        _ => {}
+    }
+    st
+}
+
+/// The fold loop when PEs skip zero activations: a PE's cost changes from step to step, so
+/// each fold's streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
+fn fold_loop_skipping(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, mask: &activations::ActivationMask) -> FoldSums {
+    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
+    let lanes = arch.pe.lanes as u64;
+    let load = arch.rows as u64 * arch.pe.weights_per_lane as u64;
+    let (n, k, kpp, chunks) = (plan.n as usize, plan.k as usize, plan.k_per_pe as usize, plan.k_chunks as usize);
+    let m_total = plan.t as usize;
+    let acts = mask.chunk_bits(kpp);
+    let weight_matters = matches!(plan.model, CostModel::ZeroSkip { .. });
+    let mut sums = FoldSums { compute_cycles: 0, imbalance_cycles: 0, actions: Actions::default() };
+    for g in 0..plan.gemm.groups as usize {
+        // Weights that take part: non-zero codes for zero-skipping kinds, every held one else.
+        let wbits = activations::ChunkBits::pack(n, k, kpp, |f, kk| {
+            !weight_matters || plan.codes.is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
+        });
+        let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
+        // Step cost of every (chunk, filter, step), computed once.
+        let mut cost = vec![0u32; chunks * n * m_total];
+        let mut work = vec![0u64; n];
+        for ch in 0..chunks {
+            for f in 0..n {
+                let w = wbits.get(f, ch);
+                for m in 0..m_total {
+                    let items = activations::common(w, acts.get(g * m_total + m, ch));
+                    let st = skipping_step(plan.model, lanes, held(ch), items);
+                    cost[(ch * n + f) * m_total + m] = st.cycles as u32;
+                    work[f] += st.cycles;
+                    sums.actions.add_step(&st, 1);
+                }
+            }
+        }
+        let order = schedule_filters(arch, &work);
+        for cf in 0..ft.col_folds as usize {
+            for rf in 0..ft.row_folds as usize {
+                let pe = |r: usize, c: usize| -> Option<(usize, usize)> {
+                    let (ch, fi) = (rf * rows + r, cf * cols + c);
+                    (ch < chunks && fi < n).then(|| (ch, order[fi]))
+                };
+                let mut m0 = 0usize;
+                while m0 < m_total {
+                    let tile = (ft.m_tile as usize).min(m_total - m0);
+                    let cost = |r: usize, c: usize, m: u64| pe(r, c).map_or(1, |(ch, f)| cost[(ch * n + f) * m_total + m0 + m as usize] as u64);
+                    let stream = lockstep::stream_cycles_varying(arch.sync_scope, rows, cols, tile as u64, &cost);
+                    let (mut active_sum, mut active) = (0u64, 0u64);
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            if pe(r, c).is_some() {
+                                active += tile as u64;
+                                active_sum += (0..tile as u64).map(|m| cost(r, c, m)).sum::<u64>();
+                            }
+                        }
+                    }
+                    let wave = tile as u64 + rows as u64 + cols as u64 - 2;
+                    let balanced = (wave as f64 * active_sum as f64 / active.max(1) as f64).round() as u64;
+                    sums.imbalance_cycles += stream.saturating_sub(balanced);
+                    sums.compute_cycles += load + stream;
+                    sums.actions.idle_lane_cycles += stream * arch.pes() * lanes;
+                    m0 += tile;
+                }
+            }
+        }
+    }
+    sums.actions.idle_lane_cycles -= sums.actions.busy_lane_cycles.min(sums.actions.idle_lane_cycles);
+    sums
+}
+
 /// Fold structure of a layer on `arch`: K in chunks of a PE's K indices on the rows (ws),
 /// and M streamed in tiles of `m_tile` rows.
 pub fn fold_timing(arch: &Arch, plan: &LayerPlan, m_tile: u64) -> FoldTiming {
@@ -527,7 +613,12 @@ fn simulate_layer(
     let plan = LayerPlan::new(arch, layer, gemm, codes)?;
     let fp = footprint(arch, net, layer, codes);
     let ft = fold_timing(arch, &plan, memory::m_tile(arch, &gemm, &fp));
-    let sums = fold_loop(arch, &plan, &ft);
+    let sums = if arch.pe.skip_zero_activations {
+        let mask = activations::layer_mask(net, layer).expect("weight layers have a GEMM input");
+        fold_loop_skipping(arch, &plan, &ft, &mask)
+    } else {
+        fold_loop(arch, &plan, &ft)
+    };
     let traffic = memory::traffic(arch, &gemm, &ft, &fp, sums.compute_cycles);
     Ok(LayerResult {
         name: layer.name.clone(),

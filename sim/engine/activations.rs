@@ -1,0 +1,137 @@
+//! Zero activations for PEs that skip them: which inputs of a layer are zero, drawn from the
+//! layer's declared statistics (`activations.zero_density`, `activations.seed`).
+//!
+//! Every element of the layer's input tensor is zero with probability `zero_density`,
+//! independently, from a seeded xoshiro256** stream per 4096-element chunk (so the pattern
+//! is the same on any thread count). A convolution sees its input through im2col: GEMM row m
+//! (an output pixel) and reduction index k (input channel, kernel row, kernel column) read one
+//! input element, or a padding zero outside the image; so the same element is zero in every
+//! window that reads it, and padding is always zero.
+
+use crate::synth::Xoshiro256StarStar;
+use crate::workload::{Layer, Network, Op};
+
+const CHUNK: usize = 4096;
+
+/// Non-zero flags of the GEMM input matrix of a layer, row-major `m x k`, per conv group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationMask {
+    pub m: usize,
+    pub k: usize,
+    pub groups: usize,
+    /// `nonzero[(g * m + row) * k + kk]`.
+    nonzero: Vec<bool>,
+}
+
+impl ActivationMask {
+    /// Whether activation (row, kk) of group g is non-zero.
+    #[inline]
+    pub fn get(&self, g: usize, row: usize, kk: usize) -> bool {
+        self.nonzero[(g * self.m + row) * self.k + kk]
+    }
+
+    /// Non-zero flags of one row's reduction indices `k0 .. k0 + len` of group `g`.
+    pub fn row(&self, g: usize, row: usize, k0: usize, len: usize) -> &[bool] {
+        let base = (g * self.m + row) * self.k + k0;
+        &self.nonzero[base..base + len]
+    }
+}
+
+/// The input tensor's non-zero flags (batch included), from the layer's statistics.
+fn input_nonzero(elements: usize, zero_density: f64, seed: u64) -> Vec<bool> {
+    let mut out = vec![true; elements];
+    if zero_density <= 0.0 {
+        return out;
+    }
+    for (c, chunk) in out.chunks_mut(CHUNK).enumerate() {
+        let mut rng = Xoshiro256StarStar::stream(seed, c as u64);
+        for v in chunk.iter_mut() {
+            *v = rng.next_open01() >= zero_density;
+        }
+    }
+    out
+}
+
+/// The GEMM input of a weight layer as non-zero flags; `None` for layers without a GEMM.
+pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
+    let gemm = layer.gemm(net)?;
+    let input = net.tensor(*layer.inputs.first()?);
+    let per_sample = input.elements() as usize;
+    let batch = net.batch as usize;
+    let act = &layer.activations;
+    let x = input_nonzero(per_sample * batch, act.zero_density, act.seed);
+    let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
+    let mut nonzero = vec![false; groups * m * k];
+    match layer.op {
+        Op::Conv2d(cv) => {
+            let out = net.tensor(layer.output);
+            let (oh, ow) = (out.shape[1] as usize, out.shape[2] as usize);
+            let (c, h, w) = (input.shape[0] as usize, input.shape[1] as usize, input.shape[2] as usize);
+            let cg = c / groups;
+            let (kh, kw) = (cv.kernel.0 as usize, cv.kernel.1 as usize);
+            for g in 0..groups {
+                for row in 0..m {
+                    let b = row / (oh * ow);
+                    let (py, px) = ((row / ow) % oh, row % ow);
+                    for kk in 0..k {
+                        let ci = g * cg + kk / (kh * kw);
+                        let (dy, dx) = ((kk / kw) % kh, kk % kw);
+                        let iy = (py * cv.stride.0 as usize + dy * cv.dilation.0 as usize) as isize - cv.padding.0 as isize;
+                        let ix = (px * cv.stride.1 as usize + dx * cv.dilation.1 as usize) as isize - cv.padding.1 as isize;
+                        let inside = iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w;
+                        nonzero[(g * m + row) * k + kk] =
+                            inside && x[((b * c + ci) * h + iy as usize) * w + ix as usize];
+                    }
+                }
+            }
+        }
+        // Linear: row = sample, k = flattened input; matmul: the [M, K] input itself.
+        _ => nonzero.copy_from_slice(&x[..m * k]),
+    }
+    Some(ActivationMask { m, k, groups, nonzero })
+}
+
+/// Flags packed per PE chunk: for each (group, row, chunk) `words` u64s whose bit i says
+/// whether reduction index `chunk * kpp + i` is set (0 past the end of K).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkBits {
+    pub chunks: usize,
+    pub words: usize,
+    bits: Vec<u64>,
+}
+
+impl ChunkBits {
+    /// Pack `rows` rows of `k` flags (`flag(row, kk)`) into chunks of `kpp`.
+    pub fn pack(rows: usize, k: usize, kpp: usize, flag: impl Fn(usize, usize) -> bool) -> Self {
+        let chunks = k.div_ceil(kpp);
+        let words = kpp.div_ceil(64);
+        let mut bits = vec![0u64; rows * chunks * words];
+        for row in 0..rows {
+            for kk in 0..k {
+                if flag(row, kk) {
+                    let (ch, i) = (kk / kpp, kk % kpp);
+                    bits[(row * chunks + ch) * words + i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+        ChunkBits { chunks, words, bits }
+    }
+
+    pub fn get(&self, row: usize, chunk: usize) -> &[u64] {
+        let b = (row * self.chunks + chunk) * self.words;
+        &self.bits[b..b + self.words]
+    }
+}
+
+/// Set bits in both.
+#[inline]
+pub fn common(a: &[u64], b: &[u64]) -> u64 {
+    a.iter().zip(b).map(|(x, y)| (x & y).count_ones() as u64).sum()
+}
+
+impl ActivationMask {
+    /// This mask packed per PE chunk; rows are `g * m + row`.
+    pub fn chunk_bits(&self, kpp: usize) -> ChunkBits {
+        ChunkBits::pack(self.groups * self.m, self.k, kpp, |r, kk| self.nonzero[r * self.k + kk])
+    }
+}
