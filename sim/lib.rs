@@ -4,14 +4,19 @@
 //! code that does no IO; `io` and the binary's `cli` live at the edge. See ARCHITECTURE.md.
 
 pub mod arch;
+pub mod compare;
 pub mod energy;
 pub mod engine;
 pub mod error;
 pub mod io;
+pub mod pareto;
+pub mod plot;
 pub mod quant;
 pub mod report;
 pub mod scalesim;
+pub mod sweep;
 pub mod synth;
+pub mod trace;
 pub mod workload;
 
 pub use error::{Error, Problem, Result};

@@ -12,6 +12,8 @@
 //!   reference engine, both in simulated cycles per second: their ratio is the fast engine's
 //!   speed-up.
 //! - `quantize_resnet18/*` (from `quant_bench.rs`): quantization in weights per second.
+//! - `sweep/*` (from `sweep_bench.rs`): a ResNet-18 sweep over the SWIS / bit-serial family in
+//!   design points per second.
 //!
 //! `cargo bench --bench engine` takes about a minute.
 
@@ -25,6 +27,8 @@ use plumsim::{engine, io, scalesim, workload};
 
 #[path = "quant_bench.rs"]
 mod quant_bench;
+#[path = "sweep_bench.rs"]
+mod sweep_bench;
 
 /// SCALE-Sim v2's own `Resnet18.csv` (20 convs + FC), as in
 /// `../shared/reference/scalesim/resnet18_ws_16x16/topology.csv`; embedded so the bench does
@@ -162,6 +166,6 @@ criterion_group! {
     name = benches;
     config = config();
     targets = bench_scalesim_resnet18, bench_resnet18_json, bench_swis_resnet18, bench_engine_vs_reference,
-        quant_bench::bench_quant
+        quant_bench::bench_quant, sweep_bench::bench_sweep
 }
 criterion_main!(benches);

@@ -5,8 +5,13 @@ use clap::{Parser, Subcommand};
 pub mod compare;
 pub mod energy_table;
 pub mod import;
+pub mod merge;
+pub mod pareto;
+pub mod plot;
 pub mod quantize;
+pub mod reproduce;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 #[derive(Debug, Parser)]
@@ -32,9 +37,19 @@ pub enum Command {
     EnergyTable(energy_table::EnergyTableArgs),
     /// Compare designs on one workload: cycles, energy, EDP, density, ACE, speedup.
     Compare(compare::CompareArgs),
+    /// Regenerate the evidence in results/ (PLUM, SWIS, PikeLPN claims; Pareto; sensitivity).
+    Reproduce(reproduce::ReproduceArgs),
     /// Convert another tool's inputs into plumsim files.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Evaluate a design space from a sweep spec; one CSV row per point and workload.
+    Sweep(sweep::SweepArgs),
+    /// Check and join the shard files of a sweep.
+    Merge(merge::MergeArgs),
+    /// Print the Pareto front (non-dominated rows) of a results CSV.
+    Pareto(pareto::ParetoArgs),
+    /// Plot a results CSV: scatter with Pareto front, or per-layer bars (SVG or PNG).
+    Plot(plot::PlotArgs),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -43,7 +58,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Validate(a) => validate::run(a),
         Command::Quantize(a) => quantize::run(a),
         Command::Import(c) => import::run(c),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Merge(a) => merge::run(a),
+        Command::Pareto(a) => pareto::run(a),
+        Command::Plot(a) => plot::run(a),
         Command::EnergyTable(a) => energy_table::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Reproduce(a) => reproduce::run(a),
     }
 }
