@@ -35,8 +35,12 @@ ideal = true
 }
 
 fn gemm_net(m: u64, k: u64, n: u64, quant: &str) -> Network {
+    gemm_net_zeros(m, k, n, quant, 0.0)
+}
+
+fn gemm_net_zeros(m: u64, k: u64, n: u64, quant: &str, zero_density: f64) -> Network {
     let text = format!(
-        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}}, "defaults": {{"quant": {quant}}},
+        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}}, "defaults": {{"quant": {quant}, "activations": {{"zero_density": {zero_density}}}}},
             "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": {n}}}]}}"#
     );
     parse_workload(&text, "g.json").unwrap_or_else(|e| panic!("{e}\n{text}"))
@@ -180,6 +184,42 @@ proptest! {
             let array_extra = format!("sync_scope = \"{}\"\nschedule = {schedule}", SCOPES[scope]);
             let arch = arch_toml(rows, cols, kind, &pe_extra, &array_extra);
             let net = gemm_net(m, k, n, &quant);
+            let codes = codes_for(&net, seed);
+            check_equal(&arch, &net, &codes).map_err(|e| TestCaseError::fail(format!("{kind} {quant} {}: {e}", SCOPES[scope])))?;
+        }
+    }
+
+    /// Zero-activation skipping: the step-by-step fast engine against the reference, on a
+    /// matmul and on a padded, strided convolution (im2col zeros).
+    #[test]
+    fn skipping_zero_activations_fast_equals_reference(
+        rows in 1u32..5, cols in 1u32..5, lanes in 1u32..4, wpl in 1u32..3,
+        m in 1u64..10, k in 1u64..40, n in 1u64..8, zeros in 0.0f64..0.95,
+        scope in 0usize..5, schedule in any::<bool>(), seed in any::<u64>(), conv in any::<bool>(),
+    ) {
+        let kinds: [(&str, &str, &str); 6] = [
+            ("dense", "", r#"{"scheme": "int"}"#),
+            ("binary", "", r#"{"scheme": "binary"}"#),
+            ("ternary", "", r#"{"scheme": "ternary"}"#),
+            ("signed_binary", "", r#"{"scheme": "signed_binary"}"#),
+            ("bit_serial", "", r#"{"scheme": "int", "weight_bits": 5}"#),
+            ("bit_serial", "serial_operand = \"activation\"\nactivation_bits = 3", r#"{"scheme": "int"}"#),
+        ];
+        for (kind, extra, quant) in kinds {
+            let pe_extra = format!("lanes = {lanes}\nweights_per_lane = {wpl}\nskip_zero_activations = true\n{extra}");
+            let array_extra = format!("sync_scope = \"{}\"\nschedule = {schedule}", SCOPES[scope]);
+            let arch = arch_toml(rows, cols, kind, &pe_extra, &array_extra);
+            let net = if conv {
+                let text = format!(
+                    r#"{{"name": "c", "inputs": {{"x": [{c}, 5, 4]}}, "defaults": {{"quant": {quant}, "activations": {{"zero_density": {zeros}}}}},
+                        "layers": [{{"name": "conv", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": {n},
+                                     "kernel": 3, "stride": 2, "padding": 1}}]}}"#,
+                    c = 1 + k % 4
+                );
+                parse_workload(&text, "c.json").unwrap()
+            } else {
+                gemm_net_zeros(m, k, n, quant, zeros)
+            };
             let codes = codes_for(&net, seed);
             check_equal(&arch, &net, &codes).map_err(|e| TestCaseError::fail(format!("{kind} {quant} {}: {e}", SCOPES[scope])))?;
         }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use plumsim::engine::reference;
-use plumsim::{io, report, scalesim};
+use plumsim::{io, report, scalesim, trace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -46,6 +46,17 @@ pub struct RunArgs {
     /// workloads whose weights come from files.
     #[arg(long)]
     pub stats: bool,
+    /// Write per-cycle SRAM and DRAM access traces and per-lane activity timelines of the
+    /// weight layers as CSV into this folder (e.g. traces/<name>; see docs/traces.md). Runs
+    /// the per-cycle reference engine: small layers only.
+    #[arg(long, value_name = "DIR")]
+    pub trace: Option<PathBuf>,
+    /// With --trace: trace only this layer.
+    #[arg(long, value_name = "NAME", requires = "trace")]
+    pub layer: Option<String>,
+    /// With --trace: refuse when the trace files would exceed this many MB (10^6 bytes).
+    #[arg(long, value_name = "N", default_value_t = trace::DEFAULT_LIMIT_MB)]
+    pub trace_limit_mb: u64,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -98,6 +109,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
 
+    let trace_files = match &args.trace {
+        Some(dir) => pool.install(|| {
+            traces(
+                &arch,
+                &net,
+                &prepared,
+                &result,
+                dir,
+                args.layer.as_deref(),
+                args.trace_limit_mb,
+            )
+        })?,
+        None => Vec::new(),
+    };
+
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results/run").join(format!("{}__{}", arch.name, net.name))
     });
@@ -117,15 +143,123 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             compute_csv.clone().into_bytes(),
         ));
     }
+    files.extend(trace_files);
     io::write_all_atomic(&files)?;
     match args.format {
         Format::Table => {
             print!("{}", report::table(&arch, &result, &rows));
             println!("wrote {}", out.display());
+            if let Some(dir) = &args.trace {
+                println!("wrote traces to {}", dir.display());
+            }
         }
         Format::Csv => print!("{layers_csv}"),
         Format::Json => print!("{summary}"),
         Format::Scalesim => print!("{compute_csv}"),
     }
     Ok(())
+}
+
+/// The trace files of the selected weight layers (`--trace DIR [--layer NAME]`), after the
+/// size guard; built in memory and written with the results, all or nothing.
+fn traces(
+    arch: &plumsim::arch::Arch,
+    net: &plumsim::workload::Network,
+    prepared: &io::prepare::Prepared,
+    result: &plumsim::engine::RunResult,
+    dir: &std::path::Path,
+    only: Option<&str>,
+    limit_mb: u64,
+) -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
+    use rayon::prelude::*;
+    let selected: Vec<usize> = match only {
+        Some(name) => {
+            let Some(i) = net.layers.iter().position(|l| l.name == name) else {
+                let weight_layers: Vec<&str> = net
+                    .layers
+                    .iter()
+                    .filter(|l| l.gemm(net).is_some())
+                    .map(|l| l.name.as_str())
+                    .take(8)
+                    .collect();
+                return Err(plumsim::Error::invalid(
+                    "--layer",
+                    vec![plumsim::Problem::new(
+                        format!("workload `{}`", net.name),
+                        format!("no layer `{name}`"),
+                    )
+                    .with_help(format!(
+                        "name a weight layer, e.g. {}",
+                        weight_layers.join(", ")
+                    ))],
+                )
+                .into());
+            };
+            if net.layers[i].gemm(net).is_none() {
+                return Err(plumsim::Error::invalid(
+                    "--layer",
+                    vec![plumsim::Problem::new(
+                        format!("layer `{name}`"),
+                        format!(
+                            "a {} layer: it runs on the vector unit and has no array trace",
+                            net.layers[i].op.kind().as_str()
+                        ),
+                    )
+                    .with_help("name a conv, linear or matmul layer")],
+                )
+                .into());
+            }
+            vec![i]
+        }
+        None => (0..net.layers.len())
+            .filter(|&i| net.layers[i].gemm(net).is_some())
+            .collect(),
+    };
+    let estimates: Vec<(&str, trace::TraceEstimate)> = selected
+        .iter()
+        .filter_map(|&i| {
+            trace::estimate(arch, &result.layers[i]).map(|e| (net.layers[i].name.as_str(), e))
+        })
+        .collect();
+    trace::check_limit(&estimates, limit_mb)?;
+    let traced = selected
+        .par_iter()
+        .map(|&i| {
+            let layer = &net.layers[i];
+            trace::trace_layer(
+                arch,
+                net,
+                layer,
+                prepared.codes[i].as_ref(),
+                &result.layers[i],
+            )
+            .with_context(|| format!("cannot trace layer `{}`", layer.name))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut files = Vec::new();
+    for (t, &i) in traced.into_iter().zip(&selected) {
+        let Some(t) = t else { continue };
+        let fast = &result.layers[i];
+        anyhow::ensure!(
+            t.total_cycles == fast.array_cycles(),
+            "layer `{}`: the trace covers {} cycles but the fast engine reports {}",
+            t.layer,
+            t.total_cycles,
+            fast.array_cycles()
+        );
+        let stem = trace::file_stem(&t.layer);
+        files.push((
+            dir.join(format!("{stem}_sram.csv")),
+            t.sram_csv.into_bytes(),
+        ));
+        files.push((
+            dir.join(format!("{stem}_dram.csv")),
+            t.dram_csv.into_bytes(),
+        ));
+        files.push((
+            dir.join(format!("{stem}_lanes.csv")),
+            t.lanes_csv.into_bytes(),
+        ));
+    }
+    Ok(files)
 }

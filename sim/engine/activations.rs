@@ -66,7 +66,11 @@ pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
         Op::Conv2d(cv) => {
             let out = net.tensor(layer.output);
             let (oh, ow) = (out.shape[1] as usize, out.shape[2] as usize);
-            let (c, h, w) = (input.shape[0] as usize, input.shape[1] as usize, input.shape[2] as usize);
+            let (c, h, w) = (
+                input.shape[0] as usize,
+                input.shape[1] as usize,
+                input.shape[2] as usize,
+            );
             let cg = c / groups;
             let (kh, kw) = (cv.kernel.0 as usize, cv.kernel.1 as usize);
             for g in 0..groups {
@@ -76,8 +80,10 @@ pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
                     for kk in 0..k {
                         let ci = g * cg + kk / (kh * kw);
                         let (dy, dx) = ((kk / kw) % kh, kk % kw);
-                        let iy = (py * cv.stride.0 as usize + dy * cv.dilation.0 as usize) as isize - cv.padding.0 as isize;
-                        let ix = (px * cv.stride.1 as usize + dx * cv.dilation.1 as usize) as isize - cv.padding.1 as isize;
+                        let iy = (py * cv.stride.0 as usize + dy * cv.dilation.0 as usize) as isize
+                            - cv.padding.0 as isize;
+                        let ix = (px * cv.stride.1 as usize + dx * cv.dilation.1 as usize) as isize
+                            - cv.padding.1 as isize;
                         let inside = iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w;
                         nonzero[(g * m + row) * k + kk] =
                             inside && x[((b * c + ci) * h + iy as usize) * w + ix as usize];
@@ -88,7 +94,12 @@ pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
         // Linear: row = sample, k = flattened input; matmul: the [M, K] input itself.
         _ => nonzero.copy_from_slice(&x[..m * k]),
     }
-    Some(ActivationMask { m, k, groups, nonzero })
+    Some(ActivationMask {
+        m,
+        k,
+        groups,
+        nonzero,
+    })
 }
 
 /// Flags packed per PE chunk: for each (group, row, chunk) `words` u64s whose bit i says
@@ -114,7 +125,11 @@ impl ChunkBits {
                 }
             }
         }
-        ChunkBits { chunks, words, bits }
+        ChunkBits {
+            chunks,
+            words,
+            bits,
+        }
     }
 
     pub fn get(&self, row: usize, chunk: usize) -> &[u64] {
@@ -126,12 +141,86 @@ impl ChunkBits {
 /// Set bits in both.
 #[inline]
 pub fn common(a: &[u64], b: &[u64]) -> u64 {
-    a.iter().zip(b).map(|(x, y)| (x & y).count_ones() as u64).sum()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x & y).count_ones() as u64)
+        .sum()
 }
 
 impl ActivationMask {
     /// This mask packed per PE chunk; rows are `g * m + row`.
     pub fn chunk_bits(&self, kpp: usize) -> ChunkBits {
-        ChunkBits::pack(self.groups * self.m, self.k, kpp, |r, kk| self.nonzero[r * self.k + kk])
+        ChunkBits::pack(self.groups * self.m, self.k, kpp, |r, kk| {
+            self.nonzero[r * self.k + kk]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::parse_workload;
+
+    fn conv(zero_density: f64) -> Network {
+        let text = format!(
+            r#"{{"name": "c", "inputs": {{"x": [2, 4, 4]}}, "defaults": {{"activations": {{"zero_density": {zero_density}, "seed": 3}}}},
+                "layers": [{{"name": "conv", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": 1,
+                             "kernel": 3, "padding": 1}}]}}"#
+        );
+        parse_workload(&text, "c.json").unwrap()
+    }
+
+    #[test]
+    fn padding_is_zero_and_no_other_activation_without_zero_density() {
+        let net = conv(0.0);
+        let m = layer_mask(&net, &net.layers[0]).unwrap();
+        assert_eq!((m.m, m.k, m.groups), (16, 18, 1));
+        // Output pixel (0, 0): kernel row 0 and column 0 fall in the padding.
+        for kk in 0..18 {
+            let (dy, dx) = ((kk / 3) % 3, kk % 3);
+            assert_eq!(m.get(0, 0, kk), dy > 0 && dx > 0, "k = {kk}");
+        }
+        // The centre pixel (1, 1) reads only the image.
+        assert!((0..18).all(|kk| m.get(0, 5, kk)));
+        // Reads inside a 4x4 image per channel: (2 + 3 + 3 + 2)^2 = 100 of 16 x 9; the other
+        // 44 per channel are padding.
+        let zeros = (0..16)
+            .flat_map(|r| (0..18).map(move |kk| (r, kk)))
+            .filter(|&(r, kk)| !m.get(0, r, kk))
+            .count();
+        assert_eq!(zeros, 2 * 44);
+    }
+
+    #[test]
+    fn an_input_element_is_zero_in_every_window_that_reads_it() {
+        let net = conv(0.5);
+        let m = layer_mask(&net, &net.layers[0]).unwrap();
+        // Input (channel 0, y 1, x 1) is read by outputs (0,0), (1,1) and (2,2) (rows 0, 5,
+        // 10) at kernel offsets (2,2), (1,1), (0,0) (k = 8, 4, 0): one value for all three.
+        for y in 0..4 {
+            for x in 0..4 {
+                let mut reads = Vec::new();
+                for (row, (oy, ox)) in (0..4)
+                    .flat_map(|oy| (0..4).map(move |ox| (oy, ox)))
+                    .enumerate()
+                {
+                    let (dy, dx) = (y + 1 - oy as isize, x + 1 - ox as isize);
+                    if (0..3).contains(&dy) && (0..3).contains(&dx) {
+                        reads.push(m.get(0, row, (dy * 3 + dx) as usize));
+                    }
+                }
+                assert!(
+                    reads.iter().all(|&v| v == reads[0]),
+                    "input ({y}, {x}): {reads:?}"
+                );
+            }
+        }
+        assert_eq!(m.get(0, 0, 8), m.get(0, 10, 0));
+        // About half of the 200 in-image reads are zero, on top of the 88 padding reads.
+        let zeros = (0..16)
+            .flat_map(|r| (0..18).map(move |kk| (r, kk)))
+            .filter(|&(r, kk)| !m.get(0, r, kk))
+            .count();
+        assert!((88 + 50..88 + 150).contains(&zeros), "{zeros}");
     }
 }

@@ -8,10 +8,18 @@
 //! is produced. The lock-step scope decides which PEs start their steps together. Nothing
 //! here calls the fast engine's cost or closed-form code: the property tests hold the two
 //! equal on random layers.
+//!
+//! [`simulate_layer_traced`] runs the same simulation and reports every buffer access and
+//! every lane's state per cycle to a [`TraceSink`] (see [`crate::trace`]); the counts and
+//! cycles it returns do not depend on the sink.
 
 use crate::arch::{Arch, BitEncoding, Dataflow, SyncScope};
 use crate::error::{Error, Result};
 use crate::quant::QuantizedTensor;
+use crate::trace::{
+    Access, LaneState, NoTrace, SramAccess, SramBuffer, TraceSink, INPUT_BASE, OUTPUT_BASE,
+    WEIGHT_BASE,
+};
 use crate::workload::{Layer, Network};
 
 use super::pe::CostModel;
@@ -49,6 +57,15 @@ enum Program {
     Lanes { queues: Vec<u64> },
     /// A compacted list of `items` additions, `lanes` per cycle.
     List { items: u64, lanes: u64 },
+    /// A compacted list of `items` pairs (zero activations skipped), `lanes` at a time, each
+    /// batch taking `bits` cycles (1 for parallel PEs); `mults`: dense MACs; `shifts`: serial.
+    Pairs {
+        items: u64,
+        lanes: u64,
+        bits: u64,
+        mults: bool,
+        shifts: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +82,8 @@ enum ShiftRule {
 struct Running {
     cycle: u64,
     total: u64,
+    /// The step's own program when it depends on the step (zero activations skipped).
+    own: Option<Program>,
 }
 
 impl Program {
@@ -74,8 +93,35 @@ impl Program {
             Program::Slots { len, .. } => len.iter().sum(),
             Program::Lanes { queues } => queues.iter().copied().max().unwrap_or(0),
             Program::List { items, lanes } => items.div_ceil(*lanes),
+            Program::Pairs {
+                items, lanes, bits, ..
+            } => items.div_ceil(*lanes) * bits,
         };
         c.max(1)
+    }
+
+    /// Whether `lane` does effectual work in cycle `i` of the program (the lanes
+    /// [`Program::cycle_actions`] counts as busy).
+    fn lane_busy(&self, i: u64, lane: usize) -> bool {
+        match self {
+            Program::Slots { len, work, .. } => {
+                let mut start = 0;
+                for (s, &l) in len.iter().enumerate() {
+                    if i < start + l {
+                        return work[s].get(lane).is_some_and(|&w| w > i - start);
+                    }
+                    start += l;
+                }
+                false
+            }
+            Program::Lanes { queues } => queues.get(lane).is_some_and(|&q| q > i),
+            Program::List { items, lanes } => {
+                (lane as u64) < items.saturating_sub(i * lanes).min(*lanes)
+            }
+            Program::Pairs {
+                items, lanes, bits, ..
+            } => (lane as u64) < items.saturating_sub(i / bits * lanes).min(*lanes),
+        }
     }
 
     /// Actions of cycle `i` of the program.
@@ -123,6 +169,24 @@ impl Program {
                 a.busy_lane_cycles += busy;
                 a.weight_reg_reads += busy;
                 a.adds += busy;
+            }
+            Program::Pairs {
+                items,
+                lanes,
+                bits,
+                mults,
+                shifts,
+            } => {
+                let busy = items.saturating_sub(i / bits * lanes).min(*lanes);
+                a.busy_lane_cycles += busy;
+                a.weight_reg_reads += busy;
+                a.adds += busy;
+                if *mults {
+                    a.mults += busy;
+                }
+                if *shifts {
+                    a.shifts += busy;
+                }
             }
         }
     }
@@ -290,11 +354,86 @@ fn program(
 
 /// Simulate one weight layer cycle by cycle. Weight-stationary arrays only; `codes` must be
 /// given for cost models that need them (as for the fast engine).
+/// The program of one step of a PE that skips zero activations: the held pairs whose
+/// activation is non-zero (and, for zero-skipping kinds, whose weight is non-zero).
+fn pairs_program(
+    model: CostModel,
+    lanes: u64,
+    held: &[i32],
+    active: impl Fn(usize) -> bool,
+) -> Program {
+    let weight_matters = matches!(model, CostModel::ZeroSkip { .. });
+    let items = held
+        .iter()
+        .enumerate()
+        .filter(|&(i, &w)| active(i) && (!weight_matters || w != 0))
+        .count() as u64;
+    let (bits, serial) = match model {
+        CostModel::Serial { bits } => (bits as u64, true),
+        _ => (1, false),
+    };
+    Program::Pairs {
+        items,
+        lanes,
+        bits,
+        mults: model == CostModel::Dense,
+        shifts: serial,
+    }
+}
+
 pub fn simulate_layer(
     arch: &Arch,
     net: &Network,
     layer: &Layer,
     codes: Option<&QuantizedTensor>,
+) -> Result<Option<ReferenceResult>> {
+    simulate_layer_traced(arch, net, layer, codes, &mut NoTrace)
+}
+
+/// Where the trace of one fold's streaming phase goes, and what it needs to name addresses.
+struct FoldTrace<'s> {
+    sink: &'s mut dyn TraceSink,
+    /// Cycle of the fold's first streaming cycle (compute time: stalls not included).
+    base: u64,
+    /// Conv group, first M row of the tile, first K chunk of the row fold.
+    group: u64,
+    m0: u64,
+    ch0: u64,
+    /// Filter (within the group) each column holds, None for unused columns.
+    filters: Vec<Option<u64>>,
+    k_per_pe: u64,
+    /// GEMM sizes per group.
+    m: u64,
+    k: u64,
+    n: u64,
+    /// Bytes per access: activation, partial sum.
+    input_bytes: u32,
+    psum_bytes: u32,
+}
+
+impl FoldTrace<'_> {
+    fn input_address(&self, m: u64, k: u64) -> u64 {
+        INPUT_BASE + self.group * self.m * self.k + (self.m0 + m) * self.k + k
+    }
+    fn output_address(&self, m: u64, f: u64) -> u64 {
+        OUTPUT_BASE + self.group * self.m * self.n + (self.m0 + m) * self.n + f
+    }
+}
+
+/// Bytes one access moves: `bits` rounded up to whole bytes.
+fn access_bytes(bits: u32) -> u32 {
+    bits.div_ceil(8)
+}
+
+/// [`simulate_layer`], reporting every buffer access and every lane's state per cycle to
+/// `sink`. Cycles are compute cycles (memory stalls are not simulated here); the sink is told
+/// where each fold (weight load) starts.
+pub fn simulate_layer_traced(
+    arch: &Arch,
+    net: &Network,
+    layer: &Layer,
+    codes: Option<&QuantizedTensor>,
+    sink: &mut dyn TraceSink,
 ) -> Result<Option<ReferenceResult>> {
     let Some(gemm) = layer.gemm(net) else {
         return Ok(None);
@@ -325,6 +464,12 @@ pub fn simulate_layer(
     }
     let m_tile = super::layer_m_tile(arch, net, layer, &gemm, codes);
     let ones = vec![1i32; plan.k as usize];
+    // Zero activations, when the PEs skip them: the same statistics the fast engine draws.
+    let mask = if arch.pe.skip_zero_activations {
+        super::activations::layer_mask(net, layer)
+    } else {
+        None
+    };
     let mut res = ReferenceResult::default();
     for g in 0..gemm.groups as usize {
         let filter_codes =
@@ -347,8 +492,23 @@ pub fn simulate_layer(
                     .collect()
             })
             .collect();
+        // One step of the PE holding chunk `ch` of filter `f`, at GEMM row `m`, when zero
+        // activations are skipped.
+        let step_program = |f: usize, ch: usize, m: u64| -> Program {
+            let mask = mask.as_ref().expect("skipping needs the activation mask");
+            let k0 = ch * kpp;
+            let held = &filter_codes(f)[k0..(k0 + kpp).min(plan.k as usize)];
+            pairs_program(plan.model, lanes, held, |i| mask.get(g, m as usize, k0 + i))
+        };
         let work: Vec<u64> = (0..n)
-            .map(|f| (0..chunks).map(|ch| progs[ch][f].0.cycles()).sum())
+            .map(|f| {
+                (0..chunks)
+                    .map(|ch| match mask {
+                        Some(_) => (0..t).map(|m| step_program(f, ch, m).cycles()).sum(),
+                        None => progs[ch][f].0.cycles(),
+                    })
+                    .sum()
+            })
             .collect();
         let order = schedule_filters(arch, &work);
         if matches!(plan.model, CostModel::Binary { repetition: true }) {
@@ -372,6 +532,7 @@ pub fn simulate_layer(
                 while m0 < t {
                     let tile_t = m_tile.min(t - m0);
                     res.folds += 1;
+                    let load_start = res.compute_cycles;
                     // Weight load: each row takes one slot (all lanes) per cycle.
                     for _ in 0..arch.rows as u64 * arch.pe.weights_per_lane as u64 {
                         res.compute_cycles += 1;
@@ -379,6 +540,46 @@ pub fn simulate_layer(
                     for pe in grid.iter().flatten() {
                         res.weight_buffer_reads += pe.1;
                     }
+                    if sink.enabled() {
+                        trace_weight_load(
+                            arch,
+                            &grid,
+                            load_start,
+                            |r, c| {
+                                let fi = cf * cols + c;
+                                let f = order[fi] as u64;
+                                let ch = (rf * rows + r) as u64;
+                                let (k, n, kpp) = (plan.k, plan.n, kpp as u64);
+                                // Weight matrix K x N per group, groups one after another.
+                                let base = WEIGHT_BASE + g as u64 * k * n;
+                                move |j: u64| base + (ch * kpp + j) * n + f
+                            },
+                            access_bytes(layer.quant.scheme.weight_bits()),
+                            sink,
+                        );
+                    }
+                    let mut tr = FoldTrace {
+                        sink: &mut *sink,
+                        base: res.compute_cycles,
+                        group: g as u64,
+                        m0,
+                        ch0: (rf * rows) as u64,
+                        filters: (0..cols)
+                            .map(|c| {
+                                let fi = cf * cols + c;
+                                (fi < n).then(|| order[fi] as u64)
+                            })
+                            .collect(),
+                        k_per_pe: kpp as u64,
+                        m: gemm.m,
+                        k: plan.k,
+                        n: plan.n,
+                        input_bytes: access_bytes(layer.quant.activation_bits),
+                        psum_bytes: access_bytes(arch.pe.accumulator_bits),
+                    };
+                    let skip = |r: usize, c: usize, m: u64| {
+                        step_program(order[cf * cols + c], rf * rows + r, m0 + m)
+                    };
                     let stream = run_fold(
                         arch,
                         &grid,
@@ -387,7 +588,10 @@ pub fn simulate_layer(
                         tile_t,
                         rf > 0,
                         &col_active,
+                        mask.as_ref()
+                            .map(|_| &skip as &dyn Fn(usize, usize, u64) -> Program),
                         &mut res,
+                        &mut tr,
                     );
                     res.compute_cycles += stream;
                     res.actions.idle_lane_cycles += stream * (rows * cols) as u64 * lanes;
@@ -400,6 +604,54 @@ pub fn simulate_layer(
     Ok(Some(res))
 }
 
+/// Trace a fold's weight load starting at `start`: row r takes slot s of all its PEs' lanes
+/// in cycle `start + r x weights_per_lane + s`; every lane is idle meanwhile.
+/// `address(r, c)` gives the weight address of the PE's j-th held weight.
+fn trace_weight_load<A: Fn(u64) -> u64>(
+    arch: &Arch,
+    grid: &[Option<&(Program, u64)>],
+    start: u64,
+    address: impl Fn(usize, usize) -> A,
+    bytes: u32,
+    sink: &mut dyn TraceSink,
+) {
+    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
+    let lanes = arch.pe.lanes as u64;
+    let slots = arch.pe.weights_per_lane as u64;
+    sink.fold_start(start);
+    for r in 0..rows {
+        for s in 0..slots {
+            let cycle = start + r as u64 * slots + s;
+            for c in 0..cols {
+                let Some(pe) = grid[r * cols + c] else {
+                    continue;
+                };
+                let addr = address(r, c);
+                for l in 0..lanes {
+                    let j = s * lanes + l;
+                    if j < pe.1 {
+                        sink.sram(SramAccess {
+                            cycle,
+                            buffer: SramBuffer::Weight,
+                            kind: Access::Read,
+                            address: addr(j),
+                            bytes,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let end = start + rows as u64 * slots;
+    for r in 0..rows {
+        for c in 0..cols {
+            for l in 0..lanes {
+                sink.lanes(start, end, r as u32, c as u32, l as u32, LaneState::Idle);
+            }
+        }
+    }
+}
+
 /// Stream one fold cycle by cycle; returns its cycles.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn run_fold(
@@ -410,8 +662,12 @@ fn run_fold(
     t: u64,
     read_psums: bool,
     col_active: &[bool],
+    skip: Option<&dyn Fn(usize, usize, u64) -> Program>,
     res: &mut ReferenceResult,
+    tr: &mut FoldTrace,
 ) -> u64 {
+    let tracing = tr.sink.enabled();
+    let lanes = arch.pe.lanes as usize;
     let idle = (Program::List { items: 0, lanes: 1 }, 0u64);
     let prog = |r: usize, c: usize| -> &(Program, u64) { grid[r * cols + c].unwrap_or(&idle) };
     let scope = arch.sync_scope;
@@ -455,23 +711,50 @@ fn run_fold(
     let start_step = |r: usize,
                       c: usize,
                       m: u64,
+                      cycle: u64,
                       running: &mut Vec<Option<Running>>,
-                      res: &mut ReferenceResult| {
+                      res: &mut ReferenceResult,
+                      tr: &mut FoldTrace| {
         let (p, held) = prog(r, c);
         if c == 0 {
             res.input_buffer_reads += held;
+            if tracing {
+                let k0 = (tr.ch0 + r as u64) * tr.k_per_pe;
+                for j in 0..*held {
+                    let address = tr.input_address(m, k0 + j);
+                    tr.sink.sram(SramAccess {
+                        cycle: tr.base + cycle,
+                        buffer: SramBuffer::Input,
+                        kind: Access::Read,
+                        address,
+                        bytes: tr.input_bytes,
+                    });
+                }
+            }
         }
         if r == 0 && read_psums && col_active[c] {
             res.output_buffer_reads += 1;
+            if let (true, Some(f)) = (tracing, tr.filters[c]) {
+                let address = tr.output_address(m, f);
+                tr.sink.sram(SramAccess {
+                    cycle: tr.base + cycle,
+                    buffer: SramBuffer::Output,
+                    kind: Access::Read,
+                    address,
+                    bytes: tr.psum_bytes,
+                });
+            }
         }
         if *held > 0 {
             res.actions.activation_reg_writes += held;
             res.actions.psum_reg_updates += 1;
         }
         debug_assert!(m < t);
+        let own = skip.filter(|_| *held > 0).map(|f| f(r, c, m));
         running[r * cols + c] = Some(Running {
             cycle: 0,
-            total: p.cycles(),
+            total: own.as_ref().unwrap_or(p).cycles(),
+            own,
         });
     };
     let total_steps = t * (rows * cols) as u64;
@@ -494,7 +777,7 @@ fn run_fold(
                         let left_ok = c == 0 || done[i - 1] > m;
                         let up_ok = r == 0 || done[i - cols] > m;
                         if left_ok && up_ok {
-                            start_step(r, c, m, &mut running, res);
+                            start_step(r, c, m, cycles, &mut running, res, tr);
                         }
                     }
                 }
@@ -514,7 +797,7 @@ fn run_fold(
                         dom_busy[d] = true;
                         for (r, c) in members(d) {
                             if let Some(m) = m_of(r, c, j) {
-                                start_step(r, c, m, &mut running, res);
+                                start_step(r, c, m, cycles, &mut running, res, tr);
                             }
                         }
                     }
@@ -522,19 +805,52 @@ fn run_fold(
             }
         }
         // 2. One cycle of work.
+        let now = tr.base + cycles;
         cycles += 1;
         for r in 0..rows {
             for c in 0..cols {
                 let i = r * cols + c;
+                if tracing {
+                    // A lane holding no weight is idle; one holding weights is busy when its
+                    // program does effectual work this cycle and waits (on its lock-step
+                    // domain, its PE's slower lanes or neighbour data) otherwise.
+                    let (p, held) = prog(r, c);
+                    for l in 0..lanes {
+                        let state = if l as u64 >= *held {
+                            LaneState::Idle
+                        } else if running[i].as_ref().is_some_and(|run| {
+                            run.own.as_ref().unwrap_or(p).lane_busy(run.cycle, l)
+                        }) {
+                            LaneState::Busy
+                        } else {
+                            LaneState::LockstepWait
+                        };
+                        tr.sink
+                            .lanes(now, now + 1, r as u32, c as u32, l as u32, state);
+                    }
+                }
                 if let Some(run) = running[i].as_mut() {
-                    prog(r, c).0.cycle_actions(run.cycle, &mut res.actions);
+                    run.own
+                        .as_ref()
+                        .unwrap_or(&prog(r, c).0)
+                        .cycle_actions(run.cycle, &mut res.actions);
                     run.cycle += 1;
                     if run.cycle == run.total {
                         running[i] = None;
-                        done[i] += 1;
                         if r == rows - 1 && col_active[c] {
                             res.output_buffer_writes += 1;
+                            if let (true, Some(f)) = (tracing, tr.filters[c]) {
+                                let address = tr.output_address(done[i], f);
+                                tr.sink.sram(SramAccess {
+                                    cycle: now,
+                                    buffer: SramBuffer::Output,
+                                    kind: Access::Write,
+                                    address,
+                                    bytes: tr.psum_bytes,
+                                });
+                            }
                         }
+                        done[i] += 1;
                     }
                 }
             }
