@@ -487,15 +487,27 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
     if skip_zero_activations {
         if matches!(kind, PeKind::BitSparse | PeKind::Swis) {
             p.push(
-                Problem::new("pe.skip_zero_activations", format!("is not modelled for kind = \"{}\"", kind.as_str()))
-                    .with_help("allowed for dense, binary, ternary, signed_binary and bit_serial PEs"),
+                Problem::new(
+                    "pe.skip_zero_activations",
+                    format!("is not modelled for kind = \"{}\"", kind.as_str()),
+                )
+                .with_help("allowed for dense, binary, ternary, signed_binary and bit_serial PEs"),
             );
         }
         if raw.pe.exploit_repetition == Some(true) {
-            p.push(Problem::new("pe.skip_zero_activations", "is not modelled together with exploit_repetition").with_help("turn one of them off"));
+            p.push(
+                Problem::new(
+                    "pe.skip_zero_activations",
+                    "is not modelled together with exploit_repetition",
+                )
+                .with_help("turn one of them off"),
+            );
         }
         if raw.array.dataflow != Dataflow::Ws {
-            p.push(Problem::new("pe.skip_zero_activations", "needs dataflow = \"ws\""));
+            p.push(Problem::new(
+                "pe.skip_zero_activations",
+                "needs dataflow = \"ws\"",
+            ));
         }
     }
     if kind != PeKind::Dense && raw.array.dataflow != Dataflow::Ws {

@@ -238,7 +238,13 @@ fn pe_cycles(costs: &StepCosts, t: u64) -> u64 {
 /// Streaming time when a PE's step cost also depends on the step (zero activations are
 /// skipped, so the work of PE (r, c) in step m is `cost(r, c, m)`, at least 1). The same
 /// rules as [`stream_cycles`], evaluated step by step: O(rows x cols x t).
-pub fn stream_cycles_varying(scope: SyncScope, rows: usize, cols: usize, t: u64, cost: &dyn Fn(usize, usize, u64) -> u64) -> u64 {
+pub fn stream_cycles_varying(
+    scope: SyncScope,
+    rows: usize,
+    cols: usize,
+    t: u64,
+    cost: &dyn Fn(usize, usize, u64) -> u64,
+) -> u64 {
     if t == 0 {
         return 0;
     }
@@ -280,14 +286,22 @@ pub fn stream_cycles_varying(scope: SyncScope, rows: usize, cols: usize, t: u64,
 
 /// Domains (rows, or columns via the swapped closure) with their own steps j; member i of a
 /// domain works on m = j - i; step j of domain d waits for step j of domain d - 1.
-fn band_varying(domains: usize, members: usize, t: u64, cost: &dyn Fn(usize, usize, u64) -> u64) -> u64 {
+fn band_varying(
+    domains: usize,
+    members: usize,
+    t: u64,
+    cost: &dyn Fn(usize, usize, u64) -> u64,
+) -> u64 {
     let mut f = vec![0u64; domains];
     for j in 0..t + members as u64 - 1 {
         let mut above = 0;
         for (d, fd) in f.iter_mut().enumerate() {
             let lo = j.saturating_sub(t - 1) as usize;
             let hi = j.min(members as u64 - 1) as usize;
-            let w = (lo..=hi).map(|i| cost(d, i, j - i as u64)).max().unwrap_or(0);
+            let w = (lo..=hi)
+                .map(|i| cost(d, i, j - i as u64))
+                .max()
+                .unwrap_or(0);
             *fd = (*fd).max(above) + w;
             above = *fd;
         }
@@ -330,17 +344,33 @@ mod tests {
         // Costs constant over m: the step-by-step evaluation must equal the closed forms.
         let mut seed = 12345u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             seed >> 33
         };
         for _ in 0..300 {
             let (rows, cols) = (1 + next() as usize % 5, 1 + next() as usize % 5);
             let t = 1 + next() % 12;
             let s: Vec<u64> = (0..rows * cols).map(|_| 1 + next() % 4).collect();
-            let costs = StepCosts { rows, cols, s: s.clone() };
-            for scope in [SyncScope::Array, SyncScope::Row, SyncScope::Column, SyncScope::Pe] {
-                let varying = stream_cycles_varying(scope, rows, cols, t, &|r, c, _| s[r * cols + c]);
-                assert_eq!(varying, stream_cycles(scope, &costs, t), "{scope:?} {rows}x{cols} t={t} {s:?}");
+            let costs = StepCosts {
+                rows,
+                cols,
+                s: s.clone(),
+            };
+            for scope in [
+                SyncScope::Array,
+                SyncScope::Row,
+                SyncScope::Column,
+                SyncScope::Pe,
+            ] {
+                let varying =
+                    stream_cycles_varying(scope, rows, cols, t, &|r, c, _| s[r * cols + c]);
+                assert_eq!(
+                    varying,
+                    stream_cycles(scope, &costs, t),
+                    "{scope:?} {rows}x{cols} t={t} {s:?}"
+                );
             }
         }
     }

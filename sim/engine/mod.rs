@@ -474,7 +474,11 @@ pub fn skipping_step(model: CostModel, lanes: u64, held: u64, items: u64) -> PeS
         CostModel::Serial { bits } => bits as u64,
         _ => 1,
     };
-    let mut st = PeStep { held, cycles: (items.div_ceil(lanes) * bits).max(1), ..PeStep::default() };
+    let mut st = PeStep {
+        held,
+        cycles: (items.div_ceil(lanes) * bits).max(1),
+        ..PeStep::default()
+    };
     st.adds = items * bits;
     st.busy_lane_cycles = items * bits;
     match model {
@@ -487,19 +491,36 @@ pub fn skipping_step(model: CostModel, lanes: u64, held: u64, items: u64) -> PeS
 
 /// The fold loop when PEs skip zero activations: a PE's cost changes from step to step, so
 /// each fold's streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
-fn fold_loop_skipping(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, mask: &activations::ActivationMask) -> FoldSums {
+fn fold_loop_skipping(
+    arch: &Arch,
+    plan: &LayerPlan,
+    ft: &FoldTiming,
+    mask: &activations::ActivationMask,
+) -> FoldSums {
     let (rows, cols) = (arch.rows as usize, arch.cols as usize);
     let lanes = arch.pe.lanes as u64;
     let load = arch.rows as u64 * arch.pe.weights_per_lane as u64;
-    let (n, k, kpp, chunks) = (plan.n as usize, plan.k as usize, plan.k_per_pe as usize, plan.k_chunks as usize);
+    let (n, k, kpp, chunks) = (
+        plan.n as usize,
+        plan.k as usize,
+        plan.k_per_pe as usize,
+        plan.k_chunks as usize,
+    );
     let m_total = plan.t as usize;
     let acts = mask.chunk_bits(kpp);
     let weight_matters = matches!(plan.model, CostModel::ZeroSkip { .. });
-    let mut sums = FoldSums { compute_cycles: 0, imbalance_cycles: 0, actions: Actions::default() };
+    let mut sums = FoldSums {
+        compute_cycles: 0,
+        imbalance_cycles: 0,
+        actions: Actions::default(),
+    };
     for g in 0..plan.gemm.groups as usize {
         // Weights that take part: non-zero codes for zero-skipping kinds, every held one else.
         let wbits = activations::ChunkBits::pack(n, k, kpp, |f, kk| {
-            !weight_matters || plan.codes.is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
+            !weight_matters
+                || plan
+                    .codes
+                    .is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
         });
         let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
         // Step cost of every (chunk, filter, step), computed once.
@@ -527,8 +548,18 @@ fn fold_loop_skipping(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, mask: &act
                 let mut m0 = 0usize;
                 while m0 < m_total {
                     let tile = (ft.m_tile as usize).min(m_total - m0);
-                    let cost = |r: usize, c: usize, m: u64| pe(r, c).map_or(1, |(ch, f)| cost[(ch * n + f) * m_total + m0 + m as usize] as u64);
-                    let stream = lockstep::stream_cycles_varying(arch.sync_scope, rows, cols, tile as u64, &cost);
+                    let cost = |r: usize, c: usize, m: u64| {
+                        pe(r, c).map_or(1, |(ch, f)| {
+                            cost[(ch * n + f) * m_total + m0 + m as usize] as u64
+                        })
+                    };
+                    let stream = lockstep::stream_cycles_varying(
+                        arch.sync_scope,
+                        rows,
+                        cols,
+                        tile as u64,
+                        &cost,
+                    );
                     let (mut active_sum, mut active) = (0u64, 0u64);
                     for r in 0..rows {
                         for c in 0..cols {
@@ -539,7 +570,8 @@ fn fold_loop_skipping(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, mask: &act
                         }
                     }
                     let wave = tile as u64 + rows as u64 + cols as u64 - 2;
-                    let balanced = (wave as f64 * active_sum as f64 / active.max(1) as f64).round() as u64;
+                    let balanced =
+                        (wave as f64 * active_sum as f64 / active.max(1) as f64).round() as u64;
                     sums.imbalance_cycles += stream.saturating_sub(balanced);
                     sums.compute_cycles += load + stream;
                     sums.actions.idle_lane_cycles += stream * arch.pes() * lanes;
@@ -548,7 +580,10 @@ fn fold_loop_skipping(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, mask: &act
             }
         }
     }
-    sums.actions.idle_lane_cycles -= sums.actions.busy_lane_cycles.min(sums.actions.idle_lane_cycles);
+    sums.actions.idle_lane_cycles -= sums
+        .actions
+        .busy_lane_cycles
+        .min(sums.actions.idle_lane_cycles);
     sums
 }
 

@@ -155,10 +155,11 @@ impl SubsetTable {
         let mut best = (s0, self.error(s0, xs, idx, f32::INFINITY));
         // The error of the group's largest weight alone bounds a subset's group error from
         // below: subsets whose bound already exceeds the best so far need no full evaluation.
-        let (imax, &xmax) = xs
-            .iter()
-            .enumerate()
-            .fold((0, &0.0f32), |(bi, bx), (i, x)| if *x > *bx { (i, x) } else { (bi, bx) });
+        let (imax, &xmax) =
+            xs.iter().enumerate().fold(
+                (0, &0.0f32),
+                |(bi, bx), (i, x)| if *x > *bx { (i, x) } else { (bi, bx) },
+            );
         let imax_idx = idx.get(imax).copied().unwrap_or(0);
         for s in 0..self.masks.len() {
             if best.1 == 0.0 && s >= best.0 {
