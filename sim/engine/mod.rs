@@ -190,6 +190,9 @@ pub fn simulate_quantized(
         .par_iter()
         .enumerate()
         .map(|(i, layer)| simulate_layer(arch, net, layer, codes.get(i).and_then(Option::as_ref)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        // The first failing layer in topological order, whatever the thread count.
         .collect::<Result<Vec<_>>>()?;
     // Which vector cycles hide behind the array: a serial walk in topological order.
     let mut work: Vec<VectorWork> = layers.iter().map(|l| l.vector).collect();

@@ -181,6 +181,9 @@ impl Sweep {
                         }
                         _ => Ok(None),
                     })
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    // The first failing layer in order, whatever the thread count.
                     .collect::<Result<_>>()?
             } else {
                 Vec::new()
