@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::error::{line_col, Error, Problem, Result};
+use crate::error::{toml_error, Error, Problem, Result};
 
 /// How operands are held in the systolic array (SCALE-Sim naming).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -361,21 +361,7 @@ pub const MAX_ARRAY_DIM: i64 = 4096;
 
 /// Parse and validate architecture TOML. `origin` names the file in messages.
 pub fn parse_arch(text: &str, origin: &str) -> Result<Arch> {
-    let raw: RawArch = toml::from_str(text).map_err(|e| {
-        let (line, column) = match e.span() {
-            Some(span) => {
-                let (l, c) = line_col(text, span.start);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
-        Error::Parse {
-            origin: origin.to_string(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
-    })?;
+    let raw: RawArch = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
     validate_arch(raw, origin)
 }
 

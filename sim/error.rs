@@ -117,4 +117,22 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// A TOML syntax or type error in `text`, located by line and column when the parser knows
+/// where.
+pub fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
+    let (line, column) = match e.span() {
+        Some(span) => {
+            let (l, c) = line_col(text, span.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    Error::Parse {
+        origin: origin.to_string(),
+        line,
+        column,
+        message: e.message().trim().to_string(),
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -169,26 +169,13 @@ pub fn stall_plan(arch: &Arch, fast: &LayerResult) -> Vec<u64> {
     if folds == 0 || total == 0 {
         return plan;
     }
-    let t = &fast.traffic;
-    let bw = arch.dram.bandwidth_bytes_per_cycle;
-    let folds_f = folds as f64;
-    let fold_compute = fast.compute_cycles as f64 / folds_f;
-    let (mut overlapped, mut serial) = (0.0, 0.0);
-    let mut add = |bytes: u64, db: bool| {
-        if db {
-            overlapped += bytes as f64;
-        } else {
-            serial += bytes as f64;
-        }
-    };
-    add(t.dram_input_read_bytes, arch.input_buffer.double_buffered);
-    add(t.dram_weight_read_bytes, arch.weight_buffer.double_buffered);
-    add(
-        t.dram_output_write_bytes + t.dram_psum_write_bytes + t.dram_psum_read_bytes,
-        arch.output_buffer.double_buffered,
+    let model = crate::engine::memory::StallModel::new(
+        arch,
+        &fast.traffic,
+        folds as u64,
+        fast.compute_cycles,
     );
-    let prologue = overlapped / folds_f / bw;
-    let per_fold = serial / folds_f / bw + (prologue - fold_compute).max(0.0);
+    let (prologue, per_fold) = (model.prologue, model.per_fold);
     let mut prev = 0u64;
     for (i, slot) in plan.iter_mut().enumerate() {
         let cum = if i + 1 == folds {

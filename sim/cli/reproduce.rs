@@ -174,6 +174,29 @@ pub fn energy_bars(
     Ok(())
 }
 
+/// Rows of `designs` against the first, written to `<stem>.csv` with the energy chart
+/// `<stem>_energy.svg/png`.
+fn comparison(
+    files: &mut Files,
+    designs: &[DesignResult],
+    stem: &Path,
+    title: &str,
+) -> anyhow::Result<Vec<CompareRow>> {
+    let rows = compare_rows(designs, 0);
+    files.push((stem.with_extension("csv"), to_csv(&rows).into_bytes()));
+    let name = stem
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    energy_bars(
+        files,
+        &rows,
+        &stem.with_file_name(format!("{name}_energy")),
+        title,
+    )?;
+    Ok(rows)
+}
+
 fn workload(path: &str) -> anyhow::Result<(PathBuf, Network)> {
     let p = PathBuf::from(path);
     let n = io::load_workload(&p)?;
@@ -234,15 +257,10 @@ fn plum(
             &wp,
         )?,
     ];
-    let rows = compare_rows(&designs, 0);
-    files.push((
-        out.join(format!("plum/{stem}.csv")),
-        to_csv(&rows).into_bytes(),
-    ));
-    energy_bars(
+    let rows = comparison(
         files,
-        &rows,
-        &out.join(format!("plum/{stem}_energy")),
+        &designs,
+        &out.join(format!("plum/{stem}")),
         &format!("{}: energy per design", net.name),
     )?;
     if per_layer {
@@ -339,15 +357,10 @@ fn swis(
         ],
     )?;
     designs.push(r.run(trunc, &net, &wp)?);
-    let rows = compare_rows(&designs, 0);
-    files.push((
-        out.join(format!("swis/{stem}.csv")),
-        to_csv(&rows).into_bytes(),
-    ));
-    energy_bars(
+    let rows = comparison(
         files,
-        &rows,
-        &out.join(format!("swis/{stem}_energy")),
+        &designs,
+        &out.join(format!("swis/{stem}")),
         &format!("{}: SWIS vs bit-serial, energy", net.name),
     )?;
     Ok(markdown(&rows, "bitserial_pe16", &net.name))

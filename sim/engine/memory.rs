@@ -123,7 +123,8 @@ pub fn traffic(
             t.weight_buffer_reads = groups * k * n * m_tiles;
             t.output_buffer_writes = groups * m * n * k_folds;
             t.output_buffer_reads = groups * m * n * (k_folds - 1);
-            let input_tile_bytes = fp.input_bytes * m_t as f64 / m as f64;
+            // One group at a time: its share of the input, for the tile's rows.
+            let input_tile_bytes = fp.input_bytes / groups as f64 * m_t as f64 / m as f64;
             t.input_passes = if fits(input_tile_bytes, &arch.input_buffer) {
                 1
             } else {
@@ -185,31 +186,50 @@ pub fn traffic(
     t
 }
 
-/// DRAM stall model: per-fold transfers at the DRAM bandwidth; double-buffered operands
-/// overlap the previous fold's compute, single-buffered ones serialize with it.
-fn stall_cycles(arch: &Arch, t: &Traffic, folds: u64, compute_cycles: u64) -> u64 {
-    let bw = arch.dram.bandwidth_bytes_per_cycle;
-    let folds_f = folds.max(1) as f64;
-    let fold_compute = compute_cycles as f64 / folds_f;
-    let mut overlapped = 0.0;
-    let mut serial = 0.0;
-    let mut add = |bytes: u64, db: bool| {
-        if db {
-            overlapped += bytes as f64;
-        } else {
-            serial += bytes as f64;
+/// The DRAM stall model of a layer: per-fold transfers at the DRAM bandwidth; double-buffered
+/// operands overlap the previous fold's compute, single-buffered ones serialize with it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StallModel {
+    /// Cycles the first fold waits for its double-buffered data before compute starts.
+    pub prologue: f64,
+    /// Stall cycles of every fold: its single-buffered transfers plus whatever its
+    /// double-buffered prefetch takes beyond a fold's mean compute time.
+    pub per_fold: f64,
+}
+
+impl StallModel {
+    pub fn new(arch: &Arch, t: &Traffic, folds: u64, compute_cycles: u64) -> Self {
+        let bw = arch.dram.bandwidth_bytes_per_cycle;
+        let folds_f = folds.max(1) as f64;
+        let fold_compute = compute_cycles as f64 / folds_f;
+        let mut overlapped = 0.0;
+        let mut serial = 0.0;
+        let mut add = |bytes: u64, db: bool| {
+            if db {
+                overlapped += bytes as f64;
+            } else {
+                serial += bytes as f64;
+            }
+        };
+        add(t.dram_input_read_bytes, arch.input_buffer.double_buffered);
+        add(t.dram_weight_read_bytes, arch.weight_buffer.double_buffered);
+        add(
+            t.dram_output_write_bytes + t.dram_psum_write_bytes + t.dram_psum_read_bytes,
+            arch.output_buffer.double_buffered,
+        );
+        let prologue = overlapped / folds_f / bw;
+        StallModel {
+            prologue,
+            per_fold: serial / folds_f / bw + (prologue - fold_compute).max(0.0),
         }
-    };
-    add(t.dram_input_read_bytes, arch.input_buffer.double_buffered);
-    add(t.dram_weight_read_bytes, arch.weight_buffer.double_buffered);
-    add(
-        t.dram_output_write_bytes + t.dram_psum_write_bytes + t.dram_psum_read_bytes,
-        arch.output_buffer.double_buffered,
-    );
-    let per_fold_overlapped = overlapped / folds_f / bw;
-    let per_fold_serial = serial / folds_f / bw;
-    // The first fold's double-buffered data must land before compute starts.
-    let stall = per_fold_overlapped
-        + folds_f * (per_fold_serial + (per_fold_overlapped - fold_compute).max(0.0));
-    stall.ceil() as u64
+    }
+
+    /// Stall cycles of all `folds` folds.
+    pub fn total(&self, folds: u64) -> u64 {
+        (self.prologue + folds.max(1) as f64 * self.per_fold).ceil() as u64
+    }
+}
+
+fn stall_cycles(arch: &Arch, t: &Traffic, folds: u64, compute_cycles: u64) -> u64 {
+    StallModel::new(arch, t, folds, compute_cycles).total(folds)
 }

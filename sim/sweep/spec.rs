@@ -13,7 +13,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::arch::arch_from_table;
-use crate::error::{line_col, Error, Problem, Result};
+use crate::error::{line_col, toml_error, Error, Problem, Result};
 use crate::pareto::Sense;
 
 /// The column (and axis path) of the base file when the spec lists several.
@@ -175,21 +175,7 @@ impl Spec {
 
 /// Parse and validate a spec. `origin` names the file in messages; `dir` is its folder.
 pub fn parse_spec(text: &str, origin: &str, dir: &Path) -> Result<Spec> {
-    let raw: RawSpec = toml::from_str(text).map_err(|e| {
-        let (line, column) = match e.span() {
-            Some(span) => {
-                let (l, c) = line_col(text, span.start);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
-        Error::Parse {
-            origin: origin.to_string(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
-    })?;
+    let raw: RawSpec = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
     validate_spec(raw, origin, dir)
 }
 
