@@ -164,6 +164,9 @@ pub struct RawSynthetic {
 pub struct RawActivations {
     pub zero_density: Option<f64>,
     pub seed: Option<u64>,
+    /// A file holding the layer's input activations (zeros are read from it).
+    pub file: Option<String>,
+    pub tensor: Option<String>,
 }
 
 // ---------------------------------------------------------------- validated model
@@ -209,11 +212,17 @@ pub enum WeightSource {
     File { path: String, tensor: String },
 }
 
-/// Statistics of a layer's input activations (used by activation-side PE variants).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A layer's input activations as activation-side PE variants see them: statistics to draw
+/// a zero pattern from, or a tensor file to read it from.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActivationStats {
     pub zero_density: f64,
     pub seed: u64,
+    /// `(file as written, tensor)`: the real activations, when given.
+    pub file: Option<(String, String)>,
+    /// Non-zero flags of the input tensor (batch included), once the IO edge has read the
+    /// file; the engine uses them instead of the statistics.
+    pub nonzero: Option<std::sync::Arc<Vec<bool>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -738,6 +747,18 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
             activations: ActivationStats {
                 zero_density,
                 seed: act_seed,
+                file: match (acts.file.clone().or(default_acts.file.clone()), acts.tensor.clone()) {
+                    (Some(f), Some(t)) => Some((f, t)),
+                    (None, None) => None,
+                    (f, _) => {
+                        p.push(
+                            Problem::new(format!("{path}.activations"), format!("{} is given without {}", if f.is_some() { "file" } else { "tensor" }, if f.is_some() { "tensor" } else { "file" }))
+                                .with_help("name both the file and the tensor holding the layer's input activations"),
+                        );
+                        None
+                    }
+                },
+                nonzero: None,
             },
         });
     }

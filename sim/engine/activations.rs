@@ -6,7 +6,9 @@
 //! is the same on any thread count). A convolution sees its input through im2col: GEMM row m
 //! (an output pixel) and reduction index k (input channel, kernel row, kernel column) read one
 //! input element, or a padding zero outside the image; so the same element is zero in every
-//! window that reads it, and padding is always zero.
+//! window that reads it, and padding is always zero. When the workload names a tensor file
+//! with the layer's real input activations, the IO edge reads it and its zeros are used
+//! instead (`ActivationStats::nonzero`).
 
 use crate::synth::Xoshiro256StarStar;
 use crate::workload::{Layer, Network, Op};
@@ -59,7 +61,14 @@ pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
     let per_sample = input.elements() as usize;
     let batch = net.batch as usize;
     let act = &layer.activations;
-    let x = input_nonzero(per_sample * batch, act.zero_density, act.seed);
+    let drawn;
+    let x: &[bool] = match &act.nonzero {
+        Some(flags) => flags,
+        None => {
+            drawn = input_nonzero(per_sample * batch, act.zero_density, act.seed);
+            &drawn
+        }
+    };
     let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
     let mut nonzero = vec![false; groups * m * k];
     match layer.op {

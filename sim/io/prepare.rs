@@ -53,6 +53,41 @@ pub fn prepare(
     Ok(Prepared { codes, stats })
 }
 
+/// Read the activation tensors the workload names (for PEs that skip zeros) into each
+/// layer's `activations.nonzero`, checking their size against the layer's input.
+pub fn read_activations(net: &mut Network, workload_path: &Path) -> Result<()> {
+    let mut loader = super::weights::WeightLoader::new();
+    for i in 0..net.layers.len() {
+        let Some((file, tensor)) = net.layers[i].activations.file.clone() else {
+            continue;
+        };
+        let layer = &net.layers[i];
+        let path = super::resolve_relative(workload_path, &file);
+        let loaded = loader.load(&path, &tensor, Some(&layer.name))?;
+        let want = layer
+            .inputs
+            .first()
+            .map_or(0, |t| net.tensor(*t).elements())
+            * net.batch;
+        if loaded.data.len() as u64 != want {
+            return Err(crate::Error::Weights {
+                file: path.display().to_string(),
+                tensor,
+                layer: Some(layer.name.clone()),
+                message: format!(
+                    "{} activation values (shape {:?}), but the layer's input holds {want} (batch x {:?})",
+                    loaded.data.len(),
+                    loaded.shape,
+                    layer.inputs.first().map(|t| net.tensor(*t).shape.clone()).unwrap_or_default()
+                ),
+            });
+        }
+        let flags = loaded.data.iter().map(|&v| v != 0.0).collect();
+        net.layers[i].activations.nonzero = Some(std::sync::Arc::new(flags));
+    }
+    Ok(())
+}
+
 /// One design on one network, end to end: the design's native scheme applied, weights
 /// prepared (every weight layer when `all_stats`, else only those whose timing needs codes or
 /// whose weights come from files), simulated.
@@ -69,10 +104,13 @@ pub fn run_design(
     weights_override: Option<&Path>,
     all_stats: bool,
 ) -> Result<DesignRun> {
-    let net = match &arch.scheme {
+    let mut net = match &arch.scheme {
         Some(s) => net.with_default_scheme(s),
         None => net.clone(),
     };
+    if arch.pe.skip_zero_activations {
+        read_activations(&mut net, workload_path)?;
+    }
     let wanted = |l: &Layer| {
         all_stats
             || weights_override.is_some()

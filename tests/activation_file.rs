@@ -1,0 +1,104 @@
+//! PEs that skip zero activations read them from a tensor file when the workload names one.
+
+mod common;
+
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+fn write_npz(path: &Path, name: &str, shape: &[u64], data: &[f32]) {
+    let mut npz = npyz::npz::NpzWriter::create(path).unwrap();
+    let mut w = npz
+        .array::<f32>(name, npyz::zip::write::FileOptions::default())
+        .unwrap()
+        .default_dtype()
+        .shape(shape)
+        .begin_nd()
+        .unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+    npz.zip_writer().finish().unwrap();
+}
+
+/// A 1x1 conv 4 -> 2 on 2x2 inputs (M = 4, K = 4, N = 2) on a 1 x 2 dense array whose PEs
+/// hold a whole filter (4 slots) and skip zero activations.
+const ARCH: &str = "name = \"skip\"\n[array]\nrows = 1\ncols = 2\ndataflow = \"ws\"\n[pe]\nkind = \"dense\"\nweights_per_lane = 4\nskip_zero_activations = true\n\
+[buffers.input]\ncapacity_bytes = 4096\n[buffers.weight]\ncapacity_bytes = 4096\n[buffers.output]\ncapacity_bytes = 4096\n[dram]\nideal = true\n";
+
+fn workload(file: &str) -> String {
+    format!(
+        r#"{{"name": "act", "inputs": {{"x": [4, 2, 2]}},
+            "layers": [{{"name": "conv", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": 2, "kernel": 1,
+                         "activations": {{"file": "{file}", "tensor": "x"}}}}]}}"#
+    )
+}
+
+fn run(dir: &Path, data: &[f32]) -> (u64, u64) {
+    write_npz(&dir.join("acts.npz"), "x", &[4, 2, 2], data);
+    std::fs::write(dir.join("arch.toml"), ARCH).unwrap();
+    std::fs::write(dir.join("w.json"), workload("acts.npz")).unwrap();
+    let out = dir.join("out");
+    let o = common::plumsim(&[
+        "run",
+        dir.join("arch.toml").to_str().unwrap(),
+        dir.join("w.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let text = common::stdout(&o);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let row = r.records().next().unwrap().unwrap();
+    let col = |name: &str| {
+        row[h.iter().position(|c| c == name).unwrap()]
+            .parse::<u64>()
+            .unwrap()
+    };
+    (col("compute_cycles"), col("mults"))
+}
+
+#[test]
+fn zeros_come_from_the_activation_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // No zeros: every step has 4 pairs at one lane: 4 cycles a step; 4 steps on a 1 x 2 array
+    // are 5 wavefront steps: 20 cycles after a 4-cycle weight load; 32 MACs.
+    let (dense_cycles, dense_mults) = run(dir.path(), &[1.0; 16]);
+    assert_eq!(dense_mults, 4 * 4 * 2);
+    assert_eq!(dense_cycles, 4 + 20);
+    // All zero: nothing to multiply, every step costs the minimum single cycle: 5.
+    let (zero_cycles, zero_mults) = run(dir.path(), &[0.0; 16]);
+    assert_eq!(zero_mults, 0);
+    assert_eq!(zero_cycles, 4 + 5);
+    // Channels 0 and 1 zero (input layout C x H x W): 2 pairs per step, 2 cycles: 10.
+    let mut half = vec![1.0; 16];
+    half[..8].fill(0.0);
+    let (half_cycles, half_mults) = run(dir.path(), &half);
+    assert_eq!(half_mults, 4 * 2 * 2);
+    assert_eq!(half_cycles, 4 + 10);
+}
+
+#[test]
+fn a_tensor_of_the_wrong_size_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write_npz(&dir.path().join("acts.npz"), "x", &[3, 2, 2], &[1.0; 12]);
+    std::fs::write(dir.path().join("arch.toml"), ARCH).unwrap();
+    std::fs::write(dir.path().join("w.json"), workload("acts.npz")).unwrap();
+    let o = common::plumsim(&[
+        "run",
+        dir.path().join("arch.toml").to_str().unwrap(),
+        dir.path().join("w.json").to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = common::stderr(&o);
+    assert!(
+        e.contains("tensor `x` (layer `conv`)")
+            && e.contains("12 activation values")
+            && e.contains("holds 16"),
+        "{e}"
+    );
+}
