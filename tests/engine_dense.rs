@@ -96,7 +96,7 @@ fn dram_traffic_spills_and_stalls_by_hand() {
     // ws, 2x2, M=5 K=4 N=3, int8 activations and weights, 32-bit partial sums, 1 B/cycle,
     // all of M streamed through every fold (no M-tiling).
     // Input 20 B > usable 8 B (16 B double-buffered): re-read per column fold -> 40 B.
-    // Weights 12 B once. Outputs 15 B. Partial-sum tile M x min(N,C) x 4 B = 40 B > 32 B
+    // Weights 12 B of codes + 3 per-filter fp32 scales = 24 B, once. Outputs 15 B. Partial-sum tile M x min(N,C) x 4 B = 40 B > 32 B
     // usable: spill 15 x (2 - 1) x 4 = 60 B written and 60 B read back.
     let text = r#"
 name = "t"
@@ -121,20 +121,20 @@ bandwidth_bytes_per_cycle = 1.0
     let t = r.layers[0].traffic;
     assert_eq!(t.input_passes, 2);
     assert_eq!(t.dram_input_read_bytes, 40);
-    assert_eq!(t.dram_weight_read_bytes, 12);
+    assert_eq!(t.dram_weight_read_bytes, 24);
     assert_eq!(t.dram_output_write_bytes, 15);
     assert_eq!(t.dram_psum_write_bytes, 60);
     assert_eq!(t.dram_psum_read_bytes, 60);
-    // 187 B over 4 folds = 46.75 cycles a fold against 9 compute cycles, all double-buffered:
-    // stall = first fold's 46.75 + 4 x (46.75 - 9) = 197.75 -> 198.
-    assert_eq!(r.layers[0].memory_stall_cycles, 198);
-    assert_eq!(r.layers[0].total_cycles(), 36 + 198);
+    // 199 B over 4 folds = 49.75 cycles a fold against 9 compute cycles, all double-buffered:
+    // stall = first fold's 49.75 + 4 x (49.75 - 9) = 212.75 -> 213.
+    assert_eq!(r.layers[0].memory_stall_cycles, 213);
+    assert_eq!(r.layers[0].total_cycles(), 36 + 213);
 }
 
 #[test]
 fn single_buffered_transfers_serialize_with_compute() {
-    // Same layer, large single-buffered buffers: everything fits, 12 + 20 + 15 = 47 B,
-    // 4 folds of 11.75 B at 1 B/cycle that cannot overlap compute: 47 stall cycles.
+    // Same layer, large single-buffered buffers: everything fits, 24 + 20 + 15 = 59 B,
+    // 4 folds of 14.75 B at 1 B/cycle that cannot overlap compute: 59 stall cycles.
     let text = r#"
 name = "t"
 [array]
@@ -158,9 +158,9 @@ bandwidth_bytes_per_cycle = 1.0
     let r = run(&parse_arch(text, "t.toml").unwrap(), &gemm_net(5, 4, 3));
     assert_eq!(
         r.layers[0].traffic.dram_read_bytes() + r.layers[0].traffic.dram_write_bytes(),
-        47
+        59
     );
-    assert_eq!(r.layers[0].memory_stall_cycles, 47);
+    assert_eq!(r.layers[0].memory_stall_cycles, 59);
 }
 
 #[test]
@@ -194,10 +194,10 @@ ideal = true
     // 4 spatial folds: 68.
     assert_eq!(l.compute_cycles, 68);
     let t = l.traffic;
-    // Inputs fetched once, no partial-sum spill; weights (12 B) fit: fetched once.
+    // Inputs fetched once, no partial-sum spill; weights (12 B + 12 B of scales) fit: once.
     assert_eq!((t.input_passes, t.dram_input_read_bytes), (1, 20));
     assert_eq!((t.dram_psum_write_bytes, t.dram_psum_read_bytes), (0, 0));
-    assert_eq!(t.dram_weight_read_bytes, 12);
+    assert_eq!(t.dram_weight_read_bytes, 24);
     // The weights enter the PEs once per tile: 12 x 3.
     assert_eq!(t.weight_buffer_reads, 36);
 }

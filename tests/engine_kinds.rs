@@ -344,3 +344,49 @@ proptest! {
         prop_assert_eq!(one, three);
     }
 }
+
+/// Codes or not, a layer whose timing does not depend on them costs the same (storage is
+/// accounted identically), and the codes-free storage estimate matches the quantizer's.
+#[test]
+fn timing_and_traffic_do_not_depend_on_having_the_codes() {
+    use plumsim::quant::storage_bits_for;
+    for (kind, quant) in [
+        ("dense", r#"{"scheme": "int", "weight_bits": 8}"#),
+        (
+            "dense",
+            r#"{"scheme": "int", "weight_bits": 4, "per_channel": false}"#,
+        ),
+        ("bit_serial", r#"{"scheme": "ternary"}"#),
+        ("bit_serial", r#"{"scheme": "signed_binary"}"#),
+        (
+            "dense",
+            r#"{"scheme": "swis", "group_size": 4, "shared_bits": 2}"#,
+        ),
+        ("dense", r#"{"scheme": "truncate", "shared_bits": 3}"#),
+    ] {
+        let n = net(7, 20, 5, quant);
+        let shape = n.layers[0].weight_shape().unwrap();
+        let q = quantize(
+            &synthetic_weights(&shape, Distribution::Laplace, 9, None),
+            &shape,
+            &n.layers[0].quant.scheme,
+        );
+        assert_eq!(
+            storage_bits_for(&n.layers[0].quant.scheme, &shape),
+            q.storage_bits,
+            "{quant}"
+        );
+        let a = arch(2, 2, kind, "", "");
+        let with = engine::simulate_quantized(&a, &n, &[Some(q)]).unwrap();
+        let without = engine::simulate_quantized(&a, &n, &[]).unwrap();
+        assert_eq!(
+            with.layers[0].traffic, without.layers[0].traffic,
+            "{kind} {quant}"
+        );
+        assert_eq!(
+            with.total_cycles(),
+            without.total_cycles(),
+            "{kind} {quant}"
+        );
+    }
+}

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use plumsim::pareto::Sense;
 use plumsim::plot::{bars, scatter, BarOptions, ImageFormat, PlotError, ScatterOptions};
 use plumsim::sweep::Table;
@@ -79,8 +77,16 @@ fn lift(e: PlotError) -> anyhow::Error {
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<()> {
-    let format = ImageFormat::from_path(&args.out)
-        .with_context(|| format!("{}: the image must end in .svg or .png", args.out.display()))?;
+    let format = ImageFormat::from_path(&args.out).ok_or_else(|| {
+        plumsim::Error::invalid(
+            "command line",
+            vec![plumsim::Problem::new(
+                "--out",
+                format!("`{}` is not an image file name", args.out.display()),
+            )
+            .with_help("allowed: a name ending in .svg or .png")],
+        )
+    })?;
     let origin = args.csv.display().to_string();
     let text = plumsim::io::read_text(&args.csv)?;
     let t = Table::parse(&text, &origin)?.select(&args.filters, &origin)?;

@@ -24,6 +24,7 @@ pub enum SchemeArg {
     /// {-a, 0, +a}, threshold --threshold * mean|w| (TWN, 0.7).
     Ternary,
     /// PLUM: filters {0,+1} or {0,-1}, threshold --threshold * max|w| (0.05).
+    #[value(name = "signed_binary", alias = "signed-binary")]
     SignedBinary,
     /// Shared weight-bit positions per group (--weight-bits, --group-size, --shared-bits or
     /// --max-shared-bits with --error-bound).

@@ -138,10 +138,15 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
             done = Table::parse(&text, &out.display().to_string())?;
         }
     } else if partial.exists() {
-        anyhow::bail!(
-            "{} holds the rows of an unfinished sweep (help: pass --resume to continue it, or delete the file)",
-            partial.display()
-        );
+        return Err(plumsim::Error::invalid(
+            partial.display().to_string(),
+            vec![plumsim::Problem::new(
+                "--resume",
+                "is missing: this file holds the rows of an unfinished sweep",
+            )
+            .with_help("pass --resume to continue it, or delete the file")],
+        )
+        .into());
     }
     let origin = if keep_bytes.is_some() { &partial } else { &out };
     let done_keys = sweep.check_done(&done, &origin.display().to_string())?;

@@ -223,11 +223,13 @@ fn footprint(arch: &Arch, net: &Network, layer: &Layer, q: Option<&QuantizedTens
         .sum::<u64>()
         * net.batch;
     let output_elems = net.tensor(layer.output).elements() * net.batch;
-    let weight_elems: u64 = layer.weight_shape().map_or(0, |s| s.iter().product());
     let weight_bytes = match q {
         // Codes, scales and SWIS shift metadata, as stored.
         Some(q) => q.storage_bits as f64 / 8.0,
-        None => weight_elems as f64 * weight_bits as f64 / 8.0,
+        // The same accounting without the codes (codes, scales, metadata).
+        None => layer.weight_shape().map_or(0.0, |sh| {
+            crate::quant::storage_bits_for(&layer.quant.scheme, &sh) as f64 / 8.0
+        }),
     };
     Footprint {
         input_bytes: input_elems as f64 * activation_bits as f64 / 8.0,

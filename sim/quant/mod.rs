@@ -245,6 +245,44 @@ fn collect_groups(outs: &[FilterOut], group_size: u32, k: usize, metadata_bits: 
     }
 }
 
+/// Storage in bits of a tensor of `shape` quantized with `scheme`, without its codes: exact
+/// for every scheme but variable-N SWIS, which is bounded by N_max (every group at N_max).
+/// The same accounting as [`QuantizedTensor::storage_bits`].
+pub fn storage_bits_for(scheme: &Scheme, shape: &[u64]) -> u64 {
+    let n: u64 = shape.iter().product();
+    let filters = shape.first().copied().unwrap_or(0);
+    let k = n.checked_div(filters).unwrap_or(0) as usize;
+    let groups = match *scheme {
+        Scheme::Swis {
+            base_bits,
+            group_size,
+            shared,
+        } => {
+            let nb = match shared {
+                SharedBits::Fixed(v) => v,
+                SharedBits::Variable { max, .. } => max,
+            } as u8;
+            let per = k.div_ceil(group_size as usize) as u32;
+            Some(SwisGroups {
+                group_size,
+                groups_per_filter: per,
+                shared: vec![nb; (filters as usize) * per as usize],
+                masks: Vec::new(),
+                metadata_bits_per_group: base_bits - 1,
+            })
+        }
+        Scheme::Truncate { kept_bits, .. } => Some(SwisGroups {
+            group_size: k.max(1) as u32,
+            groups_per_filter: 1,
+            shared: vec![kept_bits as u8; filters as usize],
+            masks: Vec::new(),
+            metadata_bits_per_group: 0,
+        }),
+        _ => None,
+    };
+    storage_bits(scheme, n, filters, k, groups.as_ref())
+}
+
 /// Storage in bits: codes + 32-bit scales + shift metadata (see each scheme's module).
 fn storage_bits(
     scheme: &Scheme,
