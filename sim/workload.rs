@@ -565,6 +565,9 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
     }
     let defaults = raw.defaults.clone().unwrap_or_default();
     let default_quant = defaults.quant.clone().unwrap_or_default();
+    // The defaults are checked once, under their own path; a layer reports only what its own
+    // `quant` gets wrong.
+    resolve_quant(&default_quant, "defaults.quant", &mut p);
     let default_weights = defaults.weights.clone().unwrap_or_default();
     let default_acts = defaults.activations.clone().unwrap_or_default();
 
@@ -701,11 +704,15 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
         tensors[out.0 as usize].shape = out_shape;
         tensors[out.0 as usize].producer = Some(id);
 
+        let mut layer_problems = Vec::new();
         let quant = resolve_quant(
             &l.quant.clone().unwrap_or_default().over(&default_quant),
             &format!("{path}.quant"),
-            &mut p,
+            &mut layer_problems,
         );
+        if l.quant.is_some() {
+            p.extend(layer_problems);
+        }
         let is_weight_layer = matches!(op, Op::Conv2d(_) | Op::Linear { .. } | Op::Matmul { .. });
         let weights = if is_weight_layer {
             resolve_weights(l.weights.as_ref(), &default_weights, &l.name, &path, &mut p)
