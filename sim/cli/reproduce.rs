@@ -124,13 +124,17 @@ impl Runner {
 
 pub type Files = Vec<(PathBuf, Vec<u8>)>;
 
-fn plot_file(
+/// One plot as `<stem>.svg` and `<stem>.png`.
+fn plot_both(
     files: &mut Files,
-    path: PathBuf,
-    p: plot::PlotResult<plot::Plot>,
+    stem: &Path,
+    render: impl Fn(ImageFormat) -> plot::PlotResult<plot::Plot>,
 ) -> anyhow::Result<()> {
-    let p = p.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    files.push((path, p.bytes));
+    for (ext, f) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
+        let path = PathBuf::from(format!("{}.{ext}", stem.display()));
+        let p = render(f).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        files.push((path, p.bytes));
+    }
     Ok(())
 }
 
@@ -164,13 +168,7 @@ pub fn energy_bars(
         width: 1000,
         beside: Some("latency_us".into()),
     };
-    for (ext, f) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
-        plot_file(
-            files,
-            stem.with_extension(ext),
-            plot::bars(&t, &o, f, "compare"),
-        )?;
-    }
+    plot_both(files, stem, |f| plot::bars(&t, &o, f, "compare"))?;
     Ok(())
 }
 
@@ -300,13 +298,11 @@ fn plum(
             width: 900,
             beside: None,
         };
-        for (ext, f) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
-            plot_file(
-                files,
-                out.join(format!("plum/{stem}_per_layer_speedup.{ext}")),
-                plot::bars(&t, &o, f, "per_layer"),
-            )?;
-        }
+        plot_both(
+            files,
+            &out.join(format!("plum/{stem}_per_layer_speedup")),
+            |f| plot::bars(&t, &o, f, "per_layer"),
+        )?;
     }
     Ok(markdown(&rows, "binary_pe16", &net.name))
 }
@@ -463,13 +459,11 @@ fn pikelpn(
         width: 900,
         beside: None,
     };
-    for (ext, f) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
-        plot_file(
-            files,
-            out.join(format!("pikelpn/{stem}_ace_vs_acev2.{ext}")),
-            plot::bars(&t, &o, f, "elementwise"),
-        )?;
-    }
+    plot_both(
+        files,
+        &out.join(format!("pikelpn/{stem}_ace_vs_acev2")),
+        |f| plot::bars(&t, &o, f, "elementwise"),
+    )?;
     Ok(())
 }
 
@@ -584,23 +578,15 @@ fn pareto_front(files: &mut Files, out: &Path, r: &mut Runner) -> anyhow::Result
         title: Some("resnet18: energy vs weight quantization error (accuracy proxy)".into()),
         ..o.clone()
     };
-    for (ext, f) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
-        plot_file(
-            files,
-            out.join(format!("pareto/resnet18_front.{ext}")),
-            plot::scatter(&t, &o, f, "designs"),
-        )?;
-        plot_file(
-            files,
-            out.join(format!("pareto/resnet18_family_fronts.{ext}")),
-            plot::scatter(&t, &by_family, f, "designs"),
-        )?;
-        plot_file(
-            files,
-            out.join(format!("pareto/resnet18_error_front.{ext}")),
-            plot::scatter(&t, &by_error, f, "designs"),
-        )?;
-    }
+    plot_both(files, &out.join("pareto/resnet18_front"), |f| {
+        plot::scatter(&t, &o, f, "designs")
+    })?;
+    plot_both(files, &out.join("pareto/resnet18_family_fronts"), |f| {
+        plot::scatter(&t, &by_family, f, "designs")
+    })?;
+    plot_both(files, &out.join("pareto/resnet18_error_front"), |f| {
+        plot::scatter(&t, &by_error, f, "designs")
+    })?;
     Ok(())
 }
 
