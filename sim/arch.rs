@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::error::{toml_error, Error, Problem, Result};
+use crate::error::{check_range, Problem};
+pub use crate::pe::{BitEncoding, Pe, PeKind, RawPe, SerialOperand};
+pub use crate::tech::{DramKind, VectorPrecision};
 
 /// How operands are held in the systolic array (SCALE-Sim naming).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -27,40 +29,6 @@ impl Dataflow {
             Dataflow::Ws => "ws",
             Dataflow::Os => "os",
             Dataflow::Is => "is",
-        }
-    }
-}
-
-/// Processing-element micro-architecture. See `arch/README.md` for what each models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PeKind {
-    /// int-k multiply-accumulate, one MAC per PE per cycle.
-    Dense,
-    /// {-1,+1} weights: add/sub accumulate, no multiplier.
-    Binary,
-    /// {-1,0,+1} weights with zero skipping.
-    Ternary,
-    /// PLUM signed binary: {0,+1} or {0,-1} per filter, zero skipping.
-    SignedBinary,
-    /// Stripes-like bit-serial: B cycles per step for B-bit serial operand.
-    BitSerial,
-    /// Pragmatic-like: a step costs the number of effectual weight bits.
-    BitSparse,
-    /// SWIS: shared bit positions per weight group, N cycles per group.
-    Swis,
-}
-
-impl PeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PeKind::Dense => "dense",
-            PeKind::Binary => "binary",
-            PeKind::Ternary => "ternary",
-            PeKind::SignedBinary => "signed_binary",
-            PeKind::BitSerial => "bit_serial",
-            PeKind::BitSparse => "bit_sparse",
-            PeKind::Swis => "swis",
         }
     }
 }
@@ -95,83 +63,6 @@ impl SyncScope {
     }
 }
 
-/// Which operand a bit-serial PE streams bit by bit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SerialOperand {
-    Weight,
-    Activation,
-}
-
-/// How a bit-sparse PE encodes weights before skipping zero bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BitEncoding {
-    /// Plain sign-magnitude: a step costs popcount(|w|).
-    Binary,
-    /// Canonical signed digit (Booth-like): a step costs the non-zero CSD digits of w.
-    Csd,
-}
-
-/// Named DRAM technology (decides energy per bit in the energy model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DramKind {
-    Lpddr4,
-    Ddr3,
-    Hbm2,
-}
-
-impl DramKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DramKind::Lpddr4 => "lpddr4",
-            DramKind::Ddr3 => "ddr3",
-            DramKind::Hbm2 => "hbm2",
-        }
-    }
-}
-
-/// Number format of the elementwise (vector) unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VectorPrecision {
-    Fp32,
-    Fp16,
-    /// Integer of the given width (2..=32 bits).
-    Int(u32),
-}
-
-impl VectorPrecision {
-    /// Operand width in bits (container width for floats).
-    pub fn bits(self) -> u32 {
-        match self {
-            VectorPrecision::Fp32 => 32,
-            VectorPrecision::Fp16 => 16,
-            VectorPrecision::Int(b) => b,
-        }
-    }
-
-    pub fn label(self) -> String {
-        match self {
-            VectorPrecision::Fp32 => "fp32".into(),
-            VectorPrecision::Fp16 => "fp16".into(),
-            VectorPrecision::Int(b) => format!("int{b}"),
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "fp32" => Some(VectorPrecision::Fp32),
-            "fp16" => Some(VectorPrecision::Fp16),
-            _ => s
-                .strip_prefix("int")
-                .and_then(|b| b.parse::<u32>().ok())
-                .filter(|b| (2..=32).contains(b))
-                .map(VectorPrecision::Int),
-        }
-    }
-}
-
 // ---------------------------------------------------------------- raw (file mirror)
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,7 +75,7 @@ pub struct RawArch {
     pub buffers: RawBuffers,
     pub dram: Option<RawDram>,
     /// The design's native weight format (same fields as a workload's `quant`).
-    pub quant: Option<crate::workload::RawQuant>,
+    pub quant: Option<crate::quant::RawQuant>,
     pub vector: Option<RawVector>,
     pub energy: Option<BTreeMap<String, f64>>,
 }
@@ -198,21 +89,6 @@ pub struct RawArray {
     pub sync_scope: Option<SyncScope>,
     pub schedule: Option<bool>,
     pub tile_m: Option<bool>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawPe {
-    pub kind: PeKind,
-    pub weight_bits: Option<i64>,
-    pub activation_bits: Option<i64>,
-    pub accumulator_bits: Option<i64>,
-    pub lanes: Option<i64>,
-    pub weights_per_lane: Option<i64>,
-    pub serial_operand: Option<SerialOperand>,
-    pub encoding: Option<BitEncoding>,
-    pub exploit_repetition: Option<bool>,
-    pub skip_zero_activations: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -291,35 +167,6 @@ pub struct Arch {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pe {
-    pub kind: PeKind,
-    pub weight_bits: u32,
-    pub activation_bits: u32,
-    pub accumulator_bits: u32,
-    /// Arithmetic lanes per PE; each lane holds one weight of a slot.
-    pub lanes: u32,
-    /// Weight slots per lane held during a fold: a PE covers lanes x weights_per_lane
-    /// consecutive reduction (K) indices.
-    pub weights_per_lane: u32,
-    /// bit_serial: which operand is streamed bit by bit.
-    pub serial_operand: SerialOperand,
-    /// bit_sparse: weight encoding whose non-zero digits cost a cycle each.
-    pub encoding: BitEncoding,
-    /// binary/signed_binary: share the accumulation of equal weights (UCNN/SumMerge idea).
-    pub exploit_repetition: bool,
-    /// Skip (weight, activation) pairs whose activation is zero: the PE compacts the pairs
-    /// that remain and processes `lanes` of them per cycle.
-    pub skip_zero_activations: bool,
-}
-
-impl Pe {
-    /// Reduction indices one PE covers in a fold.
-    pub fn k_per_pe(&self) -> u64 {
-        self.lanes as u64 * self.weights_per_lane as u64
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub struct Buffer {
     pub capacity_bytes: u64,
     pub word_bits: u32,
@@ -359,38 +206,6 @@ pub const DEFAULT_WORD_BITS: i64 = 8;
 pub const DEFAULT_DRAM_BANDWIDTH_BYTES_PER_CYCLE: f64 = 10.0;
 pub const MAX_ARRAY_DIM: i64 = 4096;
 
-/// Parse and validate architecture TOML. `origin` names the file in messages.
-pub fn parse_arch(text: &str, origin: &str) -> Result<Arch> {
-    let raw: RawArch = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-    validate_arch(raw, origin)
-}
-
-/// Validate an architecture given as a TOML table (e.g. a base file with sweep overrides
-/// applied by field path). Type errors name the field but carry no line/column.
-pub fn arch_from_table(table: toml::Table, origin: &str) -> Result<Arch> {
-    let raw: RawArch = toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| Error::Parse {
-            origin: origin.to_string(),
-            line: None,
-            column: None,
-            message: e.message().trim().to_string(),
-        })?;
-    validate_arch(raw, origin)
-}
-
-fn check_range(problems: &mut Vec<Problem>, path: &str, value: i64, lo: i64, hi: i64) -> u32 {
-    if value < lo || value > hi {
-        problems.push(
-            Problem::new(path, format!("{value} is out of range"))
-                .with_help(format!("allowed: {lo}..={hi}")),
-        );
-        lo.max(1) as u32
-    } else {
-        value as u32
-    }
-}
-
 fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) {
     if !(value > 0.0 && value <= hi) {
         problems.push(
@@ -400,120 +215,35 @@ fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) 
     }
 }
 
-/// Turn the raw mirror into a validated [`Arch`], reporting every problem at once.
-pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
-    let mut p = Vec::new();
+/// Check the raw mirror against the architecture's rules, pushing every problem: the array,
+/// the PE (common fields, the kind's options and checks, see [`crate::pe`]), buffers, DRAM,
+/// the native weight scheme and the vector unit. Energy overrides are checked by
+/// [`crate::design`], which is the entry point for a whole architecture file.
+pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
     if raw.name.trim().is_empty() {
         p.push(Problem::new("name", "must not be empty"));
     }
     let clock_mhz = raw.clock_mhz.unwrap_or(DEFAULT_CLOCK_MHZ);
-    check_positive(&mut p, "clock_mhz", clock_mhz, 1.0e5);
-    let rows = check_range(&mut p, "array.rows", raw.array.rows, 1, MAX_ARRAY_DIM);
-    let cols = check_range(&mut p, "array.cols", raw.array.cols, 1, MAX_ARRAY_DIM);
+    check_positive(p, "clock_mhz", clock_mhz, 1.0e5);
+    let rows = check_range(p, "array.rows", raw.array.rows, 1, MAX_ARRAY_DIM);
+    let cols = check_range(p, "array.cols", raw.array.cols, 1, MAX_ARRAY_DIM);
 
-    let weight_bits = check_range(
-        &mut p,
-        "pe.weight_bits",
-        raw.pe.weight_bits.unwrap_or(8),
-        1,
-        16,
-    );
-    let activation_bits = check_range(
-        &mut p,
-        "pe.activation_bits",
-        raw.pe.activation_bits.unwrap_or(8),
-        1,
-        16,
-    );
-    let accumulator_bits = check_range(
-        &mut p,
-        "pe.accumulator_bits",
-        raw.pe.accumulator_bits.unwrap_or(32),
-        8,
-        64,
-    );
-    let lanes = check_range(&mut p, "pe.lanes", raw.pe.lanes.unwrap_or(1), 1, 64);
-    let weights_per_lane = check_range(
-        &mut p,
-        "pe.weights_per_lane",
-        raw.pe.weights_per_lane.unwrap_or(1),
-        1,
-        64,
-    );
-    let kind = raw.pe.kind;
-    if raw.pe.serial_operand.is_some() && kind != PeKind::BitSerial {
+    let pe = crate::pe::validate_pe(&raw.pe, p);
+    let kind = pe.kind;
+    if pe.skip_zero_activations && raw.array.dataflow != Dataflow::Ws {
         p.push(Problem::new(
-            "pe.serial_operand",
-            format!(
-                "only applies to kind = \"bit_serial\", not \"{}\"",
-                kind.as_str()
-            ),
+            "pe.skip_zero_activations",
+            "needs dataflow = \"ws\"",
         ));
     }
-    if raw.pe.encoding.is_some() && kind != PeKind::BitSparse {
-        p.push(Problem::new(
-            "pe.encoding",
-            format!(
-                "only applies to kind = \"bit_sparse\", not \"{}\"",
-                kind.as_str()
-            ),
-        ));
-    }
-    if raw.pe.exploit_repetition.is_some() && !matches!(kind, PeKind::Binary | PeKind::SignedBinary)
-    {
-        p.push(Problem::new(
-            "pe.exploit_repetition",
-            format!(
-                "only applies to kinds binary and signed_binary, not \"{}\"",
-                kind.as_str()
-            ),
-        ));
-    }
-    let skip_zero_activations = raw.pe.skip_zero_activations.unwrap_or(false);
-    if skip_zero_activations {
-        if matches!(kind, PeKind::BitSparse | PeKind::Swis) {
-            p.push(
-                Problem::new(
-                    "pe.skip_zero_activations",
-                    format!("is not modelled for kind = \"{}\"", kind.as_str()),
-                )
-                .with_help("allowed for dense, binary, ternary, signed_binary and bit_serial PEs"),
-            );
-        }
-        if raw.pe.exploit_repetition == Some(true) {
-            p.push(
-                Problem::new(
-                    "pe.skip_zero_activations",
-                    "is not modelled together with exploit_repetition",
-                )
-                .with_help("turn one of them off"),
-            );
-        }
-        if raw.array.dataflow != Dataflow::Ws {
-            p.push(Problem::new(
-                "pe.skip_zero_activations",
-                "needs dataflow = \"ws\"",
-            ));
-        }
-    }
-    if kind != PeKind::Dense && raw.array.dataflow != Dataflow::Ws {
+    if kind.model().weight_stationary_only() && raw.array.dataflow != Dataflow::Ws {
         p.push(
             Problem::new("array.dataflow", format!("pe.kind = \"{}\" is modelled on the weight-stationary dataflow only", kind.as_str()))
                 .with_help("use dataflow = \"ws\": weight-dependent PE costs need the weights held still in the PEs"),
         );
     }
-    let pe = Pe {
-        kind,
-        weight_bits,
-        activation_bits,
-        accumulator_bits,
-        lanes,
-        weights_per_lane,
-        serial_operand: raw.pe.serial_operand.unwrap_or(SerialOperand::Weight),
-        encoding: raw.pe.encoding.unwrap_or(BitEncoding::Binary),
-        exploit_repetition: raw.pe.exploit_repetition.unwrap_or(false),
-        skip_zero_activations,
-    };
+    let (activation_bits, weight_bits, accumulator_bits) =
+        (pe.activation_bits, pe.weight_bits, pe.accumulator_bits);
 
     let mut buffer = |name: &str, b: &RawBuffer, elem_bits: u32, tile_depth: u64| -> Buffer {
         let path = format!("buffers.{name}");
@@ -547,7 +277,7 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
             ("write_words_per_cycle", b.write_words_per_cycle),
         ] {
             if let Some(v) = v {
-                check_positive(&mut p, &format!("{path}.{field}"), v, 1.0e6);
+                check_positive(p, &format!("{path}.{field}"), v, 1.0e6);
             }
         }
         let double_buffered = b.double_buffered.unwrap_or(true);
@@ -591,7 +321,7 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
     let bandwidth = raw_dram
         .bandwidth_bytes_per_cycle
         .unwrap_or(DEFAULT_DRAM_BANDWIDTH_BYTES_PER_CYCLE);
-    check_positive(&mut p, "dram.bandwidth_bytes_per_cycle", bandwidth, 1.0e6);
+    check_positive(p, "dram.bandwidth_bytes_per_cycle", bandwidth, 1.0e6);
     let dram = Dram {
         kind: raw_dram.kind.unwrap_or(DramKind::Lpddr4),
         bandwidth_bytes_per_cycle: bandwidth,
@@ -602,11 +332,11 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         if q.activation_bits.is_some() {
             p.push(Problem::new("quant.activation_bits", "is set by the workload, not the architecture").with_help("set pe.activation_bits for the datapath; the workload's quant sets each layer's activations"));
         }
-        crate::workload::resolve_quant(q, "quant", &mut p).scheme
+        crate::quant::resolve_quant(q, "quant", p).scheme
     });
     let rv = raw.vector.unwrap_or_default();
     let vector = Vector {
-        lanes: check_range(&mut p, "vector.lanes", rv.lanes.unwrap_or(16), 1, 4096),
+        lanes: check_range(p, "vector.lanes", rv.lanes.unwrap_or(16), 1, 4096),
         precision: match rv
             .precision
             .as_deref()
@@ -625,25 +355,7 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         overlap: rv.overlap.unwrap_or(true),
     };
     let energy_overrides = raw.energy.unwrap_or_default();
-    for (k, v) in &energy_overrides {
-        if crate::energy::table::default_entry(k).is_none() {
-            p.push(
-                Problem::new(format!("energy.{k}"), "is not an energy-table entry")
-                    .with_help("`plumsim energy-table ARCH` lists the entries"),
-            );
-        } else if !(v.is_finite() && *v >= 0.0) {
-            p.push(
-                Problem::new(format!("energy.{k}"), format!("{v} is not allowed")).with_help(
-                    "allowed: a finite number >= 0 (pJ, or a factor for *_factor and tech_scale)",
-                ),
-            );
-        }
-    }
-
-    if !p.is_empty() {
-        return Err(Error::invalid(origin, p));
-    }
-    Ok(Arch {
+    Arch {
         name: raw.name,
         clock_mhz,
         rows,
@@ -660,5 +372,5 @@ pub fn validate_arch(raw: RawArch, origin: &str) -> Result<Arch> {
         vector,
         scheme,
         energy_overrides,
-    })
+    }
 }

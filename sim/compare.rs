@@ -61,6 +61,20 @@ pub struct CompareRow {
     pub leakage_uj: f64,
 }
 
+impl CompareRow {
+    /// The energy-breakdown columns, in report order (what the energy charts stack).
+    pub const ENERGY_COLUMNS: [&'static str; 8] = [
+        "pe_arith_uj",
+        "registers_uj",
+        "input_buffer_uj",
+        "weight_buffer_uj",
+        "output_buffer_uj",
+        "dram_uj",
+        "vector_uj",
+        "leakage_uj",
+    ];
+}
+
 /// Rows for `designs`, with speedup and energy ratio against `designs[baseline]`.
 pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow> {
     let summaries: Vec<Summary> = designs.iter().map(DesignResult::summary).collect();

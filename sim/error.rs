@@ -76,12 +76,15 @@ pub enum Error {
     /// A requested feature is valid input but not modelled for this combination.
     #[error("{0}")]
     Unsupported(String),
+    /// plumsim failed on valid input (a bug or a library failure, e.g. drawing a plot).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {
     /// True for errors caused by the user's input (exit code 2), false for internal ones.
     pub fn is_user_error(&self) -> bool {
-        true
+        !matches!(self, Error::Internal(_))
     }
 
     pub fn invalid(origin: impl Into<String>, problems: Vec<Problem>) -> Self {
@@ -136,3 +139,17 @@ pub fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Check an integer field against `lo..=hi`, pushing a problem under `path` when it is outside;
+/// the value returned then is `max(lo, 1)`, so validation can go on and report more.
+pub fn check_range(problems: &mut Vec<Problem>, path: &str, value: i64, lo: i64, hi: i64) -> u32 {
+    if value < lo || value > hi {
+        problems.push(
+            Problem::new(path, format!("{value} is out of range"))
+                .with_help(format!("allowed: {lo}..={hi}")),
+        );
+        lo.max(1) as u32
+    } else {
+        value as u32
+    }
+}

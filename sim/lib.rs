@@ -5,17 +5,24 @@
 
 pub mod arch;
 pub mod compare;
+pub mod design;
 pub mod energy;
 pub mod engine;
 pub mod error;
 pub mod io;
 pub mod pareto;
+pub mod pe;
+pub mod pipeline;
 pub mod plot;
 pub mod quant;
 pub mod report;
 pub mod scalesim;
+pub mod shipped;
+pub mod studies;
 pub mod sweep;
 pub mod synth;
+pub mod table;
+pub mod tech;
 pub mod trace;
 pub mod workload;
 

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 use crate::error::{Error, Problem, Result};
-use crate::sweep::Table;
+use crate::table::Table;
 
 /// Whether an objective is better low or high.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

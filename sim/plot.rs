@@ -16,7 +16,7 @@ use plotters::style::FontStyle;
 
 use crate::error::{Error, Problem};
 use crate::pareto::{front_rows, Sense};
-use crate::sweep::Table;
+use crate::table::Table;
 
 static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -41,6 +41,15 @@ pub enum PlotError {
 }
 
 pub type PlotResult<T> = std::result::Result<T, PlotError>;
+
+impl From<PlotError> for Error {
+    fn from(e: PlotError) -> Error {
+        match e {
+            PlotError::Input(e) => e,
+            PlotError::Draw(d) => Error::Internal(format!("cannot draw the plot: {d}")),
+        }
+    }
+}
 
 /// Output format, chosen by the file extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,17 +21,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::arch::Arch;
+pub use crate::engine::events::{
+    Access, LaneState, NoTrace, SramAccess, SramBuffer, TraceSink, INPUT_BASE, OUTPUT_BASE,
+    PSUM_BASE, WEIGHT_BASE,
+};
 use crate::engine::{reference, LayerResult};
 use crate::error::{Error, Problem, Result};
 use crate::quant::QuantizedTensor;
 use crate::workload::{Layer, Network};
 
-/// Address bases of the operands (SCALE-Sim's default ifmap, filter and ofmap offsets).
-pub const INPUT_BASE: u64 = 0;
-pub const WEIGHT_BASE: u64 = 10_000_000;
-pub const OUTPUT_BASE: u64 = 20_000_000;
-/// DRAM address base of spilled partial sums.
-pub const PSUM_BASE: u64 = 30_000_000;
 /// Largest DRAM burst of the DRAM trace, in bytes.
 pub const DRAM_BURST_BYTES: u64 = 64;
 /// Default limit on the estimated size of all trace files of one run, in MB (10^6 bytes).
@@ -41,110 +39,6 @@ pub const DEFAULT_LIMIT_MB: u64 = 512;
 const SRAM_ROW_BYTES: u64 = 32;
 const DRAM_ROW_BYTES: u64 = 36;
 const LANE_ROW_BYTES: u64 = 40;
-
-/// An on-chip buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SramBuffer {
-    Input,
-    Weight,
-    Output,
-}
-
-impl SramBuffer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SramBuffer::Input => "input",
-            SramBuffer::Weight => "weight",
-            SramBuffer::Output => "output",
-        }
-    }
-}
-
-/// Direction of an access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Access {
-    Read,
-    Write,
-}
-
-impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Read => "read",
-            Access::Write => "write",
-        }
-    }
-}
-
-/// One element read from or written to an on-chip buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SramAccess {
-    pub cycle: u64,
-    pub buffer: SramBuffer,
-    pub kind: Access,
-    pub address: u64,
-    pub bytes: u32,
-}
-
-/// What a lane does in one cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LaneState {
-    /// Effectual work.
-    Busy,
-    /// Holds weights but waits: on its lock-step domain, its PE's slower lanes, or data
-    /// from its neighbours (fill and drain included).
-    LockstepWait,
-    /// The array waits for DRAM.
-    MemoryStall,
-    /// Holds no weight in this fold, or the fold is loading weights.
-    Idle,
-}
-
-impl LaneState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LaneState::Busy => "busy",
-            LaneState::LockstepWait => "lockstep_wait",
-            LaneState::MemoryStall => "memory_stall",
-            LaneState::Idle => "idle",
-        }
-    }
-}
-
-/// Receives the reference engine's events. Cycles are compute cycles counted from the
-/// layer's first cycle; per lane, spans arrive in cycle order.
-pub trait TraceSink {
-    /// False to let the engine skip building events.
-    fn enabled(&self) -> bool {
-        true
-    }
-    /// A fold (its weight load) starts at `cycle`.
-    fn fold_start(&mut self, cycle: u64);
-    /// One buffer access.
-    fn sram(&mut self, access: SramAccess);
-    /// Lane `lane` of PE (`pe_row`, `pe_col`) is in `state` during `[start, end)`.
-    fn lanes(
-        &mut self,
-        start: u64,
-        end: u64,
-        pe_row: u32,
-        pe_col: u32,
-        lane: u32,
-        state: LaneState,
-    );
-}
-
-/// A sink that records nothing (plain simulation).
-pub struct NoTrace;
-
-impl TraceSink for NoTrace {
-    fn enabled(&self) -> bool {
-        false
-    }
-    fn fold_start(&mut self, _: u64) {}
-    fn sram(&mut self, _: SramAccess) {}
-    fn lanes(&mut self, _: u64, _: u64, _: u32, _: u32, _: u32, _: LaneState) {}
-}
 
 /// The three CSV texts of one layer's trace.
 #[derive(Debug, Clone, PartialEq, Eq)]

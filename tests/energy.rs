@@ -4,7 +4,8 @@
 
 use proptest::prelude::*;
 
-use plumsim::arch::{parse_arch, Arch};
+use plumsim::arch::Arch;
+use plumsim::design::parse_arch;
 use plumsim::energy::{layer_energy, run_energy, EnergyTable};
 use plumsim::engine::{self, RunResult};
 use plumsim::quant::{quantize, QuantizedTensor, Scheme, SignRule};

@@ -1,6 +1,7 @@
 //! Hand-computed cycles and traffic of small GEMMs on the dense systolic engine.
 
-use plumsim::arch::{parse_arch, Arch};
+use plumsim::arch::Arch;
+use plumsim::design::parse_arch;
 use plumsim::engine::{simulate, RunResult};
 use plumsim::workload::parse_workload;
 

@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 
-use plumsim::arch::{parse_arch, Arch};
+use plumsim::arch::Arch;
+use plumsim::design::parse_arch;
 use plumsim::engine::{self, RunResult};
 use plumsim::quant::{quantize, QuantizedTensor, Scheme, SharedBits, SignRule, SwisGroups};
 use plumsim::synth::synthetic_weights;

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
-use plumsim::arch::{parse_arch, Arch};
+use plumsim::arch::Arch;
+use plumsim::design::parse_arch;
 use plumsim::engine::{self, LayerResult, RunResult};
 use plumsim::workload::{parse_workload, Network};
 

@@ -1,9 +1,8 @@
 //! Quantizers: hand-computed small tensors for every scheme, properties, determinism, the
 //! whole-network entry point and the `plumsim quantize` command.
 
-use plumsim::quant::{
-    quantize, quantize_network, stats, QuantizedTensor, Scheme, SharedBits, SignRule,
-};
+use plumsim::pipeline::{self, Caches, CodeCache, MemorySource, Quantized, WeightCache};
+use plumsim::quant::{quantize, stats, QuantizedTensor, Scheme, SharedBits, SignRule};
 use plumsim::synth::synthetic_weights;
 use plumsim::workload::{parse_workload, Distribution};
 use proptest::prelude::*;
@@ -504,8 +503,41 @@ const NET: &str = r#"{
   ]
 }"#;
 
+fn memory(net: &plumsim::workload::Network, weights: &[Option<Vec<f32>>]) -> MemorySource {
+    MemorySource {
+        weights: net
+            .layers
+            .iter()
+            .zip(weights)
+            .filter_map(|(l, w)| Some((l.name.clone(), w.clone()?)))
+            .collect(),
+        name: "tiny".into(),
+    }
+}
+
+fn quantize_all(
+    net: &plumsim::workload::Network,
+    src: &MemorySource,
+) -> plumsim::Result<Vec<Option<std::sync::Arc<Quantized>>>> {
+    let (w, c) = (WeightCache::default(), CodeCache::default());
+    let all: Vec<bool> = net
+        .layers
+        .iter()
+        .map(|l| l.weight_shape().is_some())
+        .collect();
+    pipeline::quantize_layers(
+        net,
+        &all,
+        src,
+        Caches {
+            weights: &w,
+            codes: &c,
+        },
+    )
+}
+
 #[test]
-fn quantize_network_matches_per_layer_quantize() {
+fn pipeline_quantizes_like_per_layer_quantize() {
     let net = parse_workload(NET, "tiny.json").unwrap();
     let weights: Vec<Option<Vec<f32>>> = net
         .layers
@@ -515,35 +547,46 @@ fn quantize_network_matches_per_layer_quantize() {
                 .map(|s| synthetic_weights(&s, Distribution::Gaussian, l.id.0 as u64, None))
         })
         .collect();
-    let qs = quantize_network(&net, &weights).unwrap();
+    let qs = quantize_all(&net, &memory(&net, &weights)).unwrap();
     assert_eq!(
         qs.iter().map(Option::is_some).collect::<Vec<_>>(),
         vec![true, false, true]
     );
-    let conv = qs[0].as_ref().unwrap();
+    let conv = &qs[0].as_ref().unwrap().codes;
     assert_eq!(conv.shape, vec![4, 3, 3, 3]);
     assert_eq!(
         conv,
         &q(weights[0].as_ref().unwrap(), &[4, 3, 3, 3], swis(8, 8, 3))
     );
     assert_eq!(conv.groups.as_ref().unwrap().groups_per_filter, 4); // 27 = 8+8+8+3
-    let fc = qs[2].as_ref().unwrap();
-    assert_eq!(fc.shape, vec![10, 256]);
-    assert_eq!(fc.scheme.name(), "signed_binary");
+    let fc = &qs[2].as_ref().unwrap();
+    assert_eq!(fc.codes.shape, vec![10, 256]);
+    assert_eq!(fc.codes.scheme.name(), "signed_binary");
+    assert_eq!(
+        fc.stats(),
+        &stats(weights[2].as_ref().unwrap(), &fc.codes),
+        "statistics of the pipeline's codes"
+    );
 }
 
 #[test]
-fn quantize_network_reports_missing_and_wrong_sized_weights() {
+fn pipeline_reports_missing_and_wrong_sized_weights() {
     let net = parse_workload(NET, "tiny.json").unwrap();
-    let err = quantize_network(&net, &[None, None, Some(vec![0.0; 3])])
-        .unwrap_err()
+    let err = quantize_all(&net, &memory(&net, &[None, None, Some(vec![0.0; 2560])]))
+        .err()
+        .unwrap()
         .to_string();
     assert!(
-        err.contains("layers[0] (conv1).weights: no weights given for a weight layer"),
+        err.contains("(layer `conv1`): no weights given for this weight layer"),
         "{err}"
     );
+    let w27 = Some(vec![0.5; 108]);
+    let err = quantize_all(&net, &memory(&net, &[w27, None, Some(vec![0.0; 3])]))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
-        err.contains("layers[2] (fc).weights: 3 weights given, the shape [10, 256] holds 2560"),
+        err.contains("(layer `fc`): 3 weights given, the layer's shape [10, 256] holds 2560"),
         "{err}"
     );
 }
@@ -618,8 +661,22 @@ fn quantize_command_rejects_bad_parameters_with_exit_2() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--shared-bits: 9 is out of range"), "{err}");
+    // The flags obey the workload's limits: one validator.
+    let o = plumsim(&[
+        "quantize",
+        wl.to_str().unwrap(),
+        "--scheme",
+        "swis",
+        "--group-size",
+        "2000",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--scheme.shared_bits: 9 is out of range"),
+        err.contains("--group-size: 2000 is out of range (help: allowed for scheme `swis`: 1..=1024)"),
         "{err}"
     );
     let o = plumsim(&["quantize", wl.to_str().unwrap(), "--weight-bits", "4"]);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use plumsim::{arch::parse_arch, engine, scalesim};
+use plumsim::{design::parse_arch, engine, scalesim};
 
 struct RefRow {
     total: u64,

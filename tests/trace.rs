@@ -9,7 +9,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use plumsim::arch::{parse_arch, Arch};
+use plumsim::arch::Arch;
+use plumsim::design::parse_arch;
 use plumsim::engine::{self, reference, LayerResult};
 use plumsim::quant::{quantize, QuantizedTensor, Scheme};
 use plumsim::synth::synthetic_weights;

@@ -23,6 +23,9 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use plumsim::arch::Arch;
+use plumsim::pipeline::{self, Caches, CodeCache, DesignRun, Options, WeightCache};
+use plumsim::quant::QuantizedTensor;
+use plumsim::workload::Network;
 use plumsim::{engine, io, scalesim, workload};
 
 #[path = "quant_bench.rs"]
@@ -102,24 +105,37 @@ fn bench_resnet18_json(c: &mut Criterion) {
     g.finish();
 }
 
+/// One design end to end through the pipeline, with fresh caches (what `plumsim run` does).
+fn design_run(arch: &Arch, net: &Network, path: &Path) -> DesignRun {
+    let source = io::FileSource::new(path, None);
+    let (w, c) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &w,
+        codes: &c,
+    };
+    pipeline::run_design(arch, net, &source, caches, Options::default()).expect("run")
+}
+
+fn codes_of(d: &DesignRun) -> Vec<Option<&QuantizedTensor>> {
+    (0..d.net.layers.len()).map(|i| d.codes(i)).collect()
+}
+
 fn bench_swis_resnet18(c: &mut Criterion) {
     let arch = io::load_arch(&repo("arch/swis_pe16.toml")).expect("arch/swis_pe16.toml");
     let path = repo("workloads/resnet18.json");
     let run = || {
         let net = io::load_workload(&path).expect("workloads/resnet18.json");
-        io::prepare::run_design(&arch, &net, &path, None, false).expect("run")
+        design_run(&arch, &net, &path)
     };
     let prepared = run();
     let cycles = prepared.run.total_cycles();
+    let codes = codes_of(&prepared);
     let mut g = c.benchmark_group("swis_resnet18");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cycles));
     g.bench_function("run", |b| b.iter(run));
     g.bench_function("simulate", |b| {
-        b.iter(|| {
-            engine::simulate_quantized(&arch, &prepared.net, &prepared.prepared.codes)
-                .expect("simulate")
-        })
+        b.iter(|| engine::simulate_with(&arch, &prepared.net, &codes).expect("simulate"))
     });
     g.finish();
 }
@@ -131,21 +147,21 @@ fn bench_engine_vs_reference(c: &mut Criterion) {
         .replace("rows = 16", "rows = 8")
         .replace("cols = 16", "cols = 8")
         .replace("weights_per_lane = 4", "weights_per_lane = 2");
-    let arch = plumsim::arch::parse_arch(&arch_text, "swis_8x8").expect("arch");
+    let arch = plumsim::design::parse_arch(&arch_text, "swis_8x8").expect("arch");
     let net_text = r#"{"name": "small", "inputs": {"x": [64, 14, 14]},
         "layers": [{"name": "conv", "op": "conv2d", "inputs": ["x"], "output": "y",
                     "out_channels": 16, "kernel": 2, "stride": 1, "padding": 1}]}"#;
     let net = workload::parse_workload(net_text, "small.json").expect("workload");
-    let d =
-        io::prepare::run_design(&arch, &net, Path::new("small.json"), None, false).expect("run");
+    let d = design_run(&arch, &net, Path::new("small.json"));
     let layer = &d.net.layers[0];
-    let codes = d.prepared.codes[0].as_ref();
+    let all = codes_of(&d);
+    let codes = all[0];
     let cycles = d.run.layers[0].compute_cycles;
     let mut g = c.benchmark_group("engine_vs_reference");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cycles));
     g.bench_function("fast", |b| {
-        b.iter(|| engine::simulate_quantized(&arch, &d.net, &d.prepared.codes).expect("simulate"))
+        b.iter(|| engine::simulate_with(&arch, &d.net, &all).expect("simulate"))
     });
     g.bench_function("reference", |b| {
         b.iter(|| {

@@ -1,30 +1,28 @@
 //! `plumsim compare WORKLOAD [ARCH...] [--baseline ARCH]`: designs side by side.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 
+use plumsim::arch::Arch;
 use plumsim::compare::{compare_rows, markdown, DesignResult};
-use plumsim::io;
+use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
 use plumsim::report::to_csv;
+use plumsim::studies::energy_bars;
+use plumsim::{io, shipped};
 
-/// The designs compared when none are named.
-pub const DEFAULT_ARCHS: [&str; 6] = [
-    "arch/binary_pe16.toml",
-    "arch/ternary_pe16.toml",
-    "arch/signed_binary_pe16.toml",
-    "arch/bitserial_pe16.toml",
-    "arch/bitsparse_pe16.toml",
-    "arch/swis_pe16.toml",
-];
+use super::progress::Verbosity;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Without ARCH, the shipped design of each PE kind (arch/*_pe16.toml) is compared; those designs are built into the binary, so this works from any folder."
+)]
 pub struct CompareArgs {
     /// Workload JSON (or SCALE-Sim topology CSV).
     pub workload: PathBuf,
-    /// Architectures to compare [default: the six *_pe16 designs in arch/].
+    /// Architectures to compare [default: each PE kind's shipped *_pe16 design, built in].
     pub archs: Vec<PathBuf>,
-    /// Design the speedup and energy ratio are relative to [default: arch/binary_pe16.toml if
+    /// Design the speedup and energy ratio are relative to [default: the binary design if
     /// compared, else the first].
     #[arg(long)]
     pub baseline: Option<PathBuf>,
@@ -36,55 +34,87 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
 }
 
-fn design(
-    arch_path: &Path,
-    args: &CompareArgs,
-    net: &plumsim::workload::Network,
-) -> anyhow::Result<DesignResult> {
-    let arch = io::load_arch(arch_path)?;
-    let d = io::prepare::run_design(&arch, net, &args.workload, args.weights.as_deref(), true)?;
-    Ok(DesignResult {
-        label: arch.name.clone(),
-        arch,
-        run: d.run,
-        stats: d.prepared.stats,
-    })
+/// A design to compare: a file named on the command line, or a shipped one.
+#[derive(Debug, Clone, PartialEq)]
+enum Design {
+    File(PathBuf),
+    Shipped(&'static str),
 }
 
-pub fn run(args: CompareArgs) -> anyhow::Result<()> {
-    let archs: Vec<PathBuf> = if args.archs.is_empty() {
-        DEFAULT_ARCHS.iter().map(PathBuf::from).collect()
+impl Design {
+    fn load(&self) -> plumsim::Result<Arch> {
+        match self {
+            Design::File(p) => io::load_arch(p),
+            Design::Shipped(name) => shipped::arch(name),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Design::File(p) => p.display().to_string(),
+            Design::Shipped(name) => format!("arch/{name} (built in)"),
+        }
+    }
+
+    fn is_binary(&self) -> bool {
+        let name = match self {
+            Design::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
+            Design::Shipped(n) => Some(n.to_string()),
+        };
+        name.as_deref() == Some("binary_pe16.toml")
+    }
+}
+
+pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
+    let designs: Vec<Design> = if args.archs.is_empty() {
+        super::shipped::compare_designs()
+            .into_iter()
+            .map(Design::Shipped)
+            .collect()
     } else {
-        args.archs.clone()
+        args.archs.iter().cloned().map(Design::File).collect()
     };
-    let baseline = args.baseline.clone().unwrap_or_else(|| {
-        archs
+    let baseline = match &args.baseline {
+        Some(p) => Design::File(p.clone()),
+        None => designs
             .iter()
-            .find(|a| a.ends_with("binary_pe16.toml") && !a.ends_with("signed_binary_pe16.toml"))
-            .cloned()
-            .unwrap_or_else(|| archs[0].clone())
-    });
+            .find(|d| d.is_binary())
+            .unwrap_or(&designs[0])
+            .clone(),
+    };
     let net = io::load_workload(&args.workload)?;
-    let mut all = archs.clone();
+    let mut all = designs.clone();
     if !all.contains(&baseline) {
         all.push(baseline.clone());
     }
+    let source = io::FileSource::new(&args.workload, args.weights.as_deref());
+    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
+    let bar = v.bar(all.len() as u64, "designs");
     let results = all
         .iter()
-        .map(|a| design(a, &args, &net).with_context(|| format!("design {}", a.display())))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .map(|d| {
+            bar.step(&d.describe());
+            design(d, &net, &source, caches).with_context(|| format!("design {}", d.describe()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>();
+    bar.finish();
+    let results = results?;
     let base = all
         .iter()
         .position(|a| *a == baseline)
         .expect("baseline is in the list");
     let mut rows = compare_rows(&results, base);
-    rows.truncate(archs.len());
+    rows.truncate(designs.len());
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results/compare").join(&net.name));
     let mut files = vec![(out.join("compare.csv"), to_csv(&rows).into_bytes())];
-    super::reproduce::energy_bars(
+    energy_bars(
         &mut files,
         &rows,
         &out.join("compare_energy"),
@@ -94,4 +124,24 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     print!("{}", markdown(&rows, &results[base].label, &net.name));
     println!("wrote {}", out.join("compare.csv").display());
     Ok(())
+}
+
+fn design(
+    d: &Design,
+    net: &plumsim::workload::Network,
+    source: &io::FileSource,
+    caches: Caches,
+) -> anyhow::Result<DesignResult> {
+    let arch = d.load()?;
+    let opts = Options {
+        all_layers: true,
+        stats: true,
+    };
+    let r = pipeline::run_design(&arch, net, source, caches, opts)?;
+    Ok(DesignResult {
+        label: arch.name.clone(),
+        arch,
+        run: r.run,
+        stats: r.stats,
+    })
 }

@@ -11,7 +11,7 @@ pub struct EnergyTableArgs {
     pub arch: PathBuf,
 }
 
-pub fn run(args: EnergyTableArgs) -> anyhow::Result<()> {
+pub fn run(args: EnergyTableArgs, _v: super::progress::Verbosity) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
     let t = EnergyTable::for_arch(&arch);
     println!(

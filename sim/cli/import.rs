@@ -24,13 +24,13 @@ pub struct ScalesimArgs {
     pub name: Option<String>,
 }
 
-pub fn run(cmd: ImportCommand) -> anyhow::Result<()> {
+pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result<()> {
     let ImportCommand::Scalesim(args) = cmd;
     let cfg_text = io::read_text(&args.config)?;
     let origin = args.config.display().to_string();
     let arch_toml = scalesim::config_to_arch_toml(&cfg_text, &origin)?;
     // The generated TOML must itself validate.
-    let arch = plumsim::arch::parse_arch(&arch_toml, "<imported architecture>")?;
+    let arch = plumsim::design::parse_arch(&arch_toml, "<imported architecture>")?;
     let name = args.name.clone().unwrap_or_else(|| arch.name.clone());
     let mut files = vec![(
         args.out.join(format!("{name}.toml")),

@@ -16,7 +16,7 @@ pub struct MergeArgs {
     pub spec: Option<PathBuf>,
 }
 
-pub fn run(args: MergeArgs) -> anyhow::Result<()> {
+pub fn run(args: MergeArgs, v: super::progress::Verbosity) -> anyhow::Result<()> {
     let mut parts = Vec::new();
     for s in &args.shards {
         let origin = s.display().to_string();
@@ -37,11 +37,11 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     };
     let merged = merge(&parts, expected.as_ref())?;
     plumsim::io::write_all_atomic(&[(args.out.clone(), merged.to_csv().into_bytes())])?;
-    eprintln!(
+    v.note(format!(
         "wrote {} ({} rows from {} shards)",
         args.out.display(),
         merged.rows.len(),
         parts.len()
-    );
+    ));
     Ok(())
 }

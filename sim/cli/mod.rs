@@ -8,9 +8,11 @@ pub mod import;
 pub mod merge;
 pub mod pareto;
 pub mod plot;
+pub mod progress;
 pub mod quantize;
 pub mod reproduce;
 pub mod run;
+pub mod shipped;
 pub mod sweep;
 pub mod validate;
 
@@ -21,6 +23,8 @@ pub mod validate;
     about = "Cycle-level simulator for low-precision DNN accelerators"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub verbosity: progress::Verbosity,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -50,20 +54,24 @@ pub enum Command {
     Pareto(pareto::ParetoArgs),
     /// Plot a results CSV: scatter with Pareto front, or per-layer bars (SVG or PNG).
     Plot(plot::PlotArgs),
+    /// List the PE kinds: their cost per step and `[pe]` options (`--markdown`: the docs table).
+    Kinds(shipped::KindsArgs),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let v = cli.verbosity;
     match cli.command {
-        Command::Run(a) => run::run(a),
-        Command::Validate(a) => validate::run(a),
-        Command::Quantize(a) => quantize::run(a),
-        Command::Import(c) => import::run(c),
-        Command::Sweep(a) => sweep::run(a),
-        Command::Merge(a) => merge::run(a),
-        Command::Pareto(a) => pareto::run(a),
-        Command::Plot(a) => plot::run(a),
-        Command::EnergyTable(a) => energy_table::run(a),
-        Command::Compare(a) => compare::run(a),
-        Command::Reproduce(a) => reproduce::run(a),
+        Command::Run(a) => run::run(a, v),
+        Command::Validate(a) => validate::run(a, v),
+        Command::Quantize(a) => quantize::run(a, v),
+        Command::Import(c) => import::run(c, v),
+        Command::Sweep(a) => sweep::run(a, v),
+        Command::Merge(a) => merge::run(a, v),
+        Command::Pareto(a) => pareto::run(a, v),
+        Command::Plot(a) => plot::run(a, v),
+        Command::EnergyTable(a) => energy_table::run(a, v),
+        Command::Compare(a) => compare::run(a, v),
+        Command::Reproduce(a) => reproduce::run(a, v),
+        Command::Kinds(a) => shipped::kinds(a, v),
     }
 }

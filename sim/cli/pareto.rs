@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use plumsim::pareto::{front_rows, Sense};
-use plumsim::sweep::Table;
+use plumsim::table::Table;
 
 #[derive(Debug, clap::Args)]
 pub struct ParetoArgs {
@@ -75,7 +75,7 @@ pub fn render(t: &Table, rows: &[usize], cols: &[String]) -> String {
     sub.to_csv()
 }
 
-pub fn run(args: ParetoArgs) -> anyhow::Result<()> {
+pub fn run(args: ParetoArgs, _v: super::progress::Verbosity) -> anyhow::Result<()> {
     let origin = args.csv.display().to_string();
     let text = plumsim::io::read_text(&args.csv)?;
     let t = Table::parse(&text, &origin)?.select(&args.filters, &origin)?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use plumsim::pareto::Sense;
 use plumsim::plot::{bars, scatter, BarOptions, ImageFormat, PlotError, ScatterOptions};
-use plumsim::sweep::Table;
+use plumsim::table::Table;
 
 #[derive(Debug, clap::Args)]
 pub struct PlotArgs {
@@ -76,7 +76,7 @@ fn lift(e: PlotError) -> anyhow::Error {
     }
 }
 
-pub fn run(args: PlotArgs) -> anyhow::Result<()> {
+pub fn run(args: PlotArgs, _v: super::progress::Verbosity) -> anyhow::Result<()> {
     let format = ImageFormat::from_path(&args.out).ok_or_else(|| {
         plumsim::Error::invalid(
             "command line",

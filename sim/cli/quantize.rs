@@ -10,9 +10,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use plumsim::quant::{self, QuantStats, Scheme, SharedBits, SignRule};
+use plumsim::pipeline::{self, Caches, CodeCache, Quantized, WeightCache};
+use plumsim::quant::{resolve_quant, QuantStats, RawQuant, Scheme, SignRule};
 use plumsim::workload::Network;
 use plumsim::{io, Error, Problem};
+
+use super::progress::{timed, Verbosity};
 
 /// A weight quantization scheme (see the library's `quant` module for each one's paper).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -129,7 +132,7 @@ impl QuantRow {
     }
 }
 
-pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
+pub fn run(args: QuantizeArgs, v: Verbosity) -> anyhow::Result<()> {
     let mut net = io::load_workload(&args.workload)?;
     if let Some(scheme) = cli_scheme(&args)? {
         net = net.with_default_scheme(&scheme);
@@ -138,12 +141,31 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let (weights, quantized) = pool.install(|| -> anyhow::Result<_> {
-        let weights = io::weights::network_weights(&net, args.weights.as_deref(), &args.workload)?;
-        let quantized = quant::quantize_network(&net, &weights)?;
-        Ok((weights, quantized))
+    let source = io::FileSource::new(&args.workload, args.weights.as_deref());
+    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
+    let all: Vec<bool> = net
+        .layers
+        .iter()
+        .map(|l| l.weight_shape().is_some())
+        .collect();
+    let quantized = timed(&v, "quantize", || {
+        pool.install(|| -> anyhow::Result<_> {
+            let q = pipeline::quantize_layers(&net, &all, &source, caches)?;
+            // Statistics in parallel, each layer's once.
+            use rayon::prelude::*;
+            q.par_iter().for_each(|q| {
+                if let Some(q) = q {
+                    q.stats();
+                }
+            });
+            Ok(q)
+        })
     })?;
-    let rows = rows(&net, &weights, &quantized);
+    let rows = rows(&net, &quantized);
     let out = args
         .out
         .clone()
@@ -160,17 +182,14 @@ pub fn run(args: QuantizeArgs) -> anyhow::Result<()> {
 }
 
 /// Per-layer rows (weight layers, in network order) and the total row last.
-fn rows(
-    net: &Network,
-    weights: &[Option<Vec<f32>>],
-    quantized: &[Option<quant::QuantizedTensor>],
-) -> Vec<QuantRow> {
+fn rows(net: &Network, quantized: &[Option<std::sync::Arc<Quantized>>]) -> Vec<QuantRow> {
     let mut rows = Vec::new();
     let mut all = Vec::new();
-    for ((layer, w), q) in net.layers.iter().zip(weights).zip(quantized) {
-        if let (Some(w), Some(q)) = (w, q) {
-            let s = quant::stats(w, q);
+    for (layer, q) in net.layers.iter().zip(quantized) {
+        if let Some(q) = q {
+            let s = *q.stats();
             let shape = q
+                .codes
                 .shape
                 .iter()
                 .map(u64::to_string)
@@ -180,7 +199,7 @@ fn rows(
                 &layer.name,
                 layer.op.kind().as_str(),
                 &shape,
-                &q.scheme.label(),
+                &q.codes.scheme.label(),
                 &s,
             ));
             all.push(s);
@@ -247,44 +266,42 @@ fn cli_scheme(a: &QuantizeArgs) -> Result<Option<Scheme>, Error> {
             Err(Error::invalid("command line", problems))
         };
     };
-    let b = a.weight_bits.unwrap_or(8);
-    let scheme = match kind {
-        SchemeArg::Int => Scheme::Int {
-            bits: b,
-            per_channel: !a.per_tensor,
-        },
-        SchemeArg::Binary => Scheme::Binary,
-        SchemeArg::Ternary => Scheme::Ternary {
-            threshold_factor: a.threshold.unwrap_or(0.7),
-        },
-        SchemeArg::SignedBinary => Scheme::SignedBinary {
-            threshold: a.threshold.unwrap_or(0.05),
-            sign_rule: match a.sign_rule.unwrap_or(SignRuleArg::Halves) {
-                SignRuleArg::Halves => SignRule::Halves,
-                SignRuleArg::WeightSum => SignRule::WeightSum,
-            },
-            alpha: a.alpha,
-        },
-        SchemeArg::Swis => Scheme::Swis {
-            base_bits: b,
-            group_size: a.group_size.unwrap_or(8),
-            shared: match a.max_shared_bits {
-                Some(max) => SharedBits::Variable {
-                    max,
-                    error_bound: a.error_bound.unwrap_or(0.01),
-                },
-                None => SharedBits::Fixed(a.shared_bits.unwrap_or(3)),
-            },
-        },
-        SchemeArg::Truncate => Scheme::Truncate {
-            base_bits: b,
-            kept_bits: a.shared_bits.unwrap_or(3),
-        },
+    // The flags as a raw `quant` table, validated by the one quantization validator.
+    let raw = RawQuant {
+        scheme: Some(
+            match kind {
+                SchemeArg::Int => "int",
+                SchemeArg::Binary => "binary",
+                SchemeArg::Ternary => "ternary",
+                SchemeArg::SignedBinary => "signed_binary",
+                SchemeArg::Swis => "swis",
+                SchemeArg::Truncate => "truncate",
+            }
+            .to_string(),
+        ),
+        weight_bits: a.weight_bits.map(i64::from),
+        activation_bits: None,
+        per_channel: a.per_tensor.then_some(false),
+        threshold: a.threshold,
+        sign_rule: a.sign_rule.map(|r| match r {
+            SignRuleArg::Halves => SignRule::Halves,
+            SignRuleArg::WeightSum => SignRule::WeightSum,
+        }),
+        alpha: a.alpha.then_some(true),
+        group_size: a.group_size.map(i64::from),
+        shared_bits: a.shared_bits.map(i64::from),
+        max_shared_bits: a.max_shared_bits.map(i64::from),
+        error_bound: a.error_bound,
     };
-    let problems = scheme.problems("--scheme");
+    let mut problems = Vec::new();
+    let spec = resolve_quant(&raw, "", &mut problems);
     if problems.is_empty() {
-        Ok(Some(scheme))
+        Ok(Some(spec.scheme))
     } else {
+        // `.weight_bits` -> `--weight-bits`: name the flag.
+        for p in &mut problems {
+            p.path = format!("--{}", p.path.trim_start_matches('.').replace('_', "-"));
+        }
         Err(Error::invalid("command line", problems))
     }
 }

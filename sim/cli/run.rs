@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use plumsim::engine::reference;
+use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
 use plumsim::{io, report, scalesim, trace};
+
+use super::progress::{timed, Verbosity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -59,37 +62,62 @@ pub struct RunArgs {
     pub trace_limit_mb: u64,
 }
 
-pub fn run(args: RunArgs) -> anyhow::Result<()> {
+pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
     let net = io::load_workload(&args.workload)?;
+    v.detail(format!(
+        "{}: {}x{} {} PEs of kind {}; {}: {} layers",
+        args.arch.display(),
+        arch.rows,
+        arch.cols,
+        arch.dataflow.as_str(),
+        arch.pe.kind.as_str(),
+        args.workload.display(),
+        net.layers.len()
+    ));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let io::prepare::DesignRun {
-        net,
-        prepared,
-        run: result,
-    } = pool.install(|| {
-        io::prepare::run_design(
-            &arch,
-            &net,
-            &args.workload,
-            args.weights.as_deref(),
-            args.stats,
-        )
+    let source = io::FileSource::new(&args.workload, args.weights.as_deref());
+    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
+    let opts = Options {
+        all_layers: args.stats,
+        stats: true,
+    };
+    let d = timed(&v, "quantize and simulate", || {
+        pool.install(|| pipeline::run_design(&arch, &net, &source, caches, opts))
     })?;
+    let (net, result) = (&d.net, &d.run);
+
+    // The reference engine and the traces need every weight layer's codes.
+    let codes = if args.reference || args.trace.is_some() {
+        let all: Vec<bool> = net
+            .layers
+            .iter()
+            .map(|l| l.weight_shape().is_some())
+            .collect();
+        pool.install(|| pipeline::quantize_layers(net, &all, &source, caches))?
+    } else {
+        d.quantized.clone()
+    };
+    let layer_codes = |i: usize| codes[i].as_deref().map(|q| &q.codes);
 
     if args.reference {
+        let weight_layers = net.layers.iter().filter(|l| l.gemm(net).is_some()).count();
+        let bar = v.bar(weight_layers as u64, "layers on the reference engine");
         for (i, layer) in net.layers.iter().enumerate() {
-            let Some(r) =
-                reference::simulate_layer(&arch, &net, layer, prepared.codes[i].as_ref())?
-            else {
+            let Some(r) = reference::simulate_layer(&arch, net, layer, layer_codes(i))? else {
                 continue;
             };
+            bar.step(&layer.name);
             let fast = &result.layers[i];
             let same = r.compute_cycles == fast.compute_cycles && r.actions == fast.actions;
-            eprintln!(
+            v.note(format!(
                 "reference {}: {} cycles (fast engine {}){}",
                 layer.name,
                 r.compute_cycles,
@@ -99,27 +127,31 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 } else {
                     ", MISMATCH"
                 }
-            );
+            ));
             if !same {
+                bar.finish();
                 anyhow::bail!(
                     "layer `{}`: the fast and reference engines disagree",
                     layer.name
                 );
             }
         }
+        bar.finish();
     }
 
     let trace_files = match &args.trace {
-        Some(dir) => pool.install(|| {
-            traces(
-                &arch,
-                &net,
-                &prepared,
-                &result,
-                dir,
-                args.layer.as_deref(),
-                args.trace_limit_mb,
-            )
+        Some(dir) => timed(&v, "traces", || {
+            pool.install(|| {
+                traces(
+                    &arch,
+                    net,
+                    &layer_codes,
+                    result,
+                    dir,
+                    args.layer.as_deref(),
+                    args.trace_limit_mb,
+                )
+            })
         })?,
         None => Vec::new(),
     };
@@ -129,10 +161,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     });
     let labels: Vec<String> = net.layers.iter().map(|l| l.quant.scheme.label()).collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    let rows = report::layer_rows(&arch, &result, &prepared.stats, &label_refs);
+    let rows = report::layer_rows(&arch, result, &d.stats, &label_refs);
     let layers_csv = report::to_csv(&rows);
-    let summary = serde_json::to_string_pretty(&report::Summary::new(&arch, &result))? + "\n";
-    let compute_csv = scalesim::compute_report_csv(&scalesim::compute_report(&arch, &result));
+    let summary = serde_json::to_string_pretty(&report::Summary::new(&arch, result))? + "\n";
+    let compute_csv = scalesim::compute_report_csv(&scalesim::compute_report(&arch, result));
     let mut files = vec![
         (out.join("layers.csv"), layers_csv.clone().into_bytes()),
         (out.join("summary.json"), summary.clone().into_bytes()),
@@ -147,7 +179,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     io::write_all_atomic(&files)?;
     match args.format {
         Format::Table => {
-            print!("{}", report::table(&arch, &result, &rows));
+            print!("{}", report::table(&arch, result, &rows));
             println!("wrote {}", out.display());
             if let Some(dir) = &args.trace {
                 println!("wrote traces to {}", dir.display());
@@ -162,10 +194,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// The trace files of the selected weight layers (`--trace DIR [--layer NAME]`), after the
 /// size guard; built in memory and written with the results, all or nothing.
-fn traces(
+fn traces<'c>(
     arch: &plumsim::arch::Arch,
     net: &plumsim::workload::Network,
-    prepared: &io::prepare::Prepared,
+    codes: &(dyn Fn(usize) -> Option<&'c plumsim::quant::QuantizedTensor> + Sync),
     result: &plumsim::engine::RunResult,
     dir: &std::path::Path,
     only: Option<&str>,
@@ -226,14 +258,8 @@ fn traces(
         .par_iter()
         .map(|&i| {
             let layer = &net.layers[i];
-            trace::trace_layer(
-                arch,
-                net,
-                layer,
-                prepared.codes[i].as_ref(),
-                &result.layers[i],
-            )
-            .with_context(|| format!("cannot trace layer `{}`", layer.name))
+            trace::trace_layer(arch, net, layer, codes(i), &result.layers[i])
+                .with_context(|| format!("cannot trace layer `{}`", layer.name))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut files = Vec::new();

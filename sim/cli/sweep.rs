@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use plumsim::pareto::front_rows;
-use plumsim::sweep::{sort_rows, table::csv_line, Shard, Sweep, Table};
+use plumsim::sweep::{sort_rows, Shard, Sweep, Table};
+use plumsim::table::csv_line;
+
+use super::progress::Verbosity;
 
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
@@ -31,9 +34,6 @@ pub struct SweepArgs {
     /// Continue a killed sweep: keep the rows in OUT.partial (or a finished OUT) and run the rest.
     #[arg(long)]
     pub resume: bool,
-    /// No progress output.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Testing aid: stop after K rows, leaving OUT.partial as a killed sweep would.
     #[arg(long, hide = true)]
     pub stop_after: Option<usize>,
@@ -46,18 +46,20 @@ pub fn partial_path(out: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Progress on stderr: a bar on a terminal, otherwise a plain line every 10 % or 30 s.
+/// Progress on stderr: a bar on a terminal; elsewhere (a log file) a plain line every 10 % or
+/// 30 s with `-v`, nothing otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     total: usize,
     start: Instant,
     last: Mutex<(Instant, usize)>,
-    quiet: bool,
+    lines: bool,
 }
 
 impl Progress {
-    fn new(total: usize, quiet: bool) -> Progress {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+    fn new(total: usize, v: Verbosity) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!v.quiet && terminal).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -72,7 +74,7 @@ impl Progress {
             total,
             start: Instant::now(),
             last: Mutex::new((Instant::now(), 0)),
-            quiet,
+            lines: v.verbose && !terminal,
         }
     }
 
@@ -81,7 +83,7 @@ impl Progress {
             b.set_position(done as u64);
             return;
         }
-        if self.quiet || self.total == 0 {
+        if !self.lines || self.total == 0 {
             return;
         }
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
@@ -106,7 +108,7 @@ impl Progress {
     }
 }
 
-pub fn run(args: SweepArgs) -> anyhow::Result<()> {
+pub fn run(args: SweepArgs, v: Verbosity) -> anyhow::Result<()> {
     let sweep = Sweep::load(&args.spec)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
@@ -180,7 +182,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     file.flush()?;
     let file = Mutex::new(file);
 
-    if !args.quiet {
+    if !v.quiet {
         eprintln!(
             "sweep {}: {} points ({} excluded by constraints) x {} workloads; {} rows to run{}{}",
             args.spec.display(),
@@ -202,10 +204,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let progress = Progress::new(
-        todo.len().min(args.stop_after.unwrap_or(usize::MAX)),
-        args.quiet,
-    );
+    let progress = Progress::new(todo.len().min(args.stop_after.unwrap_or(usize::MAX)), v);
     let written = std::sync::atomic::AtomicUsize::new(0);
     let start = Instant::now();
     let sink = |row: Vec<String>| -> plumsim::Result<()> {
@@ -225,7 +224,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     progress.finish();
     drop(file);
     let secs = start.elapsed().as_secs_f64();
-    if !args.quiet {
+    if !v.quiet {
         eprintln!(
             "sweep: {} rows in {secs:.1} s ({:.1} points/s); {} ok, {} invalid, {} unsupported or failed; {} distinct weight codes quantized",
             stats.rows,
@@ -253,7 +252,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     plumsim::io::write_all_atomic(&[(out.clone(), all.to_csv().into_bytes())])?;
     std::fs::remove_file(&partial)
         .with_context(|| format!("cannot remove {}", partial.display()))?;
-    if !args.quiet {
+    if !v.quiet {
         eprintln!("wrote {} ({} rows)", out.display(), all.rows.len());
     }
 

@@ -1,8 +1,11 @@
-//! `plumsim validate ARCH WORKLOAD`: check inputs only.
+//! `plumsim validate ARCH WORKLOAD`: every check `run` makes, without simulating.
 
 use std::path::PathBuf;
 
 use plumsim::io;
+use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
+
+use super::progress::Verbosity;
 
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
@@ -10,33 +13,52 @@ pub struct ValidateArgs {
     pub arch: PathBuf,
     /// Workload JSON or SCALE-Sim topology CSV.
     pub workload: PathBuf,
+    /// Check this weight file as `plumsim run --weights FILE` would read it.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
 }
 
-pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
+pub fn run(args: ValidateArgs, v: Verbosity) -> anyhow::Result<()> {
     // Report problems in both files before failing.
     let arch = io::load_arch(&args.arch);
     let net = io::load_workload(&args.workload);
-    match (arch, net) {
-        (Ok(arch), Ok(net)) => {
-            let weight_layers = net.layers.iter().filter(|l| l.gemm(&net).is_some()).count();
-            println!(
-                "ok: {} ({}x{} {}, pe {}) and {} ({} layers, {} with weights)",
-                arch.name,
-                arch.rows,
-                arch.cols,
-                arch.dataflow.as_str(),
-                arch.pe.kind.as_str(),
-                net.name,
-                net.layers.len(),
-                weight_layers
-            );
-            Ok(())
-        }
-        (Err(a), Ok(_)) => Err(a.into()),
-        (Ok(_), Err(w)) => Err(w.into()),
+    let (arch, net) = match (arch, net) {
+        (Ok(arch), Ok(net)) => (arch, net),
+        (Err(a), Ok(_)) => return Err(a.into()),
+        (Ok(_), Err(w)) => return Err(w.into()),
         (Err(a), Err(w)) => {
             eprintln!("error: {a}");
-            Err(w.into())
+            return Err(w.into());
         }
-    }
+    };
+    // The design on the network: can it run every layer, do the sizes fit, and can every
+    // tensor `run` would read be read.
+    let source = io::FileSource::new(&args.workload, args.weights.as_deref());
+    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
+    pipeline::check_design(
+        &arch,
+        &net,
+        &source,
+        caches,
+        Options::default(),
+        &format!("{} on {}", args.arch.display(), args.workload.display()),
+    )?;
+    let weight_layers = net.layers.iter().filter(|l| l.gemm(&net).is_some()).count();
+    v.detail("every layer runs on the design, and every tensor the run reads is readable");
+    println!(
+        "ok: {} ({}x{} {}, pe {}) and {} ({} layers, {} with weights)",
+        arch.name,
+        arch.rows,
+        arch.cols,
+        arch.dataflow.as_str(),
+        arch.pe.kind.as_str(),
+        net.name,
+        net.layers.len(),
+        weight_layers
+    );
+    Ok(())
 }

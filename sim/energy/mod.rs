@@ -27,6 +27,13 @@ use crate::engine::{LayerResult, RunResult};
 
 pub use table::EnergyTable;
 
+impl EnergyTable {
+    /// The table in force for an architecture: defaults with its `[energy]` overrides.
+    pub fn for_arch(arch: &Arch) -> Self {
+        EnergyTable::with_overrides(&arch.energy_overrides)
+    }
+}
+
 /// Energy of one layer (or a network) by component, in pJ.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct EnergyBreakdown {

@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::arch::{Arch, DramKind, VectorPrecision};
+use crate::error::Problem;
+use crate::tech::{DramKind, VectorPrecision};
 
 /// One table entry: default value, unit and where it comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +88,25 @@ pub fn default_entry(key: &str) -> Option<&'static Entry> {
     DEFAULTS.iter().find(|e| e.key == key)
 }
 
+/// Check an architecture's `[energy]` overrides: every key an entry, every value finite and
+/// non-negative.
+pub fn check_overrides(overrides: &BTreeMap<String, f64>, p: &mut Vec<Problem>) {
+    for (k, v) in overrides {
+        if default_entry(k).is_none() {
+            p.push(
+                Problem::new(format!("energy.{k}"), "is not an energy-table entry")
+                    .with_help("`plumsim energy-table ARCH` lists the entries"),
+            );
+        } else if !(v.is_finite() && *v >= 0.0) {
+            p.push(
+                Problem::new(format!("energy.{k}"), format!("{v} is not allowed")).with_help(
+                    "allowed: a finite number >= 0 (pJ, or a factor for *_factor and tech_scale)",
+                ),
+            );
+        }
+    }
+}
+
 /// The table in force for an architecture: defaults with its `[energy]` overrides.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnergyTable {
@@ -102,10 +122,11 @@ impl EnergyTable {
         }
     }
 
-    /// Defaults overridden by the architecture (keys were validated with the architecture).
-    pub fn for_arch(arch: &Arch) -> Self {
+    /// Defaults with `overrides` (keys were checked by [`check_overrides`]; unknown keys are
+    /// ignored here).
+    pub fn with_overrides(overrides: &BTreeMap<String, f64>) -> Self {
         let mut t = Self::defaults();
-        for (k, v) in &arch.energy_overrides {
+        for (k, v) in overrides {
             if let Some(e) = default_entry(k) {
                 t.values.insert(e.key, *v);
                 t.overridden.insert(e.key, true);

@@ -10,9 +10,10 @@
 //! loop with unit costs. [`reference`] simulates the same folds cycle by cycle.
 
 pub mod activations;
+pub mod events;
+pub mod folds;
 pub mod lockstep;
 pub mod memory;
-pub mod pe;
 pub mod reference;
 pub mod systolic;
 pub mod vector;
@@ -24,10 +25,11 @@ use crate::error::{Error, Result};
 use crate::quant::QuantizedTensor;
 use crate::workload::{Gemm, Layer, Network};
 
-use lockstep::StepCosts;
+use crate::pe::{PeStep, PeWeights, StepContext, StepCost};
 use memory::{Footprint, Traffic};
-use pe::{CostModel, PeStep, PeWeights};
 use systolic::FoldTiming;
+
+pub use folds::{schedule_filters, FoldSums};
 use vector::VectorWork;
 
 /// Operand widths of a layer as the energy model prices them.
@@ -185,11 +187,21 @@ pub fn simulate_quantized(
     net: &Network,
     codes: &[Option<QuantizedTensor>],
 ) -> Result<RunResult> {
+    let refs: Vec<Option<&QuantizedTensor>> = codes.iter().map(Option::as_ref).collect();
+    simulate_with(arch, net, &refs)
+}
+
+/// [`simulate_quantized`] over borrowed codes (what the pipeline holds).
+pub fn simulate_with(
+    arch: &Arch,
+    net: &Network,
+    codes: &[Option<&QuantizedTensor>],
+) -> Result<RunResult> {
     let mut layers = net
         .layers
         .par_iter()
         .enumerate()
-        .map(|(i, layer)| simulate_layer(arch, net, layer, codes.get(i).and_then(Option::as_ref)))
+        .map(|(i, layer)| simulate_layer(arch, net, layer, codes.get(i).copied().flatten()))
         .collect::<Vec<_>>()
         .into_iter()
         // The first failing layer in topological order, whatever the thread count.
@@ -208,9 +220,14 @@ pub fn simulate_quantized(
     })
 }
 
-/// True when layer `i` of `net` needs quantized codes to be timed on `arch`.
+/// True when `layer` needs quantized codes to be timed on `arch` (false for layers the PE
+/// cannot run: simulating them reports why).
 pub fn needs_codes(arch: &Arch, layer: &Layer) -> bool {
-    layer.weight_shape().is_some() && CostModel::new(arch, &layer.quant.scheme).needs_codes()
+    layer.weight_shape().is_some()
+        && arch
+            .pe
+            .layer_cost(&layer.quant.scheme)
+            .is_ok_and(|c| c.needs_codes())
 }
 
 fn footprint(arch: &Arch, net: &Network, layer: &Layer, q: Option<&QuantizedTensor>) -> Footprint {
@@ -244,7 +261,8 @@ fn footprint(arch: &Arch, net: &Network, layer: &Layer, q: Option<&QuantizedTens
 /// Everything the fold loop needs about one weight layer.
 pub struct LayerPlan<'a> {
     pub gemm: Gemm,
-    pub model: CostModel,
+    /// The PE kind's cost model for the layer's scheme.
+    pub cost: Box<dyn StepCost>,
     pub codes: Option<&'a QuantizedTensor>,
     /// Filters per conv group (N) and reduction length (K) per filter.
     pub n: u64,
@@ -263,22 +281,17 @@ impl<'a> LayerPlan<'a> {
         gemm: Gemm,
         codes: Option<&'a QuantizedTensor>,
     ) -> Result<Self> {
-        let model = CostModel::new(arch, &layer.quant.scheme);
-        if model.needs_codes() && codes.is_none() {
+        let cost = arch
+            .pe
+            .layer_cost(&layer.quant.scheme)
+            .map_err(|why| Error::Unsupported(format!("layer `{}`: {why}", layer.name)))?;
+        if cost.needs_codes() && codes.is_none() {
             return Err(Error::Unsupported(format!(
                 "layer `{}`: pe.kind = \"{}\" with scheme `{}` needs the layer's quantized weights",
                 layer.name,
                 arch.pe.kind.as_str(),
                 layer.quant.scheme.name()
             )));
-        }
-        if let (CostModel::SwisGroups, Some(q)) = (model, codes) {
-            if let Some(g) = pe::swis_group_mismatch(q, arch.pe.lanes) {
-                return Err(Error::Unsupported(format!(
-                    "layer `{}`: SWIS group_size {g} differs from pe.lanes = {}; a SWIS PE processes one group per slot, one lane per weight",
-                    layer.name, arch.pe.lanes
-                )));
-            }
         }
         let k_per_pe = if arch.dataflow == Dataflow::Ws {
             arch.pe.k_per_pe()
@@ -288,7 +301,7 @@ impl<'a> LayerPlan<'a> {
         let map = systolic::mapping(arch.dataflow, &gemm);
         Ok(LayerPlan {
             gemm,
-            model,
+            cost,
             codes,
             n: gemm.n,
             k: gemm.k,
@@ -302,294 +315,17 @@ impl<'a> LayerPlan<'a> {
     pub fn pe_step(&self, arch: &Arch, chunk: u64, filter: usize) -> PeStep {
         let w = PeWeights {
             codes: self.codes.map(|q| q.filter_codes(filter)),
-            group_bits: self.codes.and_then(|q| pe::filter_group_bits(q, filter)),
+            group_bits: self.codes.and_then(|q| q.filter_group_bits(filter)),
             k: self.k,
             k0: chunk * self.k_per_pe,
         };
-        pe::pe_step(
-            self.model,
-            arch.pe.lanes as u64,
-            arch.pe.weights_per_lane as u64,
-            arch.sync_scope,
-            &w,
-        )
-    }
-}
-
-/// Filter order within a conv group: by total work, heaviest first (stable), when the
-/// architecture schedules offline; identity otherwise.
-pub fn schedule_filters(arch: &Arch, work: &[u64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..work.len()).collect();
-    if arch.schedule {
-        order.sort_by_key(|&f| std::cmp::Reverse(work[f]));
-    }
-    order
-}
-
-/// Cycles and actions of a weight-stationary (or unit-cost) layer, fold by fold.
-pub struct FoldSums {
-    pub compute_cycles: u64,
-    pub imbalance_cycles: u64,
-    pub actions: Actions,
-}
-
-fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
-    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
-    let t = plan.t;
-    let load = arch.rows as u64
-        * if arch.dataflow == Dataflow::Ws {
-            arch.pe.weights_per_lane as u64
-        } else {
-            1
+        let ctx = StepContext {
+            lanes: arch.pe.lanes as u64,
+            slots: arch.pe.weights_per_lane as u64,
+            lane_scope: arch.sync_scope == crate::arch::SyncScope::Lane,
         };
-    let mut sums = FoldSums {
-        compute_cycles: 0,
-        imbalance_cycles: 0,
-        actions: Actions::default(),
-    };
-    if arch.dataflow != Dataflow::Ws {
-        // Output/input stationary dense: every PE costs one cycle per step. An
-        // input-stationary fold first loads its inputs (R cycles); output-stationary folds
-        // have no separate load.
-        let fold = systolic::fold_cycles(arch.dataflow, arch.rows as u64, arch.cols as u64, t);
-        let load = if arch.dataflow == Dataflow::Is {
-            arch.rows as u64
-        } else {
-            0
-        };
-        let stream = fold - load;
-        sums.compute_cycles = ft.folds * (load + stream);
-        let macs = plan.gemm.macs();
-        sums.actions.mults = macs;
-        sums.actions.adds = macs;
-        sums.actions.busy_lane_cycles = macs;
-        sums.actions.weight_reg_reads = macs;
-        sums.actions.activation_reg_writes = macs;
-        sums.actions.psum_reg_updates = macs;
-        sums.actions.idle_lane_cycles = ft.folds * stream * arch.pes() - macs;
-        return sums;
+        crate::pe::pe_step(self.cost.as_ref(), &ctx, &w)
     }
-    let n_per_group = plan.n as usize;
-    let chunks = plan.k_chunks as usize;
-    for g in 0..plan.gemm.groups as usize {
-        // Per (chunk, filter) step cost, and each filter's total work for scheduling. When
-        // the cost does not depend on code values, every filter's chunk costs the same.
-        let per_filter = plan.model.needs_codes();
-        let mut cost = vec![
-            0u64;
-            if per_filter {
-                chunks * n_per_group
-            } else {
-                chunks
-            }
-        ];
-        let mut work = vec![0u64; n_per_group];
-        let mut held_rows = vec![0u64; chunks];
-        if per_filter {
-            for f in 0..n_per_group {
-                let filter = g * n_per_group + f;
-                for ch in 0..chunks {
-                    let st = plan.pe_step(arch, ch as u64, filter);
-                    cost[ch * n_per_group + f] = st.cycles;
-                    work[f] += st.cycles;
-                    held_rows[ch] = st.held;
-                    sums.actions.add_step(&st, t);
-                }
-            }
-        } else {
-            for ch in 0..chunks {
-                let st = plan.pe_step(arch, ch as u64, g * n_per_group);
-                cost[ch] = st.cycles;
-                held_rows[ch] = st.held;
-                sums.actions.add_step(&st, t * n_per_group as u64);
-            }
-            work.fill(cost.iter().sum());
-        }
-        let cost_of = |ch: usize, f: usize| {
-            if per_filter {
-                cost[ch * n_per_group + f]
-            } else {
-                cost[ch]
-            }
-        };
-        if matches!(plan.model, CostModel::Binary { repetition: true }) {
-            // One window sum per row and step, shared by the fold's filters.
-            sums.actions.window_sum_adds += held_rows.iter().sum::<u64>() * t * ft.col_folds;
-        }
-        let order = schedule_filters(arch, &work);
-        // M streams in tiles: full ones of m_tile rows and possibly one shorter last tile.
-        let tiles: Vec<(u64, u64)> = {
-            let (full, rest) = (t / ft.m_tile, t % ft.m_tile);
-            let mut v = vec![(ft.m_tile, full)];
-            if rest > 0 {
-                v.push((rest, 1));
-            }
-            v
-        };
-        let mut s = StepCosts {
-            rows,
-            cols,
-            s: vec![1; rows * cols],
-        };
-        for cf in 0..ft.col_folds as usize {
-            for rf in 0..ft.row_folds as usize {
-                let mut active_sum = 0u64;
-                let mut active = 0u64;
-                for r in 0..rows {
-                    let ch = rf * rows + r;
-                    for c in 0..cols {
-                        let fi = cf * cols + c;
-                        let v = if ch < chunks && fi < n_per_group {
-                            let v = cost_of(ch, order[fi]);
-                            active_sum += v;
-                            active += 1;
-                            v
-                        } else {
-                            1
-                        };
-                        s.s[r * cols + c] = v;
-                    }
-                }
-                for &(tile_t, count) in &tiles {
-                    let stream = lockstep::stream_cycles(arch.sync_scope, &s, tile_t);
-                    // Balanced: every active PE at the fold's mean cost.
-                    let wave = tile_t + rows as u64 + cols as u64 - 2;
-                    let balanced =
-                        (wave as f64 * active_sum as f64 / active.max(1) as f64).round() as u64;
-                    sums.imbalance_cycles += count * stream.saturating_sub(balanced);
-                    sums.compute_cycles += count * (load + stream);
-                    sums.actions.idle_lane_cycles +=
-                        count * stream * arch.pes() * arch.pe.lanes as u64;
-                }
-            }
-        }
-    }
-    sums.actions.idle_lane_cycles -= sums
-        .actions
-        .busy_lane_cycles
-        .min(sums.actions.idle_lane_cycles);
-    sums
-}
-
-/// Fold structure of a layer on `arch` (K chunks of `k_per_pe` on rows for ws).
-/// Per-step cost and actions of a PE that skips zero activations: `items` pairs remain
-/// (non-zero activation, and non-zero weight for zero-skipping kinds) of `held`.
-pub fn skipping_step(model: CostModel, lanes: u64, held: u64, items: u64) -> PeStep {
-    let bits = match model {
-        CostModel::Serial { bits } => bits as u64,
-        _ => 1,
-    };
-    let mut st = PeStep {
-        held,
-        cycles: (items.div_ceil(lanes) * bits).max(1),
-        ..PeStep::default()
-    };
-    st.adds = items * bits;
-    st.busy_lane_cycles = items * bits;
-    match model {
-        CostModel::Dense => st.mults = items,
-        CostModel::Serial { .. } => st.shifts = items * bits,
-        _ => {}
-    }
-    st
-}
-
-/// The fold loop when PEs skip zero activations: a PE's cost changes from step to step, so
-/// each fold's streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
-fn fold_loop_skipping(
-    arch: &Arch,
-    plan: &LayerPlan,
-    ft: &FoldTiming,
-    mask: &activations::ActivationMask,
-) -> FoldSums {
-    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
-    let lanes = arch.pe.lanes as u64;
-    let load = arch.rows as u64 * arch.pe.weights_per_lane as u64;
-    let (n, k, kpp, chunks) = (
-        plan.n as usize,
-        plan.k as usize,
-        plan.k_per_pe as usize,
-        plan.k_chunks as usize,
-    );
-    let m_total = plan.t as usize;
-    let acts = mask.chunk_bits(kpp);
-    let weight_matters = matches!(plan.model, CostModel::ZeroSkip { .. });
-    let mut sums = FoldSums {
-        compute_cycles: 0,
-        imbalance_cycles: 0,
-        actions: Actions::default(),
-    };
-    for g in 0..plan.gemm.groups as usize {
-        // Weights that take part: non-zero codes for zero-skipping kinds, every held one else.
-        let wbits = activations::ChunkBits::pack(n, k, kpp, |f, kk| {
-            !weight_matters
-                || plan
-                    .codes
-                    .is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
-        });
-        let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
-        // Step cost of every (chunk, filter, step), computed once.
-        let mut cost = vec![0u32; chunks * n * m_total];
-        let mut work = vec![0u64; n];
-        for ch in 0..chunks {
-            for f in 0..n {
-                let w = wbits.get(f, ch);
-                for m in 0..m_total {
-                    let items = activations::common(w, acts.get(g * m_total + m, ch));
-                    let st = skipping_step(plan.model, lanes, held(ch), items);
-                    cost[(ch * n + f) * m_total + m] = st.cycles as u32;
-                    work[f] += st.cycles;
-                    sums.actions.add_step(&st, 1);
-                }
-            }
-        }
-        let order = schedule_filters(arch, &work);
-        for cf in 0..ft.col_folds as usize {
-            for rf in 0..ft.row_folds as usize {
-                let pe = |r: usize, c: usize| -> Option<(usize, usize)> {
-                    let (ch, fi) = (rf * rows + r, cf * cols + c);
-                    (ch < chunks && fi < n).then(|| (ch, order[fi]))
-                };
-                let mut m0 = 0usize;
-                while m0 < m_total {
-                    let tile = (ft.m_tile as usize).min(m_total - m0);
-                    let cost = |r: usize, c: usize, m: u64| {
-                        pe(r, c).map_or(1, |(ch, f)| {
-                            cost[(ch * n + f) * m_total + m0 + m as usize] as u64
-                        })
-                    };
-                    let stream = lockstep::stream_cycles_varying(
-                        arch.sync_scope,
-                        rows,
-                        cols,
-                        tile as u64,
-                        &cost,
-                    );
-                    let (mut active_sum, mut active) = (0u64, 0u64);
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            if pe(r, c).is_some() {
-                                active += tile as u64;
-                                active_sum += (0..tile as u64).map(|m| cost(r, c, m)).sum::<u64>();
-                            }
-                        }
-                    }
-                    let wave = tile as u64 + rows as u64 + cols as u64 - 2;
-                    let balanced =
-                        (wave as f64 * active_sum as f64 / active.max(1) as f64).round() as u64;
-                    sums.imbalance_cycles += stream.saturating_sub(balanced);
-                    sums.compute_cycles += load + stream;
-                    sums.actions.idle_lane_cycles += stream * arch.pes() * lanes;
-                    m0 += tile;
-                }
-            }
-        }
-    }
-    sums.actions.idle_lane_cycles -= sums
-        .actions
-        .busy_lane_cycles
-        .min(sums.actions.idle_lane_cycles);
-    sums
 }
 
 /// Fold structure of a layer on `arch`: K in chunks of a PE's K indices on the rows (ws),
@@ -655,9 +391,9 @@ fn simulate_layer(
     let ft = fold_timing(arch, &plan, memory::m_tile(arch, &gemm, &fp));
     let sums = if arch.pe.skip_zero_activations {
         let mask = activations::layer_mask(net, layer).expect("weight layers have a GEMM input");
-        fold_loop_skipping(arch, &plan, &ft, &mask)
+        folds::fold_loop_skipping(arch, &plan, &ft, &mask)
     } else {
-        fold_loop(arch, &plan, &ft)
+        folds::fold_loop(arch, &plan, &ft)
     };
     let traffic = memory::traffic(arch, &gemm, &ft, &fp, sums.compute_cycles);
     Ok(LayerResult {
@@ -674,15 +410,7 @@ fn simulate_layer(
         bits: LayerBits {
             weight_bits: fp.weight_bits,
             activation_bits: fp.activation_bits,
-            weight_reg_bits: match plan.model {
-                CostModel::Dense | CostModel::Binary { .. } | CostModel::ZeroSkip { .. } => {
-                    fp.weight_bits
-                }
-                CostModel::Serial { .. }
-                | CostModel::BitSparse { .. }
-                | CostModel::SwisGroups
-                | CostModel::FixedBits { .. } => 1,
-            },
+            weight_reg_bits: plan.cost.weight_reg_bits(fp.weight_bits),
             weight_storage_bits: fp.weight_bytes * 8.0
                 / gemm.k as f64
                 / (gemm.n * gemm.groups) as f64,

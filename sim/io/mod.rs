@@ -4,12 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::arch::{parse_arch, Arch};
+use crate::arch::Arch;
+use crate::design::parse_arch;
 use crate::error::{Error, Result};
 use crate::workload::{parse_workload, Network};
 
-pub mod prepare;
+pub mod source;
 pub mod weights;
+
+pub use source::FileSource;
 
 /// Read a file to a string, naming it on failure.
 pub fn read_text(path: &Path) -> Result<String> {

@@ -15,9 +15,6 @@
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Problem, Result};
-use crate::workload::Network;
-
 pub mod binary;
 pub mod int_k;
 pub mod signed_binary;
@@ -26,7 +23,7 @@ pub mod stats;
 pub mod swis;
 pub mod ternary;
 
-pub use spec::{QuantSpec, Scheme, SharedBits, SignRule};
+pub use spec::{resolve_quant, QuantSpec, RawQuant, Scheme, SharedBits, SignRule};
 pub use stats::{stats, QuantStats};
 
 /// Bits of one stored scale (an f32 per output filter, or one per tensor).
@@ -100,6 +97,13 @@ impl QuantizedTensor {
     pub fn filter_codes(&self, f: usize) -> &[i32] {
         let k = self.filter_len();
         &self.codes[f * k..(f + 1) * k]
+    }
+
+    /// N_g of filter `f`'s SWIS groups, when the tensor has group metadata.
+    pub fn filter_group_bits(&self, f: usize) -> Option<&[u8]> {
+        let g = self.groups.as_ref()?;
+        let per = g.groups_per_filter as usize;
+        Some(&g.shared[f * per..(f + 1) * per])
     }
 
     /// Number of non-zero codes.
@@ -325,65 +329,6 @@ fn storage_bits(
             bits
         }
     }
-}
-
-/// Quantize every weight layer of `net` with its resolved scheme (`layer.quant.scheme`), in
-/// parallel over layers, deterministically.
-///
-/// `weights[i]` holds layer `i`'s float weights (from [`crate::io::weights`] or
-/// [`crate::synth`]); the result has one entry per layer, `None` for layers without weights.
-/// A weight layer without weights, or with the wrong number of them, is an error.
-pub fn quantize_network(
-    net: &Network,
-    weights: &[Option<Vec<f32>>],
-) -> Result<Vec<Option<QuantizedTensor>>> {
-    let origin = format!("network `{}`", net.name);
-    if weights.len() != net.layers.len() {
-        return Err(Error::invalid(
-            origin,
-            vec![Problem::new(
-                "weights",
-                format!(
-                    "{} weight entries for {} layers",
-                    weights.len(),
-                    net.layers.len()
-                ),
-            )],
-        ));
-    }
-    let mut problems = Vec::new();
-    for (i, (layer, w)) in net.layers.iter().zip(weights).enumerate() {
-        let path = format!("layers[{i}] ({})", layer.name);
-        match (layer.weight_shape(), w) {
-            (Some(shape), Some(w)) => {
-                let n: u64 = shape.iter().product();
-                if w.len() as u64 != n {
-                    problems.push(Problem::new(
-                        format!("{path}.weights"),
-                        format!("{} weights given, the shape {shape:?} holds {n}", w.len()),
-                    ));
-                }
-                problems.extend(layer.quant.scheme.problems(&format!("{path}.quant")));
-            }
-            (Some(_), None) => problems.push(Problem::new(
-                format!("{path}.weights"),
-                "no weights given for a weight layer",
-            )),
-            (None, _) => {}
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Error::invalid(origin, problems));
-    }
-    Ok(net
-        .layers
-        .par_iter()
-        .zip(weights.par_iter())
-        .map(|(layer, w)| match (layer.weight_shape(), w) {
-            (Some(shape), Some(w)) => Some(quantize(w, &shape, &layer.quant.scheme)),
-            _ => None,
-        })
-        .collect())
 }
 
 /// Quantize several tensors `(weights, shape)` with one scheme, in parallel over tensors,

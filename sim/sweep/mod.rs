@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::arch::arch_from_table;
+use crate::design::arch_from_table;
 use crate::engine::simulate_quantized;
 use crate::error::{Error, Problem, Result};
 use crate::report::Summary;
@@ -31,11 +31,10 @@ use crate::workload::{parse_workload, Network};
 
 pub mod run;
 pub mod spec;
-pub mod table;
 
+pub use crate::table::Table;
 pub use run::RunStats;
 pub use spec::{parse_spec, Plan, Point, Spec};
-pub use table::Table;
 
 /// Outcome of one (point, workload).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

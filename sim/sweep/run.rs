@@ -1,18 +1,25 @@
-//! Evaluating design points: validate each point's architecture, quantize once per distinct
-//! set of codes, simulate in parallel, hand every finished row to a sink.
+//! Evaluating design points: validate each point's architecture, then run every valid point
+//! through the one pipeline ([`crate::pipeline::run_design`]) in parallel, handing every
+//! finished row to a sink.
+//!
+//! Float weights and activation tensors are read or generated once per workload and layer for
+//! the whole sweep. Points are grouped by the codes they need (workload, and the scheme of
+//! every layer they quantize); a group's codes are quantized once, before its points run, and
+//! dropped when the group is done, so only the groups in flight hold codes.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::arch::{arch_from_table, Arch};
-use crate::engine::{needs_codes, simulate_quantized};
+use crate::arch::Arch;
+use crate::design::arch_from_table;
 use crate::error::{Error, Result};
-use crate::quant::{quantize, QuantizedTensor};
+use crate::io::FileSource;
+use crate::pipeline::{self, Caches, CodeCache, Options, WeightCache};
 use crate::report::Summary;
-use crate::workload::{Layer, Network, WeightSource};
+use crate::workload::Network;
 
 use super::{Job, Status, Sweep};
 
@@ -32,13 +39,15 @@ pub struct RunStats {
     pub stopped: bool,
 }
 
-/// Everything that decides a layer's codes: the workload and, per layer, the scheme of the
-/// layers that need codes on this architecture.
+/// Everything that decides a point's codes: the workload and, per layer, the scheme of the
+/// layers it quantizes.
 type CodesKey = (usize, Vec<Option<String>>);
 
-fn wanted(arch: &Arch, l: &Layer) -> bool {
-    needs_codes(arch, l) || matches!(l.weights, Some(WeightSource::File { .. }))
-}
+/// A sweep run quantizes only what timing needs: no statistics.
+const OPTIONS: Options = Options {
+    all_layers: false,
+    stats: false,
+};
 
 /// One line per problem for a CSV cell.
 fn one_line(e: &Error) -> String {
@@ -55,7 +64,9 @@ fn one_line(e: &Error) -> String {
 struct Ready {
     job: usize,
     arch: Arc<Arch>,
+    /// The network as this point runs it (its native scheme applied).
     net: Network,
+    which: Vec<bool>,
 }
 
 impl Sweep {
@@ -79,6 +90,11 @@ impl Sweep {
                 counts[status as usize].fetch_add(1, Ordering::Relaxed);
                 sink(self.row(job, status, summary, error))
             };
+        let sources: Vec<FileSource> = self
+            .workloads
+            .iter()
+            .map(|w| FileSource::new(&w.path, None))
+            .collect();
 
         // Each point's architecture, validated once for all its workloads.
         let mut point_ids: Vec<usize> = jobs.iter().map(|j| j.point).collect();
@@ -107,16 +123,19 @@ impl Sweep {
             match &archs[&job.point] {
                 Err(msg) => invalid.push((job, msg)),
                 Ok(arch) => {
-                    let wl = &self.workloads[job.workload];
-                    let net = match &arch.scheme {
-                        Some(s) => wl.net.with_default_scheme(s),
-                        None => wl.net.clone(),
-                    };
+                    let net = pipeline::design_network(arch, &self.workloads[job.workload].net);
+                    let which = pipeline::quantized_layers(
+                        Some(arch),
+                        &net,
+                        &sources[job.workload],
+                        OPTIONS,
+                    );
                     let key: CodesKey = (
                         job.workload,
                         net.layers
                             .iter()
-                            .map(|l| wanted(arch, l).then(|| format!("{:?}", l.quant.scheme)))
+                            .zip(&which)
+                            .map(|(l, &w)| w.then(|| format!("{:?}", l.quant.scheme)))
                             .collect(),
                     );
                     first_job.entry(key.clone()).or_insert(i);
@@ -124,6 +143,7 @@ impl Sweep {
                         job: i,
                         arch: arch.clone(),
                         net,
+                        which,
                     });
                 }
             }
@@ -136,65 +156,39 @@ impl Sweep {
             }
         })?;
 
-        // Float weights per (workload, layer), loaded or generated once for every scheme.
-        let weights: Vec<Vec<OnceLock<Arc<Vec<f32>>>>> = self
-            .workloads
-            .iter()
-            .map(|w| w.net.layers.iter().map(|_| OnceLock::new()).collect())
-            .collect();
-        let float_weights = |wl: usize, li: usize, layer: &Layer| -> Result<Arc<Vec<f32>>> {
-            let cell = &weights[wl][li];
-            if let Some(w) = cell.get() {
-                return Ok(w.clone());
-            }
-            let w = Arc::new(crate::io::weights::layer_weights(
-                layer,
-                None,
-                &self.workloads[wl].path,
-            )?);
-            Ok(cell.get_or_init(|| w).clone())
-        };
-
+        let weights = WeightCache::default();
         let mut order: Vec<(usize, CodesKey)> =
             first_job.into_iter().map(|(k, i)| (i, k)).collect();
         order.sort();
-        // Groups run in parallel too (quantizing one while simulating another); only the
-        // groups in flight hold their codes.
+        // Groups run in parallel too (quantizing one while simulating another).
         let quantized = AtomicUsize::new(0);
         order.par_iter().try_for_each(|(_, key)| -> Result<()> {
             let group = &groups[key];
             if stop_after.is_some_and(|k| claimed.load(Ordering::Relaxed) >= k) {
                 return Ok(());
             }
-            let lead = &group[0];
-            let wl = key.0;
-            let codes: Vec<Option<QuantizedTensor>> = if key.1.iter().any(Option::is_some) {
-                quantized.fetch_add(1, Ordering::Relaxed);
-                lead.net
-                    .layers
-                    .par_iter()
-                    .enumerate()
-                    .map(|(li, l)| match (&key.1[li], l.weight_shape()) {
-                        (Some(_), Some(shape)) => {
-                            let w = float_weights(wl, li, l)?;
-                            Ok(Some(quantize(&w, &shape, &l.quant.scheme)))
-                        }
-                        _ => Ok(None),
-                    })
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    // The first failing layer in order, whatever the thread count.
-                    .collect::<Result<_>>()?
-            } else {
-                Vec::new()
+            let source = &sources[key.0];
+            let codes = CodeCache::default();
+            let caches = Caches {
+                weights: &weights,
+                codes: &codes,
             };
+            let lead = &group[0];
+            // Quantize the group's layers once; a failure (a missing weight file, say) is the
+            // failure of each of its points, reported by the pipeline below.
+            if lead.which.iter().any(|&w| w)
+                && pipeline::quantize_layers(&lead.net, &lead.which, source, caches).is_ok()
+            {
+                quantized.fetch_add(1, Ordering::Relaxed);
+            }
             group.par_iter().try_for_each(|r| {
                 if !claim() {
                     return Ok(());
                 }
                 let job = &jobs[r.job];
-                match simulate_quantized(&r.arch, &r.net, &codes) {
-                    Ok(run) => emit(job, Status::Ok, Some(&Summary::new(&r.arch, &run)), ""),
+                let net = &self.workloads[job.workload].net;
+                match pipeline::run_design(&r.arch, net, source, caches, OPTIONS) {
+                    Ok(d) => emit(job, Status::Ok, Some(&Summary::new(&r.arch, &d.run)), ""),
                     Err(e @ Error::Unsupported(_)) => {
                         emit(job, Status::Unsupported, None, &one_line(&e))
                     }

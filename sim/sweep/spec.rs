@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::arch::arch_from_table;
+use crate::design::arch_from_table;
 use crate::error::{line_col, toml_error, Error, Problem, Result};
 use crate::pareto::Sense;
 
@@ -476,6 +476,20 @@ pub fn set_path(
     }
     cur.insert(last.to_string(), value);
     Ok(())
+}
+
+/// Remove `path` (dotted) from `table`, if present.
+pub fn remove_path(table: &mut toml::Table, path: &str) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else { return };
+    let mut cur = table;
+    for p in parts {
+        match cur.get_mut(p) {
+            Some(toml::Value::Table(t)) => cur = t,
+            _ => return,
+        }
+    }
+    cur.remove(last);
 }
 
 fn get_int(table: &toml::Table, path: &str) -> Option<i64> {

@@ -1,0 +1,291 @@
+//! The fold loop of a weight layer: per-PE step costs from the PE kind's cost model, filters
+//! scheduled, the array walked fold by fold and M-tile by M-tile. Two evaluations share the
+//! bookkeeping ([`Tally`]): step costs constant over a fold (closed-form lock-step,
+//! [`fold_loop`]), and step costs that change from step to step when zero activations are
+//! skipped ([`fold_loop_skipping`], evaluated step by step).
+
+use crate::arch::{Arch, Dataflow};
+use crate::pe::PeStep;
+
+use super::activations::{self, ActivationMask};
+use super::lockstep::{self, StepCosts};
+use super::systolic::{self, FoldTiming};
+use super::{Actions, LayerPlan};
+
+/// Cycles and actions of a weight-stationary (or unit-cost) layer, fold by fold.
+pub struct FoldSums {
+    pub compute_cycles: u64,
+    pub imbalance_cycles: u64,
+    pub actions: Actions,
+}
+
+/// Filter order within a conv group: by total work, heaviest first (stable), when the
+/// architecture schedules offline; identity otherwise.
+pub fn schedule_filters(arch: &Arch, work: &[u64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..work.len()).collect();
+    if arch.schedule {
+        order.sort_by_key(|&f| std::cmp::Reverse(work[f]));
+    }
+    order
+}
+
+/// What every fold adds up, whichever way its streaming time was found.
+struct Tally<'a> {
+    arch: &'a Arch,
+    /// Weight-load cycles of one fold (each M-tile reloads the fold's weights).
+    load: u64,
+    sums: FoldSums,
+}
+
+impl<'a> Tally<'a> {
+    fn new(arch: &'a Arch) -> Self {
+        Tally {
+            arch,
+            load: arch.rows as u64 * arch.pe.weights_per_lane as u64,
+            sums: FoldSums {
+                compute_cycles: 0,
+                imbalance_cycles: 0,
+                actions: Actions::default(),
+            },
+        }
+    }
+
+    /// `count` M-tiles of `tile` steps that each stream for `stream` cycles; `cost_sum` over
+    /// `cost_terms` (active PE, step) pairs gives the mean step cost of an active PE. The
+    /// balanced time is the wavefront at that mean cost; the rest is imbalance.
+    fn tiles(&mut self, count: u64, tile: u64, stream: u64, cost_sum: u64, cost_terms: u64) {
+        let (rows, cols) = (self.arch.rows as u64, self.arch.cols as u64);
+        let wave = tile + rows + cols - 2;
+        let balanced = (wave as f64 * cost_sum as f64 / cost_terms.max(1) as f64).round() as u64;
+        self.sums.imbalance_cycles += count * stream.saturating_sub(balanced);
+        self.sums.compute_cycles += count * (self.load + stream);
+        self.sums.actions.idle_lane_cycles +=
+            count * stream * self.arch.pes() * self.arch.pe.lanes as u64;
+    }
+
+    /// Idle lane-cycles are the streaming lane-cycles not busy.
+    fn finish(mut self) -> FoldSums {
+        let a = &mut self.sums.actions;
+        a.idle_lane_cycles -= a.busy_lane_cycles.min(a.idle_lane_cycles);
+        self.sums
+    }
+}
+
+/// Which (K chunk, filter) PE (r, c) of fold (rf, cf) holds, `None` where it holds nothing.
+fn holder(
+    arch: &Arch,
+    plan: &LayerPlan,
+    order: &[usize],
+    (rf, cf): (usize, usize),
+    (r, c): (usize, usize),
+) -> Option<(usize, usize)> {
+    let (ch, fi) = (rf * arch.rows as usize + r, cf * arch.cols as usize + c);
+    (ch < plan.k_chunks as usize && fi < plan.n as usize).then(|| (ch, order[fi]))
+}
+
+/// Output- and input-stationary dense layers: every PE costs one cycle per step.
+fn unit_cost_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
+    // An input-stationary fold first loads its inputs (R cycles); output-stationary folds have
+    // no separate load.
+    let fold = systolic::fold_cycles(arch.dataflow, arch.rows as u64, arch.cols as u64, plan.t);
+    let load = if arch.dataflow == Dataflow::Is {
+        arch.rows as u64
+    } else {
+        0
+    };
+    let stream = fold - load;
+    let macs = plan.gemm.macs();
+    let a = Actions {
+        mults: macs,
+        adds: macs,
+        busy_lane_cycles: macs,
+        weight_reg_reads: macs,
+        activation_reg_writes: macs,
+        psum_reg_updates: macs,
+        idle_lane_cycles: ft.folds * stream * arch.pes() - macs,
+        ..Actions::default()
+    };
+    FoldSums {
+        compute_cycles: ft.folds * (load + stream),
+        imbalance_cycles: 0,
+        actions: a,
+    }
+}
+
+/// The fold loop when every PE's step cost is constant over a fold: the fold's streaming time
+/// in closed form from the per-PE costs ([`lockstep::stream_cycles`]).
+pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
+    if arch.dataflow != Dataflow::Ws {
+        return unit_cost_loop(arch, plan, ft);
+    }
+    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
+    let t = plan.t;
+    let n = plan.n as usize;
+    let chunks = plan.k_chunks as usize;
+    let mut tally = Tally::new(arch);
+    // M streams in tiles: full ones of m_tile rows and possibly one shorter last tile.
+    let tiles: Vec<(u64, u64)> = {
+        let (full, rest) = (t / ft.m_tile, t % ft.m_tile);
+        let mut v = vec![(ft.m_tile, full)];
+        if rest > 0 {
+            v.push((rest, 1));
+        }
+        v
+    };
+    for g in 0..plan.gemm.groups as usize {
+        // Per (chunk, filter) step cost, and each filter's total work for scheduling. When
+        // the cost does not depend on code values, every filter's chunk costs the same.
+        let per_filter = plan.cost.needs_codes();
+        let mut cost = vec![0u64; if per_filter { chunks * n } else { chunks }];
+        let mut work = vec![0u64; n];
+        let mut held_rows = vec![0u64; chunks];
+        if per_filter {
+            for f in 0..n {
+                for ch in 0..chunks {
+                    let st = plan.pe_step(arch, ch as u64, g * n + f);
+                    cost[ch * n + f] = st.cycles;
+                    work[f] += st.cycles;
+                    held_rows[ch] = st.held;
+                    tally.sums.actions.add_step(&st, t);
+                }
+            }
+        } else {
+            for ch in 0..chunks {
+                let st = plan.pe_step(arch, ch as u64, g * n);
+                cost[ch] = st.cycles;
+                held_rows[ch] = st.held;
+                tally.sums.actions.add_step(&st, t * n as u64);
+            }
+            work.fill(cost.iter().sum());
+        }
+        let cost_of = |ch: usize, f: usize| {
+            if per_filter {
+                cost[ch * n + f]
+            } else {
+                cost[ch]
+            }
+        };
+        if plan.cost.shares_window_sums() {
+            // One window sum per row and step, shared by the fold's filters.
+            tally.sums.actions.window_sum_adds += held_rows.iter().sum::<u64>() * t * ft.col_folds;
+        }
+        let order = schedule_filters(arch, &work);
+        let mut s = StepCosts {
+            rows,
+            cols,
+            s: vec![1; rows * cols],
+        };
+        for cf in 0..ft.col_folds as usize {
+            for rf in 0..ft.row_folds as usize {
+                let (mut active_sum, mut active) = (0u64, 0u64);
+                for r in 0..rows {
+                    for c in 0..cols {
+                        s.s[r * cols + c] = match holder(arch, plan, &order, (rf, cf), (r, c)) {
+                            Some((ch, f)) => {
+                                let v = cost_of(ch, f);
+                                active_sum += v;
+                                active += 1;
+                                v
+                            }
+                            None => 1,
+                        };
+                    }
+                }
+                for &(tile_t, count) in &tiles {
+                    let stream = lockstep::stream_cycles(arch.sync_scope, &s, tile_t);
+                    tally.tiles(count, tile_t, stream, active_sum, active);
+                }
+            }
+        }
+    }
+    tally.finish()
+}
+
+/// Per-step cost and actions of a PE that skips zero activations: `items` pairs remain
+/// (non-zero activation, and non-zero weight for kinds that skip zero weights) of `held`.
+fn skipping_step(plan: &LayerPlan, lanes: u64, held: u64, items: u64) -> PeStep {
+    plan.cost
+        .skipping_step(lanes, held, items)
+        .expect("validation admits skip_zero_activations only on kinds that model it")
+}
+
+/// The fold loop when PEs skip zero activations: a PE's cost changes from step to step, so
+/// each fold's streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
+pub fn fold_loop_skipping(
+    arch: &Arch,
+    plan: &LayerPlan,
+    ft: &FoldTiming,
+    mask: &ActivationMask,
+) -> FoldSums {
+    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
+    let lanes = arch.pe.lanes as u64;
+    let (n, k, kpp, chunks) = (
+        plan.n as usize,
+        plan.k as usize,
+        plan.k_per_pe as usize,
+        plan.k_chunks as usize,
+    );
+    let m_total = plan.t as usize;
+    let acts = mask.chunk_bits(kpp);
+    let weight_matters = plan.cost.skips_zero_weights();
+    let mut tally = Tally::new(arch);
+    for g in 0..plan.gemm.groups as usize {
+        // Weights that take part: non-zero codes for kinds that skip them, every held one else.
+        let wbits = activations::ChunkBits::pack(n, k, kpp, |f, kk| {
+            !weight_matters
+                || plan
+                    .codes
+                    .is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
+        });
+        let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
+        // Step cost of every (chunk, filter, step), computed once.
+        let mut cost = vec![0u32; chunks * n * m_total];
+        let mut work = vec![0u64; n];
+        for ch in 0..chunks {
+            for f in 0..n {
+                let w = wbits.get(f, ch);
+                for m in 0..m_total {
+                    let items = activations::common(w, acts.get(g * m_total + m, ch));
+                    let st = skipping_step(plan, lanes, held(ch), items);
+                    cost[(ch * n + f) * m_total + m] = st.cycles as u32;
+                    work[f] += st.cycles;
+                    tally.sums.actions.add_step(&st, 1);
+                }
+            }
+        }
+        let order = schedule_filters(arch, &work);
+        for cf in 0..ft.col_folds as usize {
+            for rf in 0..ft.row_folds as usize {
+                let pe = |r: usize, c: usize| holder(arch, plan, &order, (rf, cf), (r, c));
+                let mut m0 = 0usize;
+                while m0 < m_total {
+                    let tile = (ft.m_tile as usize).min(m_total - m0);
+                    let cost = |r: usize, c: usize, m: u64| {
+                        pe(r, c).map_or(1, |(ch, f)| {
+                            cost[(ch * n + f) * m_total + m0 + m as usize] as u64
+                        })
+                    };
+                    let stream = lockstep::stream_cycles_varying(
+                        arch.sync_scope,
+                        rows,
+                        cols,
+                        tile as u64,
+                        &cost,
+                    );
+                    let (mut active_sum, mut active) = (0u64, 0u64);
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            if pe(r, c).is_some() {
+                                active += tile as u64;
+                                active_sum += (0..tile as u64).map(|m| cost(r, c, m)).sum::<u64>();
+                            }
+                        }
+                    }
+                    tally.tiles(1, tile as u64, stream, active_sum, active);
+                    m0 += tile;
+                }
+            }
+        }
+    }
+    tally.finish()
+}

@@ -1,0 +1,59 @@
+//! `binary`: {-1,+1} codes, each lane adding or subtracting its activation, one slot per
+//! cycle; with repetition, a compacted list of the rarer sign and a shared window sum.
+
+use super::bit_serial::{fallback, fallback_pairs};
+use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{Program, ShiftRule};
+use crate::quant::Scheme;
+
+pub struct Binary;
+
+impl RefKind for Binary {
+    fn name(&self) -> &'static str {
+        "binary"
+    }
+
+    fn program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        _: usize,
+        _: Option<FilterGroups>,
+    ) -> Result<Program, String> {
+        let lanes = p.pe.lanes as usize;
+        Ok(match p.scheme {
+            Scheme::Binary if p.pe.exploit_repetition => {
+                let plus = held.iter().filter(|&&c| c > 0).count();
+                let minus = held.len() - plus;
+                Program::List {
+                    items: plus.min(minus) as u64,
+                    lanes: lanes as u64,
+                }
+            }
+            Scheme::Binary => Program::uniform(held.len(), lanes, 1, false, ShiftRule::None, true),
+            _ => fallback(p, held),
+        })
+    }
+
+    fn pairs_program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        active: &dyn Fn(usize) -> bool,
+    ) -> Option<Program> {
+        Some(match p.scheme {
+            Scheme::Binary => pairs(
+                p.pe.lanes as usize,
+                count_active(held, active, false),
+                1,
+                false,
+                false,
+            ),
+            _ => fallback_pairs(p, held, active),
+        })
+    }
+
+    fn window_sums(&self, p: &RefPe) -> bool {
+        matches!(p.scheme, Scheme::Binary) && p.pe.exploit_repetition
+    }
+}

@@ -1,0 +1,78 @@
+//! `bit_serial`: B cycles per slot, every lane shift-adding each cycle. Other kinds run a
+//! scheme they have no native support for the same way, one bit plane per cycle.
+
+use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{Program, ShiftRule};
+use crate::pe::SerialOperand;
+
+pub struct BitSerial;
+
+/// The serial width of a bit-serial PE on the layer.
+fn width(p: &RefPe) -> u64 {
+    match p.pe.serial_operand {
+        SerialOperand::Weight => p.scheme.weight_bits() as u64,
+        SerialOperand::Activation => p.pe.activation_bits as u64,
+    }
+}
+
+/// `bits` cycles per occupied slot, a shift-add per lane per cycle.
+pub(super) fn serial(p: &RefPe, held: &[i32], bits: u64) -> Program {
+    Program::uniform(
+        held.len(),
+        p.pe.lanes as usize,
+        bits,
+        false,
+        ShiftRule::PerBusyLane,
+        true,
+    )
+}
+
+/// With zero activations skipped: the non-zero pairs, `lanes` at a time, `bits` cycles each.
+pub(super) fn serial_pairs(
+    p: &RefPe,
+    held: &[i32],
+    active: &dyn Fn(usize) -> bool,
+    bits: u64,
+) -> Program {
+    pairs(
+        p.pe.lanes as usize,
+        count_active(held, active, false),
+        bits,
+        false,
+        true,
+    )
+}
+
+/// A scheme the PE has no native support for: one bit plane of the weights per cycle.
+pub(super) fn fallback(p: &RefPe, held: &[i32]) -> Program {
+    serial(p, held, p.scheme.weight_bits() as u64)
+}
+
+pub(super) fn fallback_pairs(p: &RefPe, held: &[i32], active: &dyn Fn(usize) -> bool) -> Program {
+    serial_pairs(p, held, active, p.scheme.weight_bits() as u64)
+}
+
+impl RefKind for BitSerial {
+    fn name(&self) -> &'static str {
+        "bit_serial"
+    }
+
+    fn program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        _: usize,
+        _: Option<FilterGroups>,
+    ) -> Result<Program, String> {
+        Ok(serial(p, held, width(p)))
+    }
+
+    fn pairs_program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        active: &dyn Fn(usize) -> bool,
+    ) -> Option<Program> {
+        Some(serial_pairs(p, held, active, width(p)))
+    }
+}

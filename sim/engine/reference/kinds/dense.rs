@@ -1,0 +1,44 @@
+//! `dense`: every held weight is a multiply-accumulate, one slot per cycle.
+
+use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{Program, ShiftRule};
+
+pub struct Dense;
+
+impl RefKind for Dense {
+    fn name(&self) -> &'static str {
+        "dense"
+    }
+
+    fn program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        _: usize,
+        _: Option<FilterGroups>,
+    ) -> Result<Program, String> {
+        Ok(Program::uniform(
+            held.len(),
+            p.pe.lanes as usize,
+            1,
+            true,
+            ShiftRule::None,
+            true,
+        ))
+    }
+
+    fn pairs_program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        active: &dyn Fn(usize) -> bool,
+    ) -> Option<Program> {
+        Some(pairs(
+            p.pe.lanes as usize,
+            count_active(held, active, false),
+            1,
+            true,
+            false,
+        ))
+    }
+}

@@ -1,0 +1,91 @@
+//! `swis`: each slot is one SWIS group; a shared shifter steps through the group's kept
+//! positions, one per cycle, and a lane adds when its code has that bit. Truncation keeps a
+//! fixed number of positions per slot.
+
+use super::bit_serial::fallback;
+use super::{FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{first, Program, ShiftRule};
+use crate::quant::Scheme;
+
+pub struct Swis;
+
+impl RefKind for Swis {
+    fn name(&self) -> &'static str {
+        "swis"
+    }
+
+    fn program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        k0: usize,
+        groups: Option<FilterGroups>,
+    ) -> Result<Program, String> {
+        let lanes = p.pe.lanes as usize;
+        match *p.scheme {
+            Scheme::Swis { group_size, .. } => {
+                if group_size as usize != lanes {
+                    return Err(format!(
+                        "the SWIS groups ({group_size} weights) are not the PE's slots ({lanes} lanes)"
+                    ));
+                }
+                let g = groups.ok_or("SWIS codes carry no group metadata")?;
+                let first_group = k0 / lanes;
+                let (mut len, mut work, mut adds) = (Vec::new(), Vec::new(), Vec::new());
+                for (s, slot) in held.chunks(lanes).enumerate() {
+                    let mask = g.masks[first_group + s];
+                    let positions: Vec<u32> = (0..16).filter(|b| mask >> b & 1 == 1).collect();
+                    let n_g = positions.len() as u64;
+                    if n_g != g.shared[first_group + s] as u64 {
+                        return Err("SWIS mask and N_g disagree".into());
+                    }
+                    len.push(n_g);
+                    work.push(vec![n_g; slot.len()]);
+                    // Cycle j handles the j-th kept position.
+                    adds.push(
+                        slot.iter()
+                            .map(|&c| {
+                                positions
+                                    .iter()
+                                    .enumerate()
+                                    .filter(|(_, &b)| c.unsigned_abs() >> b & 1 == 1)
+                                    .fold(0u64, |m, (j, _)| m | 1 << j)
+                            })
+                            .collect(),
+                    );
+                }
+                Ok(Program::Slots {
+                    len,
+                    work,
+                    adds,
+                    mults: false,
+                    shifts_per_cycle: ShiftRule::PerCycle,
+                })
+            }
+            Scheme::Truncate { kept_bits, .. } => {
+                let b = kept_bits as u64;
+                let slots: Vec<&[i32]> = held.chunks(lanes).collect();
+                Ok(Program::Slots {
+                    len: vec![b; slots.len()],
+                    work: slots.iter().map(|s| vec![b; s.len()]).collect(),
+                    // Truncation keeps each weight's bits at its own positions: one add per set bit.
+                    adds: slots
+                        .iter()
+                        .map(|s| {
+                            s.iter()
+                                .map(|&c| first(c.unsigned_abs().count_ones() as u64))
+                                .collect()
+                        })
+                        .collect(),
+                    mults: false,
+                    shifts_per_cycle: ShiftRule::PerCycle,
+                })
+            }
+            _ => Ok(fallback(p, held)),
+        }
+    }
+
+    fn pairs_program(&self, _: &RefPe, _: &[i32], _: &dyn Fn(usize) -> bool) -> Option<Program> {
+        None
+    }
+}

@@ -1,0 +1,70 @@
+//! `dense`: an int-k multiply-accumulate per lane, one MAC per lane per cycle. The SCALE-Sim
+//! setting; the only kind modelled on the output- and input-stationary dataflows too.
+
+use super::{Kind, KindDoc, Pe, PeStep, PeWeights, StepContext, StepCost};
+use crate::quant::Scheme;
+
+pub struct Dense;
+
+impl Kind for Dense {
+    fn name(&self) -> &'static str {
+        "dense"
+    }
+
+    fn doc(&self) -> &'static [KindDoc] {
+        &[KindDoc {
+            config: "`dense`",
+            cycles_per_step: "occupied slots (1 with one slot)",
+            per_step: "one multiply and one add per held weight",
+        }]
+    }
+
+    fn weight_stationary_only(&self) -> bool {
+        false
+    }
+
+    fn skips_zero_activations(&self) -> bool {
+        true
+    }
+
+    fn layer_cost(&self, _pe: &Pe, _scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
+        Ok(Box::new(Mac))
+    }
+}
+
+/// One multiply and one add per held weight; one cycle per occupied slot.
+#[derive(Debug)]
+pub struct Mac;
+
+impl StepCost for Mac {
+    fn needs_codes(&self) -> bool {
+        false
+    }
+
+    fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
+        let held = w.held(ctx);
+        PeStep {
+            cycles: held.div_ceil(ctx.lanes),
+            held,
+            mults: held,
+            adds: held,
+            shifts: 0,
+            busy_lane_cycles: held,
+        }
+    }
+
+    fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
+        Some(super::finish(PeStep {
+            cycles: items.div_ceil(lanes),
+            held,
+            mults: items,
+            adds: items,
+            shifts: 0,
+            busy_lane_cycles: items,
+        }))
+    }
+
+    fn weight_reg_bits(&self, code_bits: u32) -> u32 {
+        code_bits
+    }
+}

@@ -1,0 +1,436 @@
+//! Processing-element kinds as plug-ins.
+//!
+//! A PE kind is one file in this folder implementing [`Kind`]: its `[pe]` option fields and
+//! their checks, the step-cost model it uses for a layer's weight scheme ([`Kind::layer_cost`]
+//! returns a [`StepCost`]), the per-step cycles and actions of one PE from the codes it holds,
+//! the register widths the energy model prices, and the shared window sums it may use. [`KINDS`]
+//! lists them; architecture validation, the fast engine, `plumsim compare`'s default designs,
+//! the docs' kind table and the differential tests all iterate it. The per-cycle reference
+//! engine keeps its own, independently written program per kind
+//! (`engine/reference/kinds/`). How to add a kind: ARCHITECTURE.md.
+//!
+//! A PE holds `lanes x weights_per_lane` consecutive reduction (K) indices of one filter:
+//! slot `s`, lane `l` holds K offset `s * lanes + l`. Weight-side costs are constant over a
+//! fold's steps (the weights stay put), which is what lets the fast engine use closed forms.
+//!
+//! This module depends on the weight schemes and the error type only, so the architecture can
+//! hold a [`Pe`] and the engine can price it without either depending on the other.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{check_range, Problem};
+use crate::quant::Scheme;
+
+pub mod binary;
+pub mod bit_serial;
+pub mod bit_sparse;
+pub mod dense;
+pub mod signed_binary;
+pub mod swis;
+pub mod ternary;
+
+pub use bit_serial::SerialOperand;
+pub use bit_sparse::{csd_digits, effectual_digits, BitEncoding};
+
+/// Every PE kind, in the order the docs and reports list them.
+pub static KINDS: [&dyn Kind; 7] = [
+    &dense::Dense,
+    &binary::Binary,
+    &ternary::Ternary,
+    &signed_binary::SignedBinary,
+    &bit_serial::BitSerial,
+    &bit_sparse::BitSparse,
+    &swis::Swis,
+];
+
+/// A PE micro-architecture.
+pub trait Kind: Sync {
+    /// The name written as `[pe] kind`.
+    fn name(&self) -> &'static str;
+    /// The rows of the docs' kind table (arch/README.md): configuration, cycles per step and
+    /// what a PE performs per step. A kind with an option that changes its cost has a row per
+    /// setting.
+    fn doc(&self) -> &'static [KindDoc];
+    /// The `[pe]` option fields this kind reads (the common fields apply to every kind).
+    fn options(&self) -> &'static [PeOption] {
+        &[]
+    }
+    /// Modelled on the weight-stationary dataflow only (weight-dependent costs need the
+    /// weights held still in the PEs).
+    fn weight_stationary_only(&self) -> bool {
+        true
+    }
+    /// Whether `skip_zero_activations = true` is modelled.
+    fn skips_zero_activations(&self) -> bool {
+        false
+    }
+    /// Checks of a configuration of this kind beyond the generic ones (problems under `pe.`).
+    fn check(&self, _pe: &Pe, _problems: &mut Vec<Problem>) {}
+    /// How this PE runs a layer quantized with `scheme`, or why it cannot (the reason becomes
+    /// an "unsupported" error naming the layer).
+    fn layer_cost(&self, pe: &Pe, scheme: &Scheme) -> Result<Box<dyn StepCost>, String>;
+    /// The shipped design of this kind (a file under `arch/`), which `plumsim compare` runs
+    /// when no design is named; `None` for kinds left out of that comparison.
+    fn compare_design(&self) -> Option<&'static str> {
+        None
+    }
+    /// Extra `[pe]` lines of the configurations the differential tests check against the
+    /// reference engine (each with every weight scheme the kind accepts).
+    fn test_configs(&self) -> &'static [&'static str] {
+        &[""]
+    }
+}
+
+/// One row of the docs' kind table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindDoc {
+    /// The configuration the row describes, e.g. `binary` or `binary`, `exploit_repetition`.
+    pub config: &'static str,
+    pub cycles_per_step: &'static str,
+    pub per_step: &'static str,
+}
+
+/// What a PE costs per step on one layer; chosen by the kind from the layer's scheme.
+pub trait StepCost: Send + Sync + fmt::Debug {
+    /// True when the step cost depends on code values (not only on how many are held).
+    fn needs_codes(&self) -> bool;
+    /// Cycles and actions of one step of a PE holding `w`. Before [`finish`], cycles may be 0.
+    fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep;
+    /// One step when zero activations are skipped: `items` (weight, activation) pairs remain
+    /// of the `held` ones. `None`: not modelled (validation keeps such designs out).
+    fn skipping_step(&self, _lanes: u64, _held: u64, _items: u64) -> Option<PeStep> {
+        None
+    }
+    /// With zero activations skipped, a pair also drops out when its weight is zero.
+    fn skips_zero_weights(&self) -> bool {
+        false
+    }
+    /// Bits a PE reads from its weight register per busy lane-cycle, for codes of `code_bits`:
+    /// the code for parallel datapaths, one bit (or one shared position) for serial ones.
+    fn weight_reg_bits(&self, code_bits: u32) -> u32;
+    /// One window sum of the activations per row and step, shared by the fold's filters
+    /// (binary repetition: y = 2 S+ - W).
+    fn shares_window_sums(&self) -> bool {
+        false
+    }
+}
+
+/// Cost of one PE per step under `cost`, at least one cycle (a PE always passes its operands on).
+pub fn pe_step(cost: &dyn StepCost, ctx: &StepContext, w: &PeWeights) -> PeStep {
+    finish(cost.step(ctx, w))
+}
+
+/// A step takes at least one cycle.
+pub fn finish(mut st: PeStep) -> PeStep {
+    st.cycles = st.cycles.max(1);
+    st
+}
+
+/// The array's shape as one PE sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepContext {
+    pub lanes: u64,
+    /// Weight slots per lane.
+    pub slots: u64,
+    /// Lanes walk their own slots (`sync_scope = "lane"`); otherwise they advance slot by slot.
+    pub lane_scope: bool,
+}
+
+/// Per-step cost and actions of one PE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeStep {
+    /// Cycles the PE needs per step (at least 1 once [`finish`]ed).
+    pub cycles: u64,
+    /// Weights held (valid K indices).
+    pub held: u64,
+    /// Multiplications per step (dense MACs).
+    pub mults: u64,
+    /// Additions/subtractions into the accumulator per step.
+    pub adds: u64,
+    /// Shifter operations per step (SWIS shared shifter, bit-serial shift-accumulate).
+    pub shifts: u64,
+    /// Lane-cycles doing effectual work per step.
+    pub busy_lane_cycles: u64,
+}
+
+/// The codes a PE holds, as a slice of one filter's codes from K offset `k0`.
+pub struct PeWeights<'a> {
+    /// The filter's codes (all K), or None when the cost model does not need values.
+    pub codes: Option<&'a [i32]>,
+    /// SWIS N_g of the filter's groups (group = `lanes` consecutive weights), if any.
+    pub group_bits: Option<&'a [u8]>,
+    /// Filter length (K).
+    pub k: u64,
+    /// First K index the PE holds.
+    pub k0: u64,
+}
+
+impl PeWeights<'_> {
+    /// Weights held by a PE of `ctx`.
+    pub fn held(&self, ctx: &StepContext) -> u64 {
+        self.k.saturating_sub(self.k0).min(ctx.lanes * ctx.slots)
+    }
+
+    /// Code of the i-th held weight (1 when values are not given).
+    pub fn code(&self, i: u64) -> i32 {
+        self.codes.map_or(1, |c| c[(self.k0 + i) as usize])
+    }
+}
+
+/// An option field of `[pe]` that only some kinds read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeOption {
+    SerialOperand,
+    Encoding,
+    ExploitRepetition,
+}
+
+impl PeOption {
+    pub const ALL: [PeOption; 3] = [
+        PeOption::SerialOperand,
+        PeOption::Encoding,
+        PeOption::ExploitRepetition,
+    ];
+
+    pub fn field(self) -> &'static str {
+        match self {
+            PeOption::SerialOperand => "serial_operand",
+            PeOption::Encoding => "encoding",
+            PeOption::ExploitRepetition => "exploit_repetition",
+        }
+    }
+}
+
+/// A handle to a registered kind: what an architecture's `[pe] kind` names.
+#[derive(Clone, Copy)]
+pub struct PeKind(&'static dyn Kind);
+
+impl PeKind {
+    /// The kind named `name`, if one is registered.
+    pub fn by_name(name: &str) -> Option<PeKind> {
+        KINDS.iter().find(|k| k.name() == name).map(|k| PeKind(*k))
+    }
+
+    /// Every registered kind.
+    pub fn all() -> impl Iterator<Item = PeKind> {
+        KINDS.iter().map(|k| PeKind(*k))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0.name()
+    }
+
+    pub fn model(self) -> &'static dyn Kind {
+        self.0
+    }
+}
+
+impl PartialEq for PeKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for PeKind {}
+
+impl std::hash::Hash for PeKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl fmt::Debug for PeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PeKind({})", self.as_str())
+    }
+}
+
+static KIND_NAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| KINDS.iter().map(|k| k.name()).collect());
+
+/// The registered kind names, in registry order.
+pub fn kind_names() -> &'static [&'static str] {
+    &KIND_NAMES
+}
+
+impl<'de> Deserialize<'de> for PeKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        PeKind::by_name(&name).ok_or_else(|| serde::de::Error::unknown_variant(&name, kind_names()))
+    }
+}
+
+/// `[pe]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPe {
+    pub kind: PeKind,
+    pub weight_bits: Option<i64>,
+    pub activation_bits: Option<i64>,
+    pub accumulator_bits: Option<i64>,
+    pub lanes: Option<i64>,
+    pub weights_per_lane: Option<i64>,
+    pub serial_operand: Option<SerialOperand>,
+    pub encoding: Option<BitEncoding>,
+    pub exploit_repetition: Option<bool>,
+    pub skip_zero_activations: Option<bool>,
+}
+
+impl RawPe {
+    fn is_set(&self, o: PeOption) -> bool {
+        match o {
+            PeOption::SerialOperand => self.serial_operand.is_some(),
+            PeOption::Encoding => self.encoding.is_some(),
+            PeOption::ExploitRepetition => self.exploit_repetition.is_some(),
+        }
+    }
+}
+
+/// A validated PE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pe {
+    pub kind: PeKind,
+    pub weight_bits: u32,
+    pub activation_bits: u32,
+    pub accumulator_bits: u32,
+    /// Arithmetic lanes per PE; each lane holds one weight of a slot.
+    pub lanes: u32,
+    /// Weight slots per lane held during a fold: a PE covers lanes x weights_per_lane
+    /// consecutive reduction (K) indices.
+    pub weights_per_lane: u32,
+    /// bit_serial: which operand is streamed bit by bit.
+    pub serial_operand: SerialOperand,
+    /// bit_sparse: weight encoding whose non-zero digits cost a cycle each.
+    pub encoding: BitEncoding,
+    /// binary/signed_binary: share the accumulation of equal weights (UCNN/SumMerge idea).
+    pub exploit_repetition: bool,
+    /// Skip (weight, activation) pairs whose activation is zero: the PE compacts the pairs
+    /// that remain and processes `lanes` of them per cycle.
+    pub skip_zero_activations: bool,
+}
+
+impl Pe {
+    /// Reduction indices one PE covers in a fold.
+    pub fn k_per_pe(&self) -> u64 {
+        self.lanes as u64 * self.weights_per_lane as u64
+    }
+
+    /// The step-cost model of this PE on a layer quantized with `scheme`.
+    pub fn layer_cost(&self, scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
+        self.kind.model().layer_cost(self, scheme)
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Validate `[pe]`: common fields, which options apply to the kind, the kind's own checks.
+/// Dataflow rules are the architecture's (see `arch`).
+pub fn validate_pe(raw: &RawPe, p: &mut Vec<Problem>) -> Pe {
+    let kind = raw.kind;
+    let model = kind.model();
+    let weight_bits = check_range(p, "pe.weight_bits", raw.weight_bits.unwrap_or(8), 1, 16);
+    let activation_bits = check_range(
+        p,
+        "pe.activation_bits",
+        raw.activation_bits.unwrap_or(8),
+        1,
+        16,
+    );
+    let accumulator_bits = check_range(
+        p,
+        "pe.accumulator_bits",
+        raw.accumulator_bits.unwrap_or(32),
+        8,
+        64,
+    );
+    let lanes = check_range(p, "pe.lanes", raw.lanes.unwrap_or(1), 1, 64);
+    let weights_per_lane = check_range(
+        p,
+        "pe.weights_per_lane",
+        raw.weights_per_lane.unwrap_or(1),
+        1,
+        64,
+    );
+    for o in PeOption::ALL {
+        if raw.is_set(o) && !model.options().contains(&o) {
+            let takers: Vec<&str> = KINDS
+                .iter()
+                .filter(|k| k.options().contains(&o))
+                .map(|k| k.name())
+                .collect();
+            let allowed = if takers.len() == 1 {
+                format!("kind = \"{}\"", takers[0])
+            } else {
+                format!("kinds {}", and_list(&takers))
+            };
+            p.push(Problem::new(
+                format!("pe.{}", o.field()),
+                format!("only applies to {allowed}, not \"{}\"", kind.as_str()),
+            ));
+        }
+    }
+    let skip_zero_activations = raw.skip_zero_activations.unwrap_or(false);
+    if skip_zero_activations {
+        if !model.skips_zero_activations() {
+            let takers: Vec<&str> = KINDS
+                .iter()
+                .filter(|k| k.skips_zero_activations())
+                .map(|k| k.name())
+                .collect();
+            p.push(
+                Problem::new(
+                    "pe.skip_zero_activations",
+                    format!("is not modelled for kind = \"{}\"", kind.as_str()),
+                )
+                .with_help(format!("allowed for {} PEs", and_list(&takers))),
+            );
+        }
+        if raw.exploit_repetition == Some(true) {
+            p.push(
+                Problem::new(
+                    "pe.skip_zero_activations",
+                    "is not modelled together with exploit_repetition",
+                )
+                .with_help("turn one of them off"),
+            );
+        }
+    }
+    let pe = Pe {
+        kind,
+        weight_bits,
+        activation_bits,
+        accumulator_bits,
+        lanes,
+        weights_per_lane,
+        serial_operand: raw.serial_operand.unwrap_or(SerialOperand::Weight),
+        encoding: raw.encoding.unwrap_or(BitEncoding::Binary),
+        exploit_repetition: raw.exploit_repetition.unwrap_or(false),
+        skip_zero_activations,
+    };
+    model.check(&pe, p);
+    pe
+}
+
+/// The docs' kind table (arch/README.md, "What each PE kind models"), from the registry.
+pub fn kind_table_markdown() -> String {
+    let mut s = String::from("| kind | cycles per step | per step it performs |\n|---|---|---|\n");
+    for k in KINDS {
+        for d in k.doc() {
+            s.push_str(&format!(
+                "| {} | {} | {} |\n",
+                d.config, d.cycles_per_step, d.per_step
+            ));
+        }
+    }
+    s
+}

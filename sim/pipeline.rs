@@ -1,0 +1,417 @@
+//! One pipeline for every entry point: a validated design and network, plus where their
+//! tensors come from, in; a simulated run with its quantized weights and statistics out.
+//!
+//! `plumsim run`, `compare`, `sweep`, `reproduce` and `quantize` (and the Python and ONNX
+//! entry points to come) all go through [`run_design`] (or, without an architecture,
+//! [`quantize_layers`]), and `plumsim validate` runs [`check_design`]: every check `run` makes,
+//! without simulating. The steps:
+//!
+//! 1. the design's native weight scheme replaces the workload's default
+//!    ([`Network::with_default_scheme`]);
+//! 2. when the PEs skip zero activations, the layers' activation files are read
+//!    ([`TensorSource::activations`]);
+//! 3. the weight layers that need it are loaded or generated ([`TensorSource::weights`]),
+//!    quantized with their schemes and, on request, summarized, each at most once per cache;
+//! 4. the engine simulates the network.
+//!
+//! Tensors come through a [`TensorSource`] (files: [`crate::io::FileSource`]; tests and
+//! bindings may hold them in memory) and are shared between designs through caches passed in
+//! ([`WeightCache`] for float weights and activations, [`CodeCache`] for quantized codes), so
+//! a sweep decides how long codes live. Nothing here reads a file itself.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
+
+use crate::arch::Arch;
+use crate::engine::{self, RunResult};
+use crate::error::{Error, Problem, Result};
+use crate::quant::{quantize, stats, QuantStats, QuantizedTensor, Scheme};
+use crate::workload::{Layer, Network, WeightSource};
+
+/// Where a network's tensors come from.
+pub trait TensorSource: Sync {
+    /// The float weights of weight layer `layer` (PyTorch layout), checked against its shape.
+    fn weights(&self, layer: &Layer) -> Result<Vec<f32>>;
+    /// Non-zero flags of `layer`'s input activations (batch included), when the workload names
+    /// a tensor for them; checked against the layer's input size. `None` when none is named.
+    fn activations(&self, net: &Network, layer: &Layer) -> Result<Option<Vec<bool>>>;
+    /// Names the source in cache keys: sources with one key give the same tensors.
+    fn key(&self) -> String;
+    /// Every weight layer reads from one file given for the whole run (`--weights FILE`).
+    fn overrides_weights(&self) -> bool {
+        false
+    }
+}
+
+/// A value computed once per key, shared by whoever asks; a failed computation is not kept.
+struct Memo<K, V> {
+    cells: Mutex<HashMap<K, Arc<OnceLock<V>>>>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
+    fn new() -> Self {
+        Memo {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get_or_try(&self, key: K, make: impl FnOnce() -> Result<V>) -> Result<V> {
+        let cell = self
+            .cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        if let Some(v) = cell.get() {
+            return Ok(v.clone());
+        }
+        let v = make()?;
+        Ok(cell.get_or_init(|| v).clone())
+    }
+}
+
+/// (source, layer, where the layer's tensor comes from).
+type TensorKey = (String, String, String);
+
+/// Float weights and activation flags, per [`TensorKey`].
+pub struct WeightCache {
+    weights: Memo<TensorKey, Arc<Vec<f32>>>,
+    activations: Memo<TensorKey, Option<Arc<Vec<bool>>>>,
+}
+
+impl Default for WeightCache {
+    fn default() -> Self {
+        WeightCache {
+            weights: Memo::new(),
+            activations: Memo::new(),
+        }
+    }
+}
+
+/// Quantized weights, per (source, layer, weight source, scheme).
+pub struct CodeCache {
+    codes: Memo<(String, String, String, String), Arc<Quantized>>,
+}
+
+impl Default for CodeCache {
+    fn default() -> Self {
+        CodeCache { codes: Memo::new() }
+    }
+}
+
+/// The caches one call uses; a fresh pair when nothing is to be shared.
+#[derive(Clone, Copy)]
+pub struct Caches<'a> {
+    pub weights: &'a WeightCache,
+    pub codes: &'a CodeCache,
+}
+
+/// One layer's quantized weights, with the float weights they came from and (computed on
+/// first use) their statistics.
+pub struct Quantized {
+    pub codes: QuantizedTensor,
+    pub weights: Arc<Vec<f32>>,
+    stats: OnceLock<QuantStats>,
+}
+
+impl Quantized {
+    /// Density, effectual bits, distinct values, error and storage of the layer's codes.
+    pub fn stats(&self) -> &QuantStats {
+        self.stats.get_or_init(|| stats(&self.weights, &self.codes))
+    }
+}
+
+/// What a run quantizes and reports besides the simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Options {
+    /// Quantize every weight layer (their statistics; codes for the reference engine), not
+    /// only those whose timing needs codes or whose weights are read from files.
+    pub all_layers: bool,
+    /// Summarize the quantized layers ([`QuantStats`]).
+    pub stats: bool,
+}
+
+/// One design on one network, end to end.
+pub struct DesignRun {
+    /// The network as simulated: the design's native scheme applied, activation flags read.
+    pub net: Network,
+    /// Quantized weights of the layers the run quantized.
+    pub quantized: Vec<Option<Arc<Quantized>>>,
+    /// Their statistics, when asked for.
+    pub stats: Vec<Option<QuantStats>>,
+    pub run: RunResult,
+}
+
+impl DesignRun {
+    /// The codes of layer `i`, if quantized.
+    pub fn codes(&self, i: usize) -> Option<&QuantizedTensor> {
+        self.quantized.get(i)?.as_deref().map(|q| &q.codes)
+    }
+}
+
+/// The network a design runs: its native scheme on every weight layer that does not name one.
+pub fn design_network(arch: &Arch, net: &Network) -> Network {
+    match &arch.scheme {
+        Some(s) => net.with_default_scheme(s),
+        None => net.clone(),
+    }
+}
+
+/// Which layers a run of `arch` on `net` (already [`design_network`]) quantizes: every weight
+/// layer with `all_layers`; else those whose timing needs codes, whose weights come from a
+/// file, or all when the source overrides every layer's weights.
+pub fn quantized_layers(
+    arch: Option<&Arch>,
+    net: &Network,
+    source: &dyn TensorSource,
+    opts: Options,
+) -> Vec<bool> {
+    net.layers
+        .iter()
+        .map(|l| {
+            l.weight_shape().is_some()
+                && (opts.all_layers
+                    || source.overrides_weights()
+                    || arch.is_some_and(|a| engine::needs_codes(a, l))
+                    || matches!(l.weights, Some(WeightSource::File { .. })))
+        })
+        .collect()
+}
+
+fn weight_key(source: &dyn TensorSource, l: &Layer) -> TensorKey {
+    (source.key(), l.name.clone(), format!("{:?}", l.weights))
+}
+
+/// The float weights of `layer`, through the cache.
+pub fn layer_weights(
+    layer: &Layer,
+    source: &dyn TensorSource,
+    cache: &WeightCache,
+) -> Result<Arc<Vec<f32>>> {
+    cache.weights.get_or_try(weight_key(source, layer), || {
+        source.weights(layer).map(Arc::new)
+    })
+}
+
+fn quantized_layer(
+    layer: &Layer,
+    source: &dyn TensorSource,
+    caches: Caches,
+) -> Result<Arc<Quantized>> {
+    let (s, n, w) = weight_key(source, layer);
+    let scheme: &Scheme = &layer.quant.scheme;
+    caches
+        .codes
+        .codes
+        .get_or_try((s, n, w, format!("{scheme:?}")), || {
+            let shape = layer.weight_shape().expect("quantized layers have weights");
+            let weights = layer_weights(layer, source, caches.weights)?;
+            Ok(Arc::new(Quantized {
+                codes: quantize(&weights, &shape, scheme),
+                weights,
+                stats: OnceLock::new(),
+            }))
+        })
+}
+
+/// Quantize the layers `which` selects (in parallel, collected in order; the first failing
+/// layer in network order is the error, whatever the thread count).
+pub fn quantize_layers(
+    net: &Network,
+    which: &[bool],
+    source: &dyn TensorSource,
+    caches: Caches,
+) -> Result<Vec<Option<Arc<Quantized>>>> {
+    net.layers
+        .par_iter()
+        .zip(which.par_iter())
+        .map(|(l, &want)| want.then(|| quantized_layer(l, source, caches)).transpose())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Read the activation flags of the layers that name a file, into `net` (for PEs that skip
+/// zero activations).
+fn read_activations(
+    net: &mut Network,
+    source: &dyn TensorSource,
+    cache: &WeightCache,
+) -> Result<()> {
+    for i in 0..net.layers.len() {
+        let layer = &net.layers[i];
+        let Some((file, tensor)) = &layer.activations.file else {
+            continue;
+        };
+        let key = (source.key(), layer.name.clone(), format!("{file}|{tensor}"));
+        let flags = cache
+            .activations
+            .get_or_try(key, || Ok(source.activations(net, layer)?.map(Arc::new)))?;
+        net.layers[i].activations.nonzero = flags;
+    }
+    Ok(())
+}
+
+/// Every layer the design cannot run, as problems under the layer's path (`validate` reports
+/// them; `run` fails on the first as unsupported).
+pub fn compatibility(arch: &Arch, net: &Network) -> Vec<Problem> {
+    net.layers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.weight_shape().is_some())
+        .filter_map(|(i, l)| {
+            arch.pe.layer_cost(&l.quant.scheme).err().map(|why| {
+                Problem::new(
+                    format!("layers[{i}] ({})", l.name),
+                    format!(
+                        "pe.kind = \"{}\" cannot run scheme `{}`: {why}",
+                        arch.pe.kind.as_str(),
+                        l.quant.scheme.label()
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Most MACs a layer may have: 2^48.
+pub const MAX_MACS: u64 = 1 << 48;
+
+/// Sizes of every weight layer that would overflow the engine's 64-bit counts.
+pub fn size_problems(net: &Network) -> Vec<Problem> {
+    let mut p = Vec::new();
+    for (i, l) in net.layers.iter().enumerate() {
+        if let Some(g) = l.gemm(net) {
+            let macs =
+                g.m.checked_mul(g.n)
+                    .and_then(|x| x.checked_mul(g.k))
+                    .and_then(|x| x.checked_mul(g.groups));
+            if macs.is_none_or(|m| m > MAX_MACS) {
+                p.push(
+                    Problem::new(
+                        format!("layers[{i}] ({})", l.name),
+                        format!(
+                            "the layer's GEMM ({} x {} x {}, {} groups) is too large to count",
+                            g.m, g.n, g.k, g.groups
+                        ),
+                    )
+                    .with_help(format!("at most {MAX_MACS} MACs per layer (2^48): cycle and action counts multiply them by lane, bit and buffer factors and must fit in 64 bits")),
+                );
+            }
+        }
+    }
+    p
+}
+
+/// Every check [`run_design`] makes, without quantizing or simulating: the design can run
+/// every layer, the sizes fit, and every tensor the run would read exists with the right
+/// shape, dtype and finite values. `origin` names the workload in the error.
+pub fn check_design(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    caches: Caches,
+    opts: Options,
+    origin: &str,
+) -> Result<()> {
+    let mut net = design_network(arch, net);
+    let mut problems = compatibility(arch, &net);
+    problems.extend(size_problems(&net));
+    if !problems.is_empty() {
+        return Err(Error::invalid(origin, problems));
+    }
+    if arch.pe.skip_zero_activations {
+        read_activations(&mut net, source, caches.weights)?;
+    }
+    let which = quantized_layers(Some(arch), &net, source, opts);
+    for (l, _) in net.layers.iter().zip(&which).filter(|(_, &w)| w) {
+        layer_weights(l, source, caches.weights)?;
+    }
+    Ok(())
+}
+
+/// Run `arch` on `net` end to end (see the module docs).
+pub fn run_design(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    caches: Caches,
+    opts: Options,
+) -> Result<DesignRun> {
+    let mut net = design_network(arch, net);
+    if let Some(p) = size_problems(&net).into_iter().next() {
+        return Err(Error::Unsupported(p.to_string()));
+    }
+    if arch.pe.skip_zero_activations {
+        read_activations(&mut net, source, caches.weights)?;
+    }
+    let which = quantized_layers(Some(arch), &net, source, opts);
+    let quantized = quantize_layers(&net, &which, source, caches)?;
+    let stats = if opts.stats {
+        quantized
+            .par_iter()
+            .map(|q| q.as_ref().map(|q| *q.stats()))
+            .collect()
+    } else {
+        vec![None; quantized.len()]
+    };
+    let codes: Vec<Option<&QuantizedTensor>> = quantized
+        .iter()
+        .map(|q| q.as_deref().map(|q| &q.codes))
+        .collect();
+    let run = engine::simulate_with(arch, &net, &codes)?;
+    Ok(DesignRun {
+        net,
+        quantized,
+        stats,
+        run,
+    })
+}
+
+/// Tensors held in memory, by layer name (tests, bindings). Activations are not given.
+#[derive(Debug, Clone, Default)]
+pub struct MemorySource {
+    /// Float weights per layer name, PyTorch layout.
+    pub weights: HashMap<String, Vec<f32>>,
+    /// Names the source in cache keys.
+    pub name: String,
+}
+
+impl TensorSource for MemorySource {
+    fn weights(&self, layer: &Layer) -> Result<Vec<f32>> {
+        let err = |message: String| Error::Weights {
+            file: format!("<memory {}>", self.name),
+            tensor: layer.name.clone(),
+            layer: Some(layer.name.clone()),
+            message,
+        };
+        let w = self
+            .weights
+            .get(&layer.name)
+            .ok_or_else(|| err("no weights given for this weight layer".into()))?;
+        let shape = layer.weight_shape().unwrap_or_default();
+        let n: u64 = shape.iter().product();
+        if w.len() as u64 != n {
+            return Err(err(format!(
+                "{} weights given, the layer's shape {shape:?} holds {n}",
+                w.len()
+            )));
+        }
+        Ok(w.clone())
+    }
+
+    fn activations(&self, _net: &Network, _layer: &Layer) -> Result<Option<Vec<bool>>> {
+        Ok(None)
+    }
+
+    fn key(&self) -> String {
+        format!("memory:{}", self.name)
+    }
+
+    fn overrides_weights(&self) -> bool {
+        true
+    }
+}

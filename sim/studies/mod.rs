@@ -1,0 +1,301 @@
+//! The studies behind `results/` (`plumsim reproduce`): plumsim held against the PLUM, SWIS
+//! and PikeLPN papers, the design families' Pareto fronts, and which design choices move the
+//! headline ratios. Each study is data (the designs it runs: shipped files with fields changed
+//! by path, see [`Variant`]) and a small post-processing function that turns the finished
+//! runs into CSV tables and plots. Every run goes through the one pipeline
+//! ([`crate::pipeline::run_design`]) with shared caches ([`Runner`]). Pure: the files are
+//! returned, the caller writes them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+
+use crate::arch::Arch;
+use crate::compare::{compare_rows, CompareRow, DesignResult};
+use crate::error::{Error, Result};
+use crate::io::FileSource;
+use crate::pipeline::{self, Caches, CodeCache, Options, WeightCache};
+use crate::plot::{self, BarOptions, ImageFormat};
+use crate::report::to_csv;
+use crate::table::Table;
+use crate::workload::Network;
+
+pub mod pareto;
+pub mod pikelpn;
+pub mod plum;
+pub mod sensitivity;
+pub mod swis;
+
+/// Result files: path under the output folder and bytes.
+pub type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// A design of a study: a shipped architecture with fields removed and set by dotted path
+/// (the sweep's field-path setter), renamed `label`.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub base: &'static str,
+    pub label: String,
+    pub unset: Vec<&'static str>,
+    pub set: Vec<(&'static str, toml::Value)>,
+}
+
+impl Variant {
+    /// The shipped design unchanged (under its own name).
+    pub fn shipped(base: &'static str) -> Variant {
+        Variant {
+            base,
+            label: String::new(),
+            unset: Vec::new(),
+            set: Vec::new(),
+        }
+    }
+
+    /// `base` with `set` applied, named `label`.
+    pub fn new(base: &'static str, label: &str, set: Vec<(&'static str, toml::Value)>) -> Self {
+        Variant {
+            base,
+            label: label.into(),
+            unset: Vec::new(),
+            set,
+        }
+    }
+
+    /// Also remove these fields first.
+    pub fn unset(mut self, fields: &[&'static str]) -> Self {
+        self.unset.extend_from_slice(fields);
+        self
+    }
+
+    /// The validated architecture.
+    pub fn arch(&self) -> Result<Arch> {
+        if self.label.is_empty() && self.set.is_empty() && self.unset.is_empty() {
+            return crate::shipped::arch(self.base);
+        }
+        let text = crate::shipped::arch_text(self.base)?;
+        let origin = format!("arch/{} ({})", self.base, self.label);
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| crate::error::toml_error(text, &origin, &e))?;
+        table.insert("name".into(), toml::Value::String(self.label.clone()));
+        for path in &self.unset {
+            crate::sweep::spec::remove_path(&mut table, path);
+        }
+        for (path, value) in &self.set {
+            crate::sweep::spec::set_path(&mut table, path, value.clone())
+                .map_err(|e| Error::Internal(format!("{origin}: {path}: {e}")))?;
+        }
+        crate::design::arch_from_table(table, &origin)
+    }
+}
+
+pub fn int(v: i64) -> toml::Value {
+    toml::Value::Integer(v)
+}
+
+pub fn s(v: &str) -> toml::Value {
+    toml::Value::String(v.into())
+}
+
+pub fn b(v: bool) -> toml::Value {
+    toml::Value::Boolean(v)
+}
+
+/// Runs designs through the pipeline, sharing float weights and codes between them.
+pub struct Runner<'p> {
+    weights: WeightCache,
+    codes: CodeCache,
+    sources: Mutex<HashMap<PathBuf, Arc<FileSource>>>,
+    progress: &'p (dyn Fn(&str) + Sync),
+}
+
+impl<'p> Runner<'p> {
+    /// `progress` is told the label of every design before it runs.
+    pub fn new(progress: &'p (dyn Fn(&str) + Sync)) -> Self {
+        Runner {
+            weights: WeightCache::default(),
+            codes: CodeCache::default(),
+            sources: Mutex::new(HashMap::new()),
+            progress,
+        }
+    }
+
+    /// One source per workload file for the whole reproduction (it keeps its files open).
+    fn source(&self, wl: &Path) -> Arc<FileSource> {
+        self.sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(wl.to_path_buf())
+            .or_insert_with(|| Arc::new(FileSource::new(wl, None)))
+            .clone()
+    }
+
+    /// Run `arch` on `net` (the workload at `wl`), with every layer's statistics.
+    pub fn run(&self, arch: Arch, net: &Network, wl: &Path) -> Result<DesignResult> {
+        (self.progress)(&arch.name);
+        let caches = Caches {
+            weights: &self.weights,
+            codes: &self.codes,
+        };
+        let opts = Options {
+            all_layers: true,
+            stats: true,
+        };
+        let d = pipeline::run_design(&arch, net, &*self.source(wl), caches, opts)?;
+        Ok(DesignResult {
+            label: arch.name.clone(),
+            arch,
+            run: d.run,
+            stats: d.stats,
+        })
+    }
+
+    /// Run a study's design.
+    pub fn variant(&self, v: &Variant, net: &Network, wl: &Path) -> Result<DesignResult> {
+        self.run(v.arch()?, net, wl)
+    }
+}
+
+/// One plot as `<stem>.svg` and `<stem>.png`.
+pub fn plot_both(
+    files: &mut Files,
+    stem: &Path,
+    render: impl Fn(ImageFormat) -> plot::PlotResult<plot::Plot>,
+) -> Result<()> {
+    for (ext, f) in [("svg", ImageFormat::Svg), ("png", ImageFormat::Png)] {
+        let path = PathBuf::from(format!("{}.{ext}", stem.display()));
+        let p = render(f)?;
+        files.push((path, p.bytes));
+    }
+    Ok(())
+}
+
+/// Rows as a results table (for plotting).
+pub fn table_of<T: Serialize>(rows: &[T], origin: &str) -> Result<Table> {
+    Table::parse(&to_csv(rows), origin)
+}
+
+/// Stacked energy breakdown per design, as SVG and PNG.
+pub fn energy_bars(files: &mut Files, rows: &[CompareRow], stem: &Path, title: &str) -> Result<()> {
+    let t = table_of(rows, "compare")?;
+    let o = BarOptions {
+        columns: CompareRow::ENERGY_COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        label: "design".into(),
+        stack: true,
+        title: Some(title.into()),
+        width: 1000,
+        beside: Some("latency_us".into()),
+    };
+    plot_both(files, stem, |f| plot::bars(&t, &o, f, "compare"))
+}
+
+/// Rows of `designs` against the first, written to `<stem>.csv` with the energy chart
+/// `<stem>_energy.svg/png`.
+pub fn comparison(
+    files: &mut Files,
+    designs: &[DesignResult],
+    stem: &Path,
+    title: &str,
+) -> Result<Vec<CompareRow>> {
+    let rows = compare_rows(designs, 0);
+    files.push((stem.with_extension("csv"), to_csv(&rows).into_bytes()));
+    let name = stem
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    energy_bars(
+        files,
+        &rows,
+        &stem.with_file_name(format!("{name}_energy")),
+        title,
+    )?;
+    Ok(rows)
+}
+
+/// What a reproduction made.
+pub struct Reproduction {
+    /// The markdown comparison tables, for the terminal.
+    pub report: String,
+    pub files: Files,
+    /// Parts left out, and why.
+    pub notes: Vec<String>,
+}
+
+/// Every study into `out`; `reduced`: only the quick part (PLUM on synthetic ResNet-18 and
+/// PikeLPN's elementwise share), which the tests compare with the committed files. The
+/// trained ResNet-20 parts need `../shared/weights` beside the repository.
+pub fn reproduce(out: &Path, reduced: bool, runner: &Runner) -> Result<Reproduction> {
+    let mut files: Files = Vec::new();
+    let mut notes = Vec::new();
+    let mut report = String::new();
+    report.push_str(&plum::study(
+        &mut files,
+        out,
+        runner,
+        "resnet18_plum.json",
+        "resnet18_plum",
+        true,
+    )?);
+    pikelpn::study(&mut files, out, runner, "resnet18.json", "resnet18")?;
+    pikelpn::study(&mut files, out, runner, "mobilenet_v2.json", "mobilenet_v2")?;
+    if !reduced {
+        report.push('\n');
+        report.push_str(&swis::study(
+            &mut files,
+            out,
+            runner,
+            "resnet18.json",
+            "resnet18",
+        )?);
+        pareto::study(&mut files, out, runner)?;
+        sensitivity::study(&mut files, out, runner)?;
+        if crate::shipped::shared_weights().is_some() {
+            report.push('\n');
+            report.push_str(&plum::study(
+                &mut files,
+                out,
+                runner,
+                "resnet20_cifar10_plum.json",
+                "resnet20_cifar10_plum",
+                false,
+            )?);
+            report.push('\n');
+            report.push_str(&swis::study(
+                &mut files,
+                out,
+                runner,
+                "resnet20_cifar10.json",
+                "resnet20_cifar10",
+            )?);
+        } else {
+            notes.push(
+                "../shared/weights not present: the trained ResNet-20 parts are skipped".into(),
+            );
+        }
+    }
+    Ok(Reproduction {
+        report,
+        files,
+        notes,
+    })
+}
+
+/// How many designs [`reproduce`] runs (for a progress bar).
+pub fn design_count(reduced: bool) -> u64 {
+    let quick = plum::DESIGNS + 2 * pikelpn::DESIGNS;
+    let full = swis::DESIGNS + pareto::DESIGNS + sensitivity::DESIGNS;
+    let trained = plum::DESIGNS + swis::DESIGNS;
+    quick
+        + if reduced {
+            0
+        } else {
+            full + if crate::shipped::shared_weights().is_some() {
+                trained
+            } else {
+                0
+            }
+        }
+}

@@ -1,0 +1,63 @@
+//! SWIS: N = 1..7 (fixed), variable N and truncation against the bit-serial design.
+
+use std::path::Path;
+
+use super::{comparison, int, s, Files, Runner, Variant};
+use crate::compare::markdown;
+use crate::error::Result;
+
+/// Designs one run of the study simulates.
+pub const DESIGNS: u64 = 10;
+
+/// Bit-serial int8, SWIS with N = 1..7, variable N (N_max 4, error bound 0.02), truncation.
+pub fn designs() -> Vec<Variant> {
+    let sw = "swis_pe16.toml";
+    let mut v = vec![Variant::shipped("bitserial_pe16.toml")];
+    for n in 1..=7 {
+        v.push(Variant::new(
+            sw,
+            &format!("swis_g8_n{n}"),
+            vec![("quant.shared_bits", int(n))],
+        ));
+    }
+    v.push(
+        Variant::new(
+            sw,
+            "swis_g8_variable_n4",
+            vec![
+                ("quant.max_shared_bits", int(4)),
+                ("quant.error_bound", toml::Value::Float(0.02)),
+            ],
+        )
+        .unset(&["quant.shared_bits"]),
+    );
+    v.push(
+        Variant::new(
+            sw,
+            "truncate_n3",
+            vec![
+                ("quant.scheme", s("truncate")),
+                ("quant.shared_bits", int(3)),
+            ],
+        )
+        .unset(&["quant.group_size"]),
+    );
+    v
+}
+
+/// Run the study on shipped workload `wl`, files named `swis/<stem>*`; returns the markdown
+/// comparison.
+pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) -> Result<String> {
+    let (wp, net) = crate::shipped::workload(wl)?;
+    let designs = designs()
+        .iter()
+        .map(|v| r.variant(v, &net, &wp))
+        .collect::<Result<Vec<_>>>()?;
+    let rows = comparison(
+        files,
+        &designs,
+        &out.join(format!("swis/{stem}")),
+        &format!("{}: SWIS vs bit-serial, energy", net.name),
+    )?;
+    Ok(markdown(&rows, "bitserial_pe16", &net.name))
+}

@@ -1,0 +1,298 @@
+//! Workload description: a DAG of layers over named tensors.
+//!
+//! [`RawWorkload`] mirrors the JSON file ([`raw`]); [`validate_workload`] ([`validate`]) turns it
+//! into a [`Network`]: layers in topological order ([`graph`]), shapes inferred and checked
+//! ([`shapes`]), quantization resolved by the one quantization validator
+//! ([`crate::quant::resolve_quant`]), or reports every problem with the layer and tensor it
+//! concerns. Pure: no file access.
+
+use petgraph::graph::DiGraph;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::quant::spec::{QuantSpec, Scheme};
+
+pub mod graph;
+pub mod raw;
+pub mod shapes;
+pub mod validate;
+
+pub use raw::{
+    OpKind, Pair, RawActivations, RawDefaults, RawLayer, RawSynthetic, RawWeights, RawWorkload,
+};
+pub use validate::validate_workload;
+
+/// Index of a layer in [`Network::layers`] (topological order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LayerId(pub u32);
+
+/// Index of a tensor in [`Network::tensors`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TensorId(pub u32);
+
+/// How batch-norm layers run on the elementwise unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchNormMode {
+    /// One multiply and one add per element in the vector unit's format.
+    #[default]
+    Separate,
+    /// Folded into the preceding layer's weights and scales: free.
+    Folded,
+    /// Parameters quantized to the layer's activation width (QuantNorm-style): integer ops.
+    Quantized,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    Laplace,
+    Gaussian,
+}
+
+/// Where a layer's float weights come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightSource {
+    /// Seeded random weights; `scale` is the standard deviation (None: He-style sqrt(2 / fan_in)).
+    Synthetic {
+        distribution: Distribution,
+        seed: u64,
+        scale: Option<f64>,
+    },
+    /// A named tensor in an .npz/.npy/.safetensors file; the path is as written in the workload.
+    File { path: String, tensor: String },
+}
+
+/// A layer's input activations as activation-side PE variants see them: statistics to draw
+/// a zero pattern from, or a tensor file to read it from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivationStats {
+    pub zero_density: f64,
+    pub seed: u64,
+    /// `(file as written, tensor)`: the real activations, when given.
+    pub file: Option<(String, String)>,
+    /// Non-zero flags of the input tensor (batch included), once the IO edge has read the
+    /// file; the engine uses them instead of the statistics.
+    pub nonzero: Option<std::sync::Arc<Vec<bool>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv {
+    pub in_channels: u64,
+    pub out_channels: u64,
+    pub kernel: (u64, u64),
+    pub stride: (u64, u64),
+    pub padding: (u64, u64),
+    pub dilation: (u64, u64),
+    pub groups: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    pub kernel: (u64, u64),
+    pub stride: (u64, u64),
+    pub padding: (u64, u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Conv2d(Conv),
+    /// Fully connected: the input is flattened to `in_features`.
+    Linear {
+        in_features: u64,
+        out_features: u64,
+    },
+    /// `[M, K] x [K, N]`.
+    Matmul {
+        m: u64,
+        k: u64,
+        n: u64,
+    },
+    MaxPool(Pool),
+    AvgPool(Pool),
+    BatchNorm,
+    Relu,
+    Prelu,
+    Requantize,
+    Add,
+    PadChannels,
+}
+
+impl Op {
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Conv2d(_) => OpKind::Conv2d,
+            Op::Linear { .. } => OpKind::Linear,
+            Op::Matmul { .. } => OpKind::Matmul,
+            Op::MaxPool(_) => OpKind::MaxPool,
+            Op::AvgPool(_) => OpKind::AvgPool,
+            Op::BatchNorm => OpKind::BatchNorm,
+            Op::Relu => OpKind::Relu,
+            Op::Prelu => OpKind::Prelu,
+            Op::Requantize => OpKind::Requantize,
+            Op::Add => OpKind::Add,
+            Op::PadChannels => OpKind::PadChannels,
+        }
+    }
+}
+
+/// A GEMM a weight layer lowers to: `groups` independent `[M,K] x [K,N]` products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Gemm {
+    pub m: u64,
+    pub n: u64,
+    pub k: u64,
+    pub groups: u64,
+}
+
+impl Gemm {
+    pub fn macs(&self) -> u64 {
+        self.m * self.n * self.k * self.groups
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    pub name: String,
+    /// Per-sample shape: `[C, H, W]` or `[M, K]` etc.
+    pub shape: Vec<u64>,
+    pub producer: Option<LayerId>,
+}
+
+impl Tensor {
+    pub fn elements(&self) -> u64 {
+        self.shape.iter().product()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    pub id: LayerId,
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<TensorId>,
+    pub output: TensorId,
+    /// Resolved quantization (weight layers use the scheme; all layers use activation_bits).
+    pub quant: QuantSpec,
+    /// True when the layer's own `quant` names a scheme (a network- or design-wide default
+    /// scheme does not replace it).
+    pub own_scheme: bool,
+    /// Weight source for conv/linear/matmul layers.
+    pub weights: Option<WeightSource>,
+    pub activations: ActivationStats,
+}
+
+impl Layer {
+    /// The GEMM this layer lowers to, for conv/linear/matmul (batch folded into M).
+    pub fn gemm(&self, net: &Network) -> Option<Gemm> {
+        let out = &net.tensors[self.output.0 as usize];
+        let batch = net.batch;
+        match self.op {
+            Op::Conv2d(c) => Some(Gemm {
+                m: batch * out.shape[1] * out.shape[2],
+                n: c.out_channels / c.groups,
+                k: c.kernel.0 * c.kernel.1 * (c.in_channels / c.groups),
+                groups: c.groups,
+            }),
+            Op::Linear {
+                in_features,
+                out_features,
+            } => Some(Gemm {
+                m: batch,
+                n: out_features,
+                k: in_features,
+                groups: 1,
+            }),
+            Op::Matmul { m, k, n } => Some(Gemm {
+                m: batch * m,
+                n,
+                k,
+                groups: 1,
+            }),
+            _ => None,
+        }
+    }
+
+    /// PyTorch-layout shape of the weight tensor, for weight layers.
+    pub fn weight_shape(&self) -> Option<Vec<u64>> {
+        match self.op {
+            Op::Conv2d(c) => Some(vec![
+                c.out_channels,
+                c.in_channels / c.groups,
+                c.kernel.0,
+                c.kernel.1,
+            ]),
+            Op::Linear {
+                in_features,
+                out_features,
+            } => Some(vec![out_features, in_features]),
+            Op::Matmul { k, n, .. } => Some(vec![n, k]),
+            _ => None,
+        }
+    }
+}
+
+/// A validated network: layers in topological order over shaped tensors.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub name: String,
+    pub batch: u64,
+    pub batch_norm: BatchNormMode,
+    pub tensors: Vec<Tensor>,
+    pub layers: Vec<Layer>,
+    /// Producer -> consumer edges, labelled by the tensor between them.
+    pub graph: DiGraph<LayerId, TensorId>,
+}
+
+impl Network {
+    pub fn tensor(&self, id: TensorId) -> &Tensor {
+        &self.tensors[id.0 as usize]
+    }
+
+    pub fn layer_by_name(&self, name: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+
+    /// The network with `scheme` on every weight layer that does not name its own scheme:
+    /// how a design's native weight format (the architecture's `[quant]`) or `--scheme`
+    /// replaces the workload's default, while per-layer choices (e.g. an 8-bit stem) stay.
+    pub fn with_default_scheme(&self, scheme: &Scheme) -> Network {
+        let mut net = self.clone();
+        for l in &mut net.layers {
+            if !l.own_scheme && l.weight_shape().is_some() {
+                l.quant.scheme = *scheme;
+            }
+        }
+        net
+    }
+}
+
+pub const DEFAULT_SEED: u64 = 0x5eed;
+
+/// Parse and validate workload JSON. `origin` names the file in messages.
+pub fn parse_workload(text: &str, origin: &str) -> Result<Network> {
+    let raw: RawWorkload = serde_json::from_str(text).map_err(|e| Error::Parse {
+        origin: origin.to_string(),
+        line: Some(e.line()),
+        column: Some(e.column()),
+        message: strip_json_position(&e.to_string()),
+    })?;
+    validate_workload(raw, origin)
+}
+
+fn strip_json_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// FNV-1a of a seed and a name: a per-layer seed that does not depend on layer order.
+pub fn derive_seed(base: u64, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ base;
+    for b in name.bytes().chain(base.to_le_bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

@@ -1,0 +1,336 @@
+//! Validation: a [`RawWorkload`] becomes a [`Network`] or every problem is reported, with the
+//! layer and tensor it concerns.
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use super::graph::stable_toposort;
+use super::raw::{RawWeights, RawWorkload};
+use super::shapes::infer;
+use super::{
+    derive_seed, ActivationStats, Distribution, Layer, LayerId, Network, Op, Tensor, TensorId,
+    WeightSource, DEFAULT_SEED,
+};
+use crate::error::{Error, Problem, Result};
+use crate::quant::resolve_quant;
+
+/// Validate a raw workload into a [`Network`], reporting every problem at once.
+pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
+    let mut p: Vec<Problem> = Vec::new();
+    if raw.name.trim().is_empty() {
+        p.push(Problem::new("name", "must not be empty"));
+    }
+    let batch = match raw.batch.unwrap_or(1) {
+        b if (1..=1 << 20).contains(&b) => b as u64,
+        b => {
+            p.push(
+                Problem::new("batch", format!("{b} is out of range"))
+                    .with_help("allowed: 1..=1048576"),
+            );
+            1
+        }
+    };
+    if raw.layers.is_empty() {
+        p.push(
+            Problem::new("layers", "no layers").with_help("a workload needs at least one layer"),
+        );
+    }
+    let defaults = raw.defaults.clone().unwrap_or_default();
+    let default_quant = defaults.quant.clone().unwrap_or_default();
+    // The defaults are checked once, under their own path; a layer reports only what its own
+    // `quant` gets wrong.
+    resolve_quant(&default_quant, "defaults.quant", &mut p);
+    let default_weights = defaults.weights.clone().unwrap_or_default();
+    let default_acts = defaults.activations.clone().unwrap_or_default();
+
+    // Tensor table: network inputs first, then layer outputs.
+    let mut tensors: Vec<Tensor> = Vec::new();
+    let mut by_name: HashMap<String, TensorId> = HashMap::new();
+    for (name, shape) in &raw.inputs {
+        let path = format!("inputs.{name}");
+        if shape.is_empty() || shape.iter().any(|&d| d < 1) {
+            p.push(
+                Problem::new(&path, format!("shape {shape:?} is not allowed"))
+                    .with_help("allowed: one or more dimensions, each >= 1"),
+            );
+        }
+        by_name.insert(name.clone(), TensorId(tensors.len() as u32));
+        tensors.push(Tensor {
+            name: name.clone(),
+            shape: shape.iter().map(|&d| d.max(1) as u64).collect(),
+            producer: None,
+        });
+    }
+    let n_inputs = tensors.len();
+    // Layer names unique; each output tensor produced once.
+    let mut layer_names: HashMap<&str, usize> = HashMap::new();
+    for (i, l) in raw.layers.iter().enumerate() {
+        let path = format!("layers[{i}] ({})", l.name);
+        if l.name.trim().is_empty() {
+            p.push(Problem::new(
+                format!("layers[{i}].name"),
+                "must not be empty",
+            ));
+        }
+        if let Some(j) = layer_names.insert(l.name.as_str(), i) {
+            p.push(Problem::new(
+                &path,
+                format!(
+                    "layer name `{}` is used again (first at layers[{j}])",
+                    l.name
+                ),
+            ));
+        }
+        if by_name.contains_key(&l.output) {
+            p.push(
+                Problem::new(
+                    format!("{path}.output"),
+                    format!(
+                        "tensor `{}` is already produced (by another layer or as a network input)",
+                        l.output
+                    ),
+                )
+                .with_help("every tensor has exactly one producer"),
+            );
+            continue;
+        }
+        by_name.insert(l.output.clone(), TensorId(tensors.len() as u32));
+        tensors.push(Tensor {
+            name: l.output.clone(),
+            shape: Vec::new(),
+            producer: None,
+        });
+    }
+    // Graph over raw layer indices: edge producer -> consumer.
+    let mut graph: DiGraph<usize, TensorId> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..raw.layers.len()).map(|i| graph.add_node(i)).collect();
+    let mut producer_of: HashMap<TensorId, usize> = HashMap::new();
+    for (i, l) in raw.layers.iter().enumerate() {
+        if let Some(&t) = by_name.get(&l.output) {
+            if t.0 as usize >= n_inputs {
+                producer_of.entry(t).or_insert(i);
+            }
+        }
+    }
+    let mut dangling = false;
+    for (i, l) in raw.layers.iter().enumerate() {
+        let path = format!("layers[{i}] ({})", l.name);
+        for (j, t) in l.inputs.iter().enumerate() {
+            match by_name.get(t) {
+                None => {
+                    dangling = true;
+                    p.push(
+                        Problem::new(
+                            format!("{path}.inputs[{j}]"),
+                            format!(
+                                "tensor `{t}` is not produced by any layer nor a network input"
+                            ),
+                        )
+                        .with_help("name a network input or another layer's output"),
+                    );
+                }
+                Some(&tid) => {
+                    if let Some(&src) = producer_of.get(&tid) {
+                        graph.add_edge(nodes[src], nodes[i], tid);
+                    }
+                }
+            }
+        }
+    }
+    let order = match stable_toposort(&graph) {
+        Ok(order) => order,
+        Err(stuck) => {
+            let members: Vec<String> = stuck
+                .into_iter()
+                .map(|i| format!("`{}`", raw.layers[i].name))
+                .collect();
+            p.push(
+                Problem::new("layers", format!("the layer graph has a cycle through {}", members.join(", ")))
+                    .with_help("a workload must be a DAG: no layer may consume its own output, directly or indirectly"),
+            );
+            return Err(Error::invalid(origin, p));
+        }
+    };
+    if dangling || !p.is_empty() {
+        return Err(Error::invalid(origin, p));
+    }
+
+    // Walk in topological order, inferring shapes.
+    let mut layers: Vec<Layer> = Vec::with_capacity(raw.layers.len());
+    let mut new_id: HashMap<usize, LayerId> = HashMap::new();
+    for &i in &order {
+        let l = &raw.layers[i];
+        let path = format!("layers[{i}] ({})", l.name);
+        let id = LayerId(layers.len() as u32);
+        new_id.insert(i, id);
+        let inputs: Vec<TensorId> = l.inputs.iter().map(|t| by_name[t]).collect();
+        let in_shapes: Vec<Vec<u64>> = inputs
+            .iter()
+            .map(|t| tensors[t.0 as usize].shape.clone())
+            .collect();
+        let (op, out_shape) = match infer(l, &in_shapes, &path, &mut p) {
+            Some(x) => x,
+            None => (Op::Relu, vec![1]),
+        };
+        let out = by_name[&l.output];
+        tensors[out.0 as usize].shape = out_shape;
+        tensors[out.0 as usize].producer = Some(id);
+
+        let mut layer_problems = Vec::new();
+        let quant = resolve_quant(
+            &l.quant.clone().unwrap_or_default().over(&default_quant),
+            &format!("{path}.quant"),
+            &mut layer_problems,
+        );
+        if l.quant.is_some() {
+            p.extend(layer_problems);
+        }
+        let is_weight_layer = matches!(op, Op::Conv2d(_) | Op::Linear { .. } | Op::Matmul { .. });
+        let weights = if is_weight_layer {
+            resolve_weights(l.weights.as_ref(), &default_weights, &l.name, &path, &mut p)
+        } else {
+            if l.weights.is_some() {
+                p.push(Problem::new(
+                    format!("{path}.weights"),
+                    format!("op `{}` has no weights", l.op.as_str()),
+                ));
+            }
+            None
+        };
+        let acts = l.activations.clone().unwrap_or_default();
+        let zero_density = acts
+            .zero_density
+            .or(default_acts.zero_density)
+            .unwrap_or(0.0);
+        if !(zero_density.is_finite() && (0.0..1.0).contains(&zero_density)) {
+            p.push(
+                Problem::new(
+                    format!("{path}.activations.zero_density"),
+                    format!("{zero_density} is out of range"),
+                )
+                .with_help("allowed: 0 <= zero_density < 1"),
+            );
+        }
+        let act_seed = acts
+            .seed
+            .unwrap_or_else(|| derive_seed(default_acts.seed.unwrap_or(DEFAULT_SEED), &l.name));
+        layers.push(Layer {
+            id,
+            name: l.name.clone(),
+            op,
+            inputs,
+            output: out,
+            quant,
+            own_scheme: l.quant.as_ref().is_some_and(|q| q.scheme.is_some()),
+            weights,
+            activations: ActivationStats {
+                zero_density,
+                seed: act_seed,
+                file: match (acts.file.clone().or(default_acts.file.clone()), acts.tensor.clone()) {
+                    (Some(f), Some(t)) => Some((f, t)),
+                    (None, None) => None,
+                    (f, _) => {
+                        p.push(
+                            Problem::new(format!("{path}.activations"), format!("{} is given without {}", if f.is_some() { "file" } else { "tensor" }, if f.is_some() { "tensor" } else { "file" }))
+                                .with_help("name both the file and the tensor holding the layer's input activations"),
+                        );
+                        None
+                    }
+                },
+                nonzero: None,
+            },
+        });
+    }
+    if !p.is_empty() {
+        return Err(Error::invalid(origin, p));
+    }
+    let mut g: DiGraph<LayerId, TensorId> = DiGraph::new();
+    let gn: Vec<NodeIndex> = layers.iter().map(|l| g.add_node(l.id)).collect();
+    for e in graph.raw_edges() {
+        let a = new_id[&graph[e.source()]];
+        let b = new_id[&graph[e.target()]];
+        g.add_edge(gn[a.0 as usize], gn[b.0 as usize], e.weight);
+    }
+    Ok(Network {
+        name: raw.name,
+        batch,
+        batch_norm: raw.batch_norm.unwrap_or_default(),
+        tensors,
+        layers,
+        graph: g,
+    })
+}
+
+fn resolve_weights(
+    layer: Option<&RawWeights>,
+    default: &RawWeights,
+    name: &str,
+    path: &str,
+    p: &mut Vec<Problem>,
+) -> Option<WeightSource> {
+    let l = layer.cloned().unwrap_or_default();
+    // A layer that names a file or a synthetic source replaces the default kind entirely.
+    let (synthetic, file, tensor) = if l.synthetic.is_some() {
+        (l.synthetic, None, None)
+    } else if l.file.is_some() || l.tensor.is_some() {
+        (
+            None,
+            l.file.or(default.file.clone()),
+            l.tensor.or(default.tensor.clone()),
+        )
+    } else {
+        (
+            default.synthetic.clone(),
+            default.file.clone(),
+            default.tensor.clone(),
+        )
+    };
+    match (synthetic, file, tensor) {
+        (_, Some(path_), Some(tensor)) => Some(WeightSource::File {
+            path: path_,
+            tensor,
+        }),
+        (_, Some(_), None) => {
+            p.push(
+                Problem::new(
+                    format!("{path}.weights.tensor"),
+                    "a weight file is given but no tensor name",
+                )
+                .with_help(
+                    "name the tensor in the file, e.g. \"tensor\": \"layer1.0.conv1.weight\"",
+                ),
+            );
+            None
+        }
+        (_, None, Some(t)) => {
+            p.push(
+                Problem::new(
+                    format!("{path}.weights.file"),
+                    format!("tensor `{t}` is named but no file is given"),
+                )
+                .with_help("set weights.file here or in defaults.weights, or pass --weights FILE"),
+            );
+            None
+        }
+        (s, None, None) => {
+            let s = s.unwrap_or_default();
+            if let Some(scale) = s.scale {
+                if !(scale.is_finite() && scale > 0.0) {
+                    p.push(
+                        Problem::new(
+                            format!("{path}.weights.synthetic.scale"),
+                            format!("{scale} is out of range"),
+                        )
+                        .with_help("allowed: a standard deviation > 0"),
+                    );
+                }
+            }
+            Some(WeightSource::Synthetic {
+                distribution: s.distribution.unwrap_or(Distribution::Laplace),
+                seed: derive_seed(s.seed.unwrap_or(DEFAULT_SEED), name),
+                scale: s.scale,
+            })
+        }
+    }
+}
