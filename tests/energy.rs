@@ -2,15 +2,16 @@
 //! invariants (linearity in the table, zero entries give zero energy, monotone in the
 //! action counts, breakdown sums to the total).
 
+mod common;
+
 use proptest::prelude::*;
 
 use plumsim::arch::Arch;
-use plumsim::design::parse_arch;
 use plumsim::energy::{layer_energy, run_energy, EnergyTable};
 use plumsim::engine::{self, RunResult};
-use plumsim::quant::{quantize, QuantizedTensor, Scheme, SignRule};
-use plumsim::synth::synthetic_weights;
-use plumsim::workload::{parse_workload, Distribution, Network};
+use plumsim::pe::PeKind;
+use plumsim::quant::{QuantizedTensor, Scheme, SignRule};
+use plumsim::workload::{parse_workload, Network};
 
 /// Round-number table: adds 1 pJ at any width, 8x8 multiply 2 pJ, every SRAM 1 pJ/bit read and
 /// 2 pJ/bit written, DRAM 10 pJ/bit, registers 0.5 pJ/bit, fp32 mult 5 pJ, leakage 0.1 pJ per
@@ -35,20 +36,19 @@ vector_leakage_pj_per_lane_cycle = 0.2
 "#;
 
 fn arch(kind: &str) -> Arch {
-    let text = format!(
-        "name = \"t\"\n[array]\nrows = 1\ncols = 2\ndataflow = \"ws\"\n[pe]\nkind = \"{kind}\"\nweights_per_lane = 4\n\
-         [buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n[buffers.output]\ncapacity_bytes = 1048576\n\
-         [dram]\nideal = true\n{TABLE}"
-    );
-    parse_arch(&text, "t.toml").unwrap()
+    common::ArchToml {
+        rows: 1,
+        cols: 2,
+        kind,
+        pe_extra: "weights_per_lane = 4",
+        rest: &format!("{}{TABLE}", common::BIG_MEMORY),
+        ..Default::default()
+    }
+    .arch()
 }
 
 fn net(quant: &str) -> Network {
-    let text = format!(
-        r#"{{"name": "g", "inputs": {{"a": [4, 4]}}, "defaults": {{"quant": {quant}}},
-            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": 2}}]}}"#
-    );
-    parse_workload(&text, "g.json").unwrap()
+    common::gemm_net(4, 4, 2, quant)
 }
 
 fn tensor(
@@ -143,10 +143,10 @@ fn signed_binary_tiny_layer_energy_by_hand() {
     assert!(close(e.total_pj(), 4100.04), "{}", e.total_pj());
 }
 
-fn sample_run(kind: &str, scheme: &str, seed: u64) -> (Arch, RunResult) {
-    let text = std::fs::read_to_string(format!("{}/arch/{kind}.toml", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
-    let a = parse_arch(&text, kind).unwrap();
+/// A run of the tiny residual block on the shipped design of the `kind`-th registered kind.
+fn sample_run(kind: usize, scheme: &str, seed: u64) -> (Arch, RunResult) {
+    let kind = PeKind::all().nth(kind).expect("a registered kind");
+    let a = common::shipped_design_of(kind);
     let wl = std::fs::read_to_string(format!(
         "{}/tests/fixtures/workloads/tiny_resblock.json",
         env!("CARGO_MANIFEST_DIR")
@@ -162,38 +162,22 @@ fn sample_run(kind: &str, scheme: &str, seed: u64) -> (Arch, RunResult) {
         Some(s) => n.with_default_scheme(s),
         None => n,
     };
-    let codes: Vec<_> = n
-        .layers
-        .iter()
-        .map(|l| {
-            let shape = l.weight_shape()?;
-            Some(quantize(
-                &synthetic_weights(&shape, Distribution::Laplace, seed, None),
-                &shape,
-                &l.quant.scheme,
-            ))
-        })
-        .collect();
+    let codes = common::codes_for(&n, seed);
     let r = engine::simulate_quantized(&a, &n, &codes).unwrap();
     (a, r)
 }
 
-const KINDS: [&str; 7] = [
-    "dense_ws16",
-    "binary_pe16",
-    "ternary_pe16",
-    "signed_binary_pe16",
-    "bitserial_pe16",
-    "bitsparse_pe16",
-    "swis_pe16",
-];
+/// Registered kinds (the properties run on each one's shipped design).
+fn kinds() -> usize {
+    PeKind::all().count()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn energy_is_linear_in_the_table(kind in 0usize..7, k in 0.01f64..100.0, seed in any::<u64>()) {
-        let (a, r) = sample_run(KINDS[kind], r#"{"scheme": "int"}"#, seed);
+    fn energy_is_linear_in_the_table(kind in 0usize..kinds(), k in 0.01f64..100.0, seed in any::<u64>()) {
+        let (a, r) = sample_run(kind, r#"{"scheme": "int"}"#, seed);
         let t = EnergyTable::for_arch(&a);
         let base = run_energy(&a, &t, &r).total;
         let scaled = run_energy(&a, &t.scaled(k), &r).total;
@@ -204,8 +188,8 @@ proptest! {
     }
 
     #[test]
-    fn zero_entries_give_zero_energy_and_breakdown_sums(kind in 0usize..7, seed in any::<u64>()) {
-        let (a, r) = sample_run(KINDS[kind], r#"{"scheme": "int"}"#, seed);
+    fn zero_entries_give_zero_energy_and_breakdown_sums(kind in 0usize..kinds(), seed in any::<u64>()) {
+        let (a, r) = sample_run(kind, r#"{"scheme": "int"}"#, seed);
         let t = EnergyTable::for_arch(&a).with("dram_lpddr4_pj_per_bit", 0.0);
         let e = run_energy(&a, &t, &r);
         prop_assert_eq!(e.total.dram_pj, 0.0);
@@ -222,8 +206,8 @@ proptest! {
     }
 
     #[test]
-    fn more_actions_never_cost_less(kind in 0usize..7, seed in any::<u64>(), which in 0usize..12, extra in 1u64..1000) {
-        let (a, r) = sample_run(KINDS[kind], r#"{"scheme": "int"}"#, seed);
+    fn more_actions_never_cost_less(kind in 0usize..kinds(), seed in any::<u64>(), which in 0usize..12, extra in 1u64..1000) {
+        let (a, r) = sample_run(kind, r#"{"scheme": "int"}"#, seed);
         let t = EnergyTable::for_arch(&a);
         let i = r.layers.iter().position(|l| l.gemm.is_some()).unwrap();
         let before = layer_energy(&a, &t, &r.layers[i]).total_pj();

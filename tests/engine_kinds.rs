@@ -1,30 +1,17 @@
 //! Hand-computed cycles of a tiny layer on every PE kind, lock-step imbalance and what
 //! scheduling recovers, and invariants across kinds.
 
+mod common;
+
 use proptest::prelude::*;
 
 use plumsim::arch::Arch;
-use plumsim::design::parse_arch;
 use plumsim::engine::{self, RunResult};
 use plumsim::quant::{quantize, QuantizedTensor, Scheme, SharedBits, SignRule, SwisGroups};
 use plumsim::synth::synthetic_weights;
 use plumsim::workload::{parse_workload, Distribution, Network};
 
-fn arch(rows: u32, cols: u32, kind: &str, pe_extra: &str, array_extra: &str) -> Arch {
-    let text = format!(
-        "name = \"t\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"ws\"\n{array_extra}\n[pe]\nkind = \"{kind}\"\n{pe_extra}\n\
-         [buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n[buffers.output]\ncapacity_bytes = 1048576\n[dram]\nideal = true\n"
-    );
-    parse_arch(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn net(m: u64, k: u64, n: u64, quant: &str) -> Network {
-    let text = format!(
-        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}}, "defaults": {{"quant": {quant}}},
-            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": {n}}}]}}"#
-    );
-    parse_workload(&text, "g.json").unwrap()
-}
+use common::{arch, gemm_net as net};
 
 /// A hand-written quantized tensor of `filters` x `k` codes.
 fn codes(

@@ -10,20 +10,24 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use plumsim::arch::Arch;
-use plumsim::design::parse_arch;
 use plumsim::engine::{self, reference, LayerResult};
-use plumsim::quant::{quantize, QuantizedTensor, Scheme};
-use plumsim::synth::synthetic_weights;
+use plumsim::quant::{QuantizedTensor, Scheme};
 use plumsim::trace::{self, LaneState, SramAccess, TraceSink};
-use plumsim::workload::{parse_workload, Distribution, Network};
+use plumsim::workload::Network;
 
-use common::{plumsim, stderr};
+use common::{codes_for, gemm_net, plumsim, stderr};
 
 fn arch(rows: u32, cols: u32, kind: &str, pe_extra: &str, array_extra: &str, mem: &str) -> Arch {
-    let text = format!(
-        "name = \"t\"\n[array]\nrows = {rows}\ncols = {cols}\ndataflow = \"ws\"\n{array_extra}\n[pe]\nkind = \"{kind}\"\n{pe_extra}\n{mem}\n"
-    );
-    parse_arch(&text, "t.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+    common::ArchToml {
+        rows,
+        cols,
+        kind,
+        pe_extra,
+        array_extra,
+        rest: mem,
+        ..Default::default()
+    }
+    .arch()
 }
 
 /// Buffers of 1 MiB, the input one single-buffered, and a 1 byte/cycle DRAM: stalls happen.
@@ -35,25 +39,6 @@ const SLOW_MEMORY: &str = "[buffers.input]\ncapacity_bytes = 1048576\ndouble_buf
 const SMALL_BUFFERS: &str =
     "[buffers.input]\ncapacity_bytes = 256\n[buffers.weight]\ncapacity_bytes = 4096\n\
     [buffers.output]\ncapacity_bytes = 512\n[dram]\nbandwidth_bytes_per_cycle = 4.0\n";
-
-fn gemm_net(m: u64, k: u64, n: u64, quant: &str) -> Network {
-    let text = format!(
-        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}}, "defaults": {{"quant": {quant}}},
-            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": {n}}}]}}"#
-    );
-    parse_workload(&text, "g.json").unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
-fn codes_for(net: &Network, seed: u64) -> Vec<Option<QuantizedTensor>> {
-    net.layers
-        .iter()
-        .map(|l| {
-            let shape = l.weight_shape()?;
-            let w = synthetic_weights(&shape, Distribution::Laplace, seed, None);
-            Some(quantize(&w, &shape, &l.quant.scheme))
-        })
-        .collect()
-}
 
 /// CSV text as rows of named fields, checking the header.
 fn rows(csv_text: &str, header: &str) -> Vec<BTreeMap<String, String>> {

@@ -46,3 +46,105 @@ pub fn stdout(o: &Output) -> String {
 pub fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
+
+// ---------------------------------------------------------------- fixture builders
+
+use plumsim::arch::Arch;
+use plumsim::quant::{quantize, QuantizedTensor};
+use plumsim::synth::synthetic_weights;
+use plumsim::workload::{parse_workload, Distribution, Network};
+
+/// 1 MiB buffers and an ideal DRAM: nothing stalls, M is never tiled for small layers.
+pub const BIG_MEMORY: &str = "[buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n\
+[buffers.output]\ncapacity_bytes = 1048576\n[dram]\nideal = true\n";
+
+/// Architecture TOML of a `rows x cols` array of `kind` PEs: `[array]` lines `array_extra`,
+/// `[pe]` lines `pe_extra`, then `rest` (buffers, DRAM, energy; [`BIG_MEMORY`] by default).
+pub struct ArchToml<'a> {
+    pub rows: u32,
+    pub cols: u32,
+    pub dataflow: &'a str,
+    pub kind: &'a str,
+    pub pe_extra: &'a str,
+    pub array_extra: &'a str,
+    pub rest: &'a str,
+}
+
+impl Default for ArchToml<'_> {
+    fn default() -> Self {
+        ArchToml {
+            rows: 1,
+            cols: 1,
+            dataflow: "ws",
+            kind: "dense",
+            pe_extra: "",
+            array_extra: "",
+            rest: BIG_MEMORY,
+        }
+    }
+}
+
+impl ArchToml<'_> {
+    pub fn text(&self) -> String {
+        format!(
+            "name = \"t\"\n[array]\nrows = {}\ncols = {}\ndataflow = \"{}\"\n{}\n[pe]\nkind = \"{}\"\n{}\n{}\n",
+            self.rows, self.cols, self.dataflow, self.array_extra, self.kind, self.pe_extra, self.rest
+        )
+    }
+
+    /// The validated architecture (panics with the problems when it is not valid).
+    pub fn arch(&self) -> Arch {
+        let text = self.text();
+        plumsim::design::parse_arch(&text, "t.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+}
+
+/// A `rows x cols` weight-stationary array of `kind` PEs with big buffers and ideal DRAM.
+pub fn arch(rows: u32, cols: u32, kind: &str, pe_extra: &str, array_extra: &str) -> Arch {
+    ArchToml {
+        rows,
+        cols,
+        kind,
+        pe_extra,
+        array_extra,
+        ..ArchToml::default()
+    }
+    .arch()
+}
+
+/// One `[m, k] x [k, n]` matmul layer quantized with `quant` (JSON), inputs zero with
+/// probability `zero_density`.
+pub fn gemm_net_zeros(m: u64, k: u64, n: u64, quant: &str, zero_density: f64) -> Network {
+    let text = format!(
+        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}}, "defaults": {{"quant": {quant}, "activations": {{"zero_density": {zero_density}}}}},
+            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": {n}}}]}}"#
+    );
+    parse_workload(&text, "g.json").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// [`gemm_net_zeros`] without zero activations.
+pub fn gemm_net(m: u64, k: u64, n: u64, quant: &str) -> Network {
+    gemm_net_zeros(m, k, n, quant, 0.0)
+}
+
+/// Every weight layer's synthetic Laplace weights (seed `seed`), quantized with its scheme.
+pub fn codes_for(net: &Network, seed: u64) -> Vec<Option<QuantizedTensor>> {
+    net.layers
+        .iter()
+        .map(|l| {
+            let shape = l.weight_shape()?;
+            let w = synthetic_weights(&shape, Distribution::Laplace, seed, None);
+            Some(quantize(&w, &shape, &l.quant.scheme))
+        })
+        .collect()
+}
+
+/// The first shipped design (by file name) of `kind` on the weight-stationary dataflow: every
+/// registered kind ships one.
+pub fn shipped_design_of(kind: plumsim::pe::PeKind) -> Arch {
+    plumsim::shipped::ARCHS
+        .iter()
+        .filter_map(|(name, _)| plumsim::shipped::arch(name).ok())
+        .find(|a| a.pe.kind == kind && a.dataflow == plumsim::arch::Dataflow::Ws)
+        .unwrap_or_else(|| panic!("no shipped weight-stationary design of kind `{}`", kind.as_str()))
+}
