@@ -225,6 +225,9 @@ pub fn quantize_layers(
     source: &dyn TensorSource,
     caches: Caches,
 ) -> Result<Vec<Option<Arc<Quantized>>>> {
+    if let Some(p) = size_problems(None, net).into_iter().next() {
+        return Err(Error::Unsupported(p.to_string()));
+    }
     net.layers
         .par_iter()
         .zip(which.par_iter())
@@ -277,28 +280,91 @@ pub fn compatibility(arch: &Arch, net: &Network) -> Vec<Problem> {
         .collect()
 }
 
-/// Most MACs a layer may have: 2^48.
+/// Most MACs a layer may have (2^48): cycle and action counts multiply them by lane, bit and
+/// buffer factors and must fit in 64 bits.
 pub const MAX_MACS: u64 = 1 << 48;
+/// Most weights a layer may have (2^30): its float weights and codes are held in memory, 8
+/// bytes per weight.
+pub const MAX_LAYER_WEIGHTS: u64 = 1 << 30;
+/// Most elements a tensor may have, batch included (2^32).
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 32;
+/// Most (K chunk, filter, step) costs of a layer whose PEs skip zero activations (2^30): the
+/// engine keeps one per combination.
+pub const MAX_SKIPPING_COSTS: u64 = 1 << 30;
 
-/// Sizes of every weight layer that would overflow the engine's 64-bit counts.
-pub fn size_problems(net: &Network) -> Vec<Problem> {
+fn product(dims: impl IntoIterator<Item = u64>) -> Option<u64> {
+    dims.into_iter().try_fold(1u64, |acc, d| acc.checked_mul(d))
+}
+
+/// Every size of `net` (on `arch`, when given) beyond what the engine can count or hold,
+/// checked before anything is allocated.
+pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
     let mut p = Vec::new();
+    let too_big = |p: &mut Vec<Problem>, path: &str, what: String, limit: u64, why: &str| {
+        p.push(
+            Problem::new(path, format!("{what} is too large"))
+                .with_help(format!("at most {limit} ({why})")),
+        );
+    };
+    for t in &net.tensors {
+        let n = product(t.shape.iter().copied().chain([net.batch]));
+        if n.is_none_or(|n| n > MAX_TENSOR_ELEMENTS) {
+            too_big(
+                &mut p,
+                &format!("tensor `{}`", t.name),
+                format!("shape {:?} x batch {}", t.shape, net.batch),
+                MAX_TENSOR_ELEMENTS,
+                "elements per tensor, batch included",
+            );
+        }
+    }
+    if !p.is_empty() {
+        // Layer sizes derive from the tensors'.
+        return p;
+    }
     for (i, l) in net.layers.iter().enumerate() {
-        if let Some(g) = l.gemm(net) {
-            let macs =
-                g.m.checked_mul(g.n)
-                    .and_then(|x| x.checked_mul(g.k))
-                    .and_then(|x| x.checked_mul(g.groups));
-            if macs.is_none_or(|m| m > MAX_MACS) {
-                p.push(
-                    Problem::new(
-                        format!("layers[{i}] ({})", l.name),
-                        format!(
-                            "the layer's GEMM ({} x {} x {}, {} groups) is too large to count",
-                            g.m, g.n, g.k, g.groups
-                        ),
-                    )
-                    .with_help(format!("at most {MAX_MACS} MACs per layer (2^48): cycle and action counts multiply them by lane, bit and buffer factors and must fit in 64 bits")),
+        let path = format!("layers[{i}] ({})", l.name);
+        let (Some(g), Some(shape)) = (l.gemm(net), l.weight_shape()) else {
+            continue;
+        };
+        let weights = product(shape.iter().copied());
+        if weights.is_none_or(|w| w > MAX_LAYER_WEIGHTS) {
+            too_big(
+                &mut p,
+                &path,
+                format!("the weight tensor {shape:?}"),
+                MAX_LAYER_WEIGHTS,
+                "weights per layer: they and their codes are held in memory",
+            );
+            continue;
+        }
+        let macs = product([g.m, g.n, g.k, g.groups]);
+        if macs.is_none_or(|m| m > MAX_MACS) {
+            too_big(
+                &mut p,
+                &path,
+                format!(
+                    "the GEMM ({} x {} x {}, {} groups)",
+                    g.m, g.n, g.k, g.groups
+                ),
+                MAX_MACS,
+                "MACs per layer: cycle and action counts must fit in 64 bits",
+            );
+            continue;
+        }
+        if let Some(a) = arch.filter(|a| a.pe.skip_zero_activations) {
+            let chunks = g.k.div_ceil(a.pe.k_per_pe());
+            let costs = product([chunks, g.n, g.m, g.groups]);
+            if costs.is_none_or(|c| c > MAX_SKIPPING_COSTS) {
+                too_big(
+                    &mut p,
+                    &path,
+                    format!(
+                        "with skip_zero_activations, the step costs ({chunks} K chunks x {} filters x {} steps x {} groups)",
+                        g.n, g.m, g.groups
+                    ),
+                    MAX_SKIPPING_COSTS,
+                    "the engine keeps one per combination; use a smaller batch or turn skipping off",
                 );
             }
         }
@@ -318,8 +384,10 @@ pub fn check_design(
     origin: &str,
 ) -> Result<()> {
     let mut net = design_network(arch, net);
-    let mut problems = compatibility(arch, &net);
-    problems.extend(size_problems(&net));
+    let mut problems = size_problems(Some(arch), &net);
+    if problems.is_empty() {
+        problems.extend(compatibility(arch, &net));
+    }
     if !problems.is_empty() {
         return Err(Error::invalid(origin, problems));
     }
@@ -342,7 +410,7 @@ pub fn run_design(
     opts: Options,
 ) -> Result<DesignRun> {
     let mut net = design_network(arch, net);
-    if let Some(p) = size_problems(&net).into_iter().next() {
+    if let Some(p) = size_problems(Some(arch), &net).into_iter().next() {
         return Err(Error::Unsupported(p.to_string()));
     }
     if arch.pe.skip_zero_activations {

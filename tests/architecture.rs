@@ -173,7 +173,10 @@ fn no_dependency_circles_between_modules() {
         let g = graph(depth);
         assert!(g.len() > 10, "found only {} modules", g.len());
         if let Some(c) = find_cycle(&g) {
-            panic!("modules depend on each other in a circle: {}", c.join(" -> "));
+            panic!(
+                "modules depend on each other in a circle: {}",
+                c.join(" -> ")
+            );
         }
     }
 }

@@ -26,9 +26,7 @@ fn check_equal(
     let r = reference::simulate_layer(arch, net, layer, codes[0].as_ref());
     let (fast, r) = match (fast, r) {
         (Ok(f), Ok(r)) => (f, r.expect("a weight layer")),
-        (Err(plumsim::Error::Unsupported(_)), Err(plumsim::Error::Unsupported(_))) => {
-            return Ok(())
-        }
+        (Err(plumsim::Error::Unsupported(_)), Err(plumsim::Error::Unsupported(_))) => return Ok(()),
         (f, r) => {
             return Err(TestCaseError::fail(format!(
                 "the engines disagree on whether the layer runs: fast {:?}, reference {:?}",

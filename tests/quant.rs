@@ -676,7 +676,9 @@ fn quantize_command_rejects_bad_parameters_with_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--group-size: 2000 is out of range (help: allowed for scheme `swis`: 1..=1024)"),
+        err.contains(
+            "--group-size: 2000 is out of range (help: allowed for scheme `swis`: 1..=1024)"
+        ),
         "{err}"
     );
     let o = plumsim(&["quantize", wl.to_str().unwrap(), "--weight-bits", "4"]);

@@ -55,7 +55,8 @@ use plumsim::synth::synthetic_weights;
 use plumsim::workload::{parse_workload, Distribution, Network};
 
 /// 1 MiB buffers and an ideal DRAM: nothing stalls, M is never tiled for small layers.
-pub const BIG_MEMORY: &str = "[buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n\
+pub const BIG_MEMORY: &str =
+    "[buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n\
 [buffers.output]\ncapacity_bytes = 1048576\n[dram]\nideal = true\n";
 
 /// Architecture TOML of a `rows x cols` array of `kind` PEs: `[array]` lines `array_extra`,
@@ -146,5 +147,10 @@ pub fn shipped_design_of(kind: plumsim::pe::PeKind) -> Arch {
         .iter()
         .filter_map(|(name, _)| plumsim::shipped::arch(name).ok())
         .find(|a| a.pe.kind == kind && a.dataflow == plumsim::arch::Dataflow::Ws)
-        .unwrap_or_else(|| panic!("no shipped weight-stationary design of kind `{}`", kind.as_str()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no shipped weight-stationary design of kind `{}`",
+                kind.as_str()
+            )
+        })
 }
