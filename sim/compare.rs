@@ -1,8 +1,6 @@
 //! Designs side by side: one row per design with cycles, energy, EDP, weight statistics, ACE
 //! and ACEv2, and ratios against a baseline design. Pure: takes finished runs.
 
-use serde::Serialize;
-
 use crate::arch::Arch;
 use crate::energy::{self, EnergyTable};
 use crate::engine::RunResult;
@@ -31,48 +29,54 @@ impl DesignResult {
     }
 }
 
-/// One row of a comparison (`compare.csv`).
-#[derive(Debug, Clone, Serialize)]
-pub struct CompareRow {
-    pub design: String,
-    pub pe_kind: String,
-    pub total_cycles: u64,
-    pub latency_us: f64,
-    pub energy_uj: f64,
-    pub edp_uj_us: f64,
-    pub tops_per_w: f64,
-    pub weight_density: f64,
-    pub effectual_bits_per_weight: f64,
-    pub weight_storage_bytes: u64,
-    pub quant_rel_error: f64,
-    pub ace_gbit_ops: f64,
-    pub ace_v2_gbit_ops: f64,
-    /// Share of ACEv2 that is elementwise work (what ACE leaves out), in percent.
-    pub elementwise_ace_v2_pct: f64,
-    pub speedup_vs_baseline: f64,
-    pub energy_ratio_vs_baseline: f64,
-    pub pe_arith_uj: f64,
-    pub registers_uj: f64,
-    pub input_buffer_uj: f64,
-    pub weight_buffer_uj: f64,
-    pub output_buffer_uj: f64,
-    pub dram_uj: f64,
-    pub vector_uj: f64,
-    pub leakage_uj: f64,
+crate::record! {
+    /// One row of a comparison (`compare.csv`).
+    #[derive(Debug, Clone)]
+    pub struct CompareRow {
+        /// The design's label.
+        pub design: String = Label,
+        pub pe_kind: String = Label,
+        pub total_cycles: u64 = Cycles,
+        pub latency_us: f64 = Microseconds,
+        /// Energy per inference.
+        pub energy_uj: f64 = Microjoules,
+        /// Energy-delay product.
+        pub edp_uj_us: f64 = MicrojouleMicroseconds,
+        pub tops_per_w: f64 = TopsPerWatt,
+        /// Non-zero weights over all, weight layers of the network.
+        pub weight_density: f64 = Number,
+        pub effectual_bits_per_weight: f64 = Number,
+        pub weight_storage_bytes: u64 = Bytes,
+        pub quant_rel_error: f64 = Number,
+        pub ace_gbit_ops: f64 = GigaBitOps,
+        pub ace_v2_gbit_ops: f64 = GigaBitOps,
+        /// Share of ACEv2 that is elementwise work (what ACE leaves out), in percent.
+        pub elementwise_ace_v2_pct: f64 = Percent,
+        /// Baseline cycles over this design's.
+        pub speedup_vs_baseline: f64 = Number,
+        /// Baseline energy over this design's.
+        pub energy_ratio_vs_baseline: f64 = Number,
+        pub pe_arith_uj: f64 = Microjoules,
+        pub registers_uj: f64 = Microjoules,
+        pub input_buffer_uj: f64 = Microjoules,
+        pub weight_buffer_uj: f64 = Microjoules,
+        pub output_buffer_uj: f64 = Microjoules,
+        pub dram_uj: f64 = Microjoules,
+        pub vector_uj: f64 = Microjoules,
+        pub leakage_uj: f64 = Microjoules,
+    }
 }
 
 impl CompareRow {
-    /// The energy-breakdown columns, in report order (what the energy charts stack).
-    pub const ENERGY_COLUMNS: [&'static str; 8] = [
-        "pe_arith_uj",
-        "registers_uj",
-        "input_buffer_uj",
-        "weight_buffer_uj",
-        "output_buffer_uj",
-        "dram_uj",
-        "vector_uj",
-        "leakage_uj",
-    ];
+    /// The energy-breakdown columns, in the breakdown's order (what the energy charts stack):
+    /// each component of [`crate::energy::EnergyBreakdown`] in uJ.
+    pub fn energy_columns() -> Vec<String> {
+        crate::energy::EnergyBreakdown::default()
+            .components()
+            .iter()
+            .map(|(name, _)| format!("{name}_uj"))
+            .collect()
+    }
 }
 
 /// Rows for `designs`, with speedup and energy ratio against `designs[baseline]`.
@@ -106,14 +110,14 @@ pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow
                 },
                 speedup_vs_baseline: round6(base.total_cycles as f64 / s.total_cycles as f64),
                 energy_ratio_vs_baseline: round6(base.energy_pj / s.energy_pj),
-                pe_arith_uj: uj(s.pe_arith_pj),
-                registers_uj: uj(s.registers_pj),
-                input_buffer_uj: uj(s.input_buffer_pj),
-                weight_buffer_uj: uj(s.weight_buffer_pj),
-                output_buffer_uj: uj(s.output_buffer_pj),
-                dram_uj: uj(s.dram_pj),
-                vector_uj: uj(s.vector_pj),
-                leakage_uj: uj(s.leakage_pj),
+                pe_arith_uj: uj(s.energy.pe_arith_pj),
+                registers_uj: uj(s.energy.registers_pj),
+                input_buffer_uj: uj(s.energy.input_buffer_pj),
+                weight_buffer_uj: uj(s.energy.weight_buffer_pj),
+                output_buffer_uj: uj(s.energy.output_buffer_pj),
+                dram_uj: uj(s.energy.dram_pj),
+                vector_uj: uj(s.energy.vector_pj),
+                leakage_uj: uj(s.energy.leakage_pj),
             }
         })
         .collect()

@@ -4,6 +4,7 @@
 //! code that does no IO; `io` and the binary's `cli` live at the edge. See ARCHITECTURE.md.
 
 pub mod arch;
+pub mod columns;
 pub mod compare;
 pub mod design;
 pub mod energy;

@@ -5,70 +5,100 @@
 
 use serde::Serialize;
 
+use crate::engine::Actions;
+
 use crate::arch::Arch;
 use crate::energy::{self, EnergyBreakdown, EnergyTable};
 use crate::engine::{LayerResult, RunResult};
 use crate::quant::QuantStats;
 
-/// One row of `layers.csv`.
-#[derive(Debug, Clone, Serialize)]
-pub struct LayerRow {
-    pub layer: String,
-    pub op: String,
-    pub gemm_m: u64,
-    pub gemm_n: u64,
-    pub gemm_k: u64,
-    pub groups: u64,
-    pub folds: u64,
-    pub macs: u64,
-    pub compute_cycles: u64,
-    pub imbalance_cycles: u64,
-    pub memory_stall_cycles: u64,
-    pub vector_cycles: u64,
-    pub vector_exposed_cycles: u64,
-    pub total_cycles: u64,
-    pub utilization_pct: f64,
-    pub mapping_efficiency_pct: f64,
-    pub energy_pj: f64,
-    pub pe_arith_pj: f64,
-    pub registers_pj: f64,
-    pub input_buffer_pj: f64,
-    pub weight_buffer_pj: f64,
-    pub output_buffer_pj: f64,
-    pub dram_pj: f64,
-    pub vector_pj: f64,
-    pub leakage_pj: f64,
-    pub ace_bit_ops: f64,
-    pub ace_v2_bit_ops: f64,
-    pub scheme: String,
-    pub weight_density: Option<f64>,
-    pub effectual_bits_per_weight: Option<f64>,
-    pub distinct_values_per_filter: Option<f64>,
-    pub quant_rel_error: Option<f64>,
-    pub weight_storage_bits: Option<u64>,
-    pub input_buffer_reads: u64,
-    pub weight_buffer_reads: u64,
-    pub output_buffer_reads: u64,
-    pub output_buffer_writes: u64,
-    pub dram_input_read_bytes: u64,
-    pub dram_weight_read_bytes: u64,
-    pub dram_output_write_bytes: u64,
-    pub dram_psum_read_bytes: u64,
-    pub dram_psum_write_bytes: u64,
-    pub dram_read_bytes: u64,
-    pub dram_write_bytes: u64,
-    pub output_elements: u64,
-    pub mults: u64,
-    pub adds: u64,
-    pub shifts: u64,
-    pub window_sum_adds: u64,
-    pub busy_lane_cycles: u64,
-    pub idle_lane_cycles: u64,
-    pub weight_reg_reads: u64,
-    pub activation_reg_writes: u64,
-    pub psum_reg_updates: u64,
-    pub vector_mults: u64,
-    pub vector_adds: u64,
+crate::record! {
+    /// One row of `layers.csv`.
+    #[derive(Debug, Clone)]
+    pub struct LayerRow {
+        /// Layer name.
+        pub layer: String = Label,
+        /// Operator.
+        pub op: String = Label,
+        /// GEMM M (batch x output pixels).
+        pub gemm_m: u64 = Count,
+        /// GEMM N per group (filters).
+        pub gemm_n: u64 = Count,
+        /// GEMM K (reduction length).
+        pub gemm_k: u64 = Count,
+        /// Convolution groups.
+        pub groups: u64 = Count,
+        /// Folds (M-tiles included).
+        pub folds: u64 = Count,
+        /// Multiply-accumulates of the layer.
+        pub macs: u64 = Count,
+        /// Array cycles: weight loads, streaming, fill and drain.
+        pub compute_cycles: u64 = Cycles,
+        /// Of the compute cycles, those lost to lock-step.
+        pub imbalance_cycles: u64 = Cycles,
+        /// Cycles the array waits for DRAM.
+        pub memory_stall_cycles: u64 = Cycles,
+        /// Cycles of the elementwise unit.
+        pub vector_cycles: u64 = Cycles,
+        /// Vector cycles that do not hide behind the array.
+        pub vector_exposed_cycles: u64 = Cycles,
+        /// compute + memory stall + exposed vector cycles.
+        pub total_cycles: u64 = Cycles,
+        /// Effectual lane-cycles over all lane-cycles.
+        pub utilization_pct: f64 = Percent,
+        /// Share of the PEs a fold maps work to.
+        pub mapping_efficiency_pct: f64 = Percent,
+        /// Energy of the layer (the components below summed).
+        pub energy_pj: f64 = Picojoules,
+        /// The energy by component.
+        flatten pub energy: EnergyBreakdown,
+        /// ACE: MACs x weight bits x activation bits.
+        pub ace_bit_ops: f64 = BitOps,
+        /// ACEv2: ACE plus elementwise operations by operand width.
+        pub ace_v2_bit_ops: f64 = BitOps,
+        /// Weight scheme (empty for layers without weights).
+        pub scheme: String = Label,
+        /// Non-zero weights over all (blank when not quantized).
+        pub weight_density: Option<f64> = Number,
+        /// Non-zero weight bits per weight.
+        pub effectual_bits_per_weight: Option<f64> = Number,
+        /// Distinct weight values per filter, mean.
+        pub distinct_values_per_filter: Option<f64> = Number,
+        /// Relative L2 error of the quantized weights.
+        pub quant_rel_error: Option<f64> = Number,
+        /// Stored bits: codes, scales, metadata.
+        pub weight_storage_bits: Option<u64> = Bits,
+        /// Input buffer reads (elements).
+        pub input_buffer_reads: u64 = Count,
+        /// Weight buffer reads (elements).
+        pub weight_buffer_reads: u64 = Count,
+        /// Output buffer reads (partial sums).
+        pub output_buffer_reads: u64 = Count,
+        /// Output buffer writes (partial sums).
+        pub output_buffer_writes: u64 = Count,
+        /// DRAM bytes read for inputs.
+        pub dram_input_read_bytes: u64 = Bytes,
+        /// DRAM bytes read for weights.
+        pub dram_weight_read_bytes: u64 = Bytes,
+        /// DRAM bytes written for outputs.
+        pub dram_output_write_bytes: u64 = Bytes,
+        /// DRAM bytes of spilled partial sums read back.
+        pub dram_psum_read_bytes: u64 = Bytes,
+        /// DRAM bytes of partial sums spilled.
+        pub dram_psum_write_bytes: u64 = Bytes,
+        /// DRAM bytes read.
+        pub dram_read_bytes: u64 = Bytes,
+        /// DRAM bytes written.
+        pub dram_write_bytes: u64 = Bytes,
+        /// Elements the layer produces.
+        pub output_elements: u64 = Count,
+        /// The action counts the energy model prices.
+        flatten pub actions: Actions,
+        /// Elementwise multiplies.
+        pub vector_mults: u64 = Count,
+        /// Elementwise adds (and compares).
+        pub vector_adds: u64 = Count,
+    }
 }
 
 impl LayerRow {
@@ -100,14 +130,7 @@ impl LayerRow {
             utilization_pct: round6(100.0 * l.utilization(arch)),
             mapping_efficiency_pct: round6(l.timing.map_or(0.0, |t| 100.0 * t.mapping_efficiency)),
             energy_pj: round6(e.total_pj()),
-            pe_arith_pj: round6(e.pe_arith_pj),
-            registers_pj: round6(e.registers_pj),
-            input_buffer_pj: round6(e.input_buffer_pj),
-            weight_buffer_pj: round6(e.weight_buffer_pj),
-            output_buffer_pj: round6(e.output_buffer_pj),
-            dram_pj: round6(e.dram_pj),
-            vector_pj: round6(e.vector_pj),
-            leakage_pj: round6(e.leakage_pj),
+            energy: e.rounded(),
             ace_bit_ops: energy::ace(l),
             ace_v2_bit_ops: energy::ace_v2(l),
             scheme: if g.is_some() {
@@ -132,15 +155,7 @@ impl LayerRow {
             dram_read_bytes: t.dram_read_bytes(),
             dram_write_bytes: t.dram_write_bytes(),
             output_elements: l.output_elements,
-            mults: a.mults,
-            adds: a.adds,
-            shifts: a.shifts,
-            window_sum_adds: a.window_sum_adds,
-            busy_lane_cycles: a.busy_lane_cycles,
-            idle_lane_cycles: a.idle_lane_cycles,
-            weight_reg_reads: a.weight_reg_reads,
-            activation_reg_writes: a.activation_reg_writes,
-            psum_reg_updates: a.psum_reg_updates,
+            actions: *a,
             vector_mults: l.vector.mults,
             vector_adds: l.vector.adds,
         }
@@ -152,47 +167,67 @@ pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-/// `summary.json`: the run's totals and the setting that produced them.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub plumsim_version: &'static str,
-    pub arch: String,
-    pub workload: String,
-    pub array_rows: u32,
-    pub array_cols: u32,
-    pub dataflow: &'static str,
-    pub pe_kind: &'static str,
-    pub sync_scope: &'static str,
-    pub schedule: bool,
-    pub clock_mhz: f64,
-    pub layers: usize,
-    pub macs: u64,
-    pub compute_cycles: u64,
-    pub imbalance_cycles: u64,
-    pub memory_stall_cycles: u64,
-    pub vector_cycles: u64,
-    pub vector_exposed_cycles: u64,
-    pub total_cycles: u64,
-    pub latency_us: f64,
-    pub utilization_pct: f64,
-    pub dram_read_bytes: u64,
-    pub dram_write_bytes: u64,
-    /// Energy per inference (the whole batch), and by component.
-    pub energy_pj: f64,
-    pub pe_arith_pj: f64,
-    pub registers_pj: f64,
-    pub input_buffer_pj: f64,
-    pub weight_buffer_pj: f64,
-    pub output_buffer_pj: f64,
-    pub dram_pj: f64,
-    pub vector_pj: f64,
-    pub leakage_pj: f64,
-    /// Energy-delay product: energy x latency.
-    pub edp_pj_us: f64,
-    /// Effective throughput per watt: 2 x MACs per joule, in tera-operations (= 2 MACs / pJ).
-    pub tops_per_w: f64,
-    pub ace_bit_ops: f64,
-    pub ace_v2_bit_ops: f64,
+crate::record! {
+    /// `summary.json`: the run's totals and the setting that produced them.
+    #[derive(Debug, Clone)]
+    pub struct Summary {
+        /// plumsim version that produced the run.
+        pub plumsim_version: &'static str = Label,
+        /// Architecture name.
+        pub arch: String = Label,
+        /// Workload name.
+        pub workload: String = Label,
+        /// PE rows.
+        pub array_rows: u32 = Count,
+        /// PE columns.
+        pub array_cols: u32 = Count,
+        /// ws, os or is.
+        pub dataflow: &'static str = Label,
+        /// PE kind.
+        pub pe_kind: &'static str = Label,
+        /// Lock-step scope.
+        pub sync_scope: &'static str = Label,
+        /// Offline filter scheduling.
+        pub schedule: bool = Flag,
+        /// Clock.
+        pub clock_mhz: f64 = Megahertz,
+        /// Layers of the network.
+        pub layers: usize = Count,
+        /// Multiply-accumulates.
+        pub macs: u64 = Count,
+        /// Array compute cycles.
+        pub compute_cycles: u64 = Cycles,
+        /// Of the compute cycles, lost to lock-step.
+        pub imbalance_cycles: u64 = Cycles,
+        /// Cycles waiting for DRAM.
+        pub memory_stall_cycles: u64 = Cycles,
+        /// Elementwise-unit cycles.
+        pub vector_cycles: u64 = Cycles,
+        /// Elementwise cycles not hidden behind the array.
+        pub vector_exposed_cycles: u64 = Cycles,
+        /// Cycles of one inference (the batch).
+        pub total_cycles: u64 = Cycles,
+        /// Total cycles at the clock.
+        pub latency_us: f64 = Microseconds,
+        /// Effectual lane-cycles over all.
+        pub utilization_pct: f64 = Percent,
+        /// DRAM bytes read.
+        pub dram_read_bytes: u64 = Bytes,
+        /// DRAM bytes written.
+        pub dram_write_bytes: u64 = Bytes,
+        /// Energy per inference (the whole batch); its components follow.
+        pub energy_pj: f64 = Picojoules,
+        /// The energy by component.
+        flatten pub energy: EnergyBreakdown,
+        /// Energy-delay product: energy x latency.
+        pub edp_pj_us: f64 = PicojouleMicroseconds,
+        /// Effective throughput per watt: 2 x MACs per joule, in tera-operations (= 2 MACs / pJ).
+        pub tops_per_w: f64 = TopsPerWatt,
+        /// ACE: MACs x weight bits x activation bits.
+        pub ace_bit_ops: f64 = BitOps,
+        /// ACEv2: ACE plus elementwise operations by operand width.
+        pub ace_v2_bit_ops: f64 = BitOps,
+    }
 }
 
 impl Summary {
@@ -235,14 +270,7 @@ impl Summary {
                 .map(|l| l.traffic.dram_write_bytes())
                 .sum(),
             energy_pj: round6(energy_pj),
-            pe_arith_pj: round6(e.pe_arith_pj),
-            registers_pj: round6(e.registers_pj),
-            input_buffer_pj: round6(e.input_buffer_pj),
-            weight_buffer_pj: round6(e.weight_buffer_pj),
-            output_buffer_pj: round6(e.output_buffer_pj),
-            dram_pj: round6(e.dram_pj),
-            vector_pj: round6(e.vector_pj),
-            leakage_pj: round6(e.leakage_pj),
+            energy: e.rounded(),
             edp_pj_us: round6(energy_pj * latency_us),
             tops_per_w: if energy_pj > 0.0 {
                 round6(2.0 * run.macs() as f64 / energy_pj)

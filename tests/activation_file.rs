@@ -102,3 +102,50 @@ fn a_tensor_of_the_wrong_size_is_an_error() {
         "{e}"
     );
 }
+
+/// Every entry point goes through one pipeline: a sweep point reads the activation file as
+/// `plumsim run` does (75 % zeros: 9 compute cycles, not the 24 of dense activations), and a
+/// missing file fails that point with its error.
+#[test]
+fn a_sweep_reads_the_activation_file_like_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut acts = vec![0.0; 16];
+    acts[12..].fill(1.0); // channel 3 only: 1 pair per step, 1 cycle
+    let (run_cycles, _) = run(dir.path(), &acts);
+    assert_eq!(run_cycles, 4 + 5);
+    std::fs::write(
+        dir.path().join("missing.json"),
+        workload("nowhere.npz").replace("\"act\"", "\"act_missing\""),
+    )
+    .unwrap();
+    let spec = dir.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        "base = \"arch.toml\"\nworkloads = [\"w.json\", \"missing.json\"]\n[axes]\n\"array.rows\" = [1]\n",
+    )
+    .unwrap();
+    let csv_path = dir.path().join("s.csv");
+    let o = common::plumsim(&[
+        "sweep",
+        spec.to_str().unwrap(),
+        "--out",
+        csv_path.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |row: &csv::StringRecord, name: &str| {
+        row[h.iter().position(|c| c == name).unwrap()].to_string()
+    };
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let by_wl = |w: &str| rows.iter().find(|r| col(r, "workload") == w).unwrap();
+    let (ok, failed) = (by_wl("act"), by_wl("act_missing"));
+    assert_eq!(col(ok, "status"), "ok", "{text}");
+    assert_eq!(col(ok, "compute_cycles"), run_cycles.to_string());
+    assert_eq!(col(failed, "status"), "error", "{text}");
+    assert!(col(failed, "error").contains("nowhere.npz"), "{text}");
+    assert_eq!(col(failed, "total_cycles"), "", "{text}");
+}

@@ -20,8 +20,6 @@
 
 pub mod table;
 
-use serde::Serialize;
-
 use crate::arch::Arch;
 use crate::engine::{LayerResult, RunResult};
 
@@ -34,17 +32,27 @@ impl EnergyTable {
     }
 }
 
-/// Energy of one layer (or a network) by component, in pJ.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct EnergyBreakdown {
-    pub pe_arith_pj: f64,
-    pub registers_pj: f64,
-    pub input_buffer_pj: f64,
-    pub weight_buffer_pj: f64,
-    pub output_buffer_pj: f64,
-    pub dram_pj: f64,
-    pub vector_pj: f64,
-    pub leakage_pj: f64,
+crate::record! {
+    /// Energy of one layer (or a network) by component, in pJ.
+    #[derive(Debug, Clone, Copy, PartialEq, Default)]
+    pub struct EnergyBreakdown {
+        /// Multiplies, accumulator adds, shared window-sum adds and shifts.
+        pub pe_arith_pj: f64 = Picojoules,
+        /// PE register reads and writes: weights, activations, partial sums.
+        pub registers_pj: f64 = Picojoules,
+        /// Input buffer: array reads, DRAM fills.
+        pub input_buffer_pj: f64 = Picojoules,
+        /// Weight buffer: array reads, DRAM fills.
+        pub weight_buffer_pj: f64 = Picojoules,
+        /// Output buffer: partial sums, outputs, elementwise operands, DRAM traffic.
+        pub output_buffer_pj: f64 = Picojoules,
+        /// DRAM: bytes moved x 8 x pJ per bit.
+        pub dram_pj: f64 = Picojoules,
+        /// The elementwise (vector) unit's operations.
+        pub vector_pj: f64 = Picojoules,
+        /// Leakage of PE lanes, SRAM and vector lanes per cycle.
+        pub leakage_pj: f64 = Picojoules,
+    }
 }
 
 impl EnergyBreakdown {
@@ -65,6 +73,21 @@ impl EnergyBreakdown {
     /// The sum of the components, always added in the same order.
     pub fn total_pj(&self) -> f64 {
         self.components().iter().map(|(_, v)| v).sum()
+    }
+
+    /// Every component rounded for output ([`crate::report::round6`]).
+    pub fn rounded(&self) -> EnergyBreakdown {
+        let r = crate::report::round6;
+        EnergyBreakdown {
+            pe_arith_pj: r(self.pe_arith_pj),
+            registers_pj: r(self.registers_pj),
+            input_buffer_pj: r(self.input_buffer_pj),
+            weight_buffer_pj: r(self.weight_buffer_pj),
+            output_buffer_pj: r(self.output_buffer_pj),
+            dram_pj: r(self.dram_pj),
+            vector_pj: r(self.vector_pj),
+            leakage_pj: r(self.leakage_pj),
+        }
     }
 
     fn add(&mut self, o: &EnergyBreakdown) {

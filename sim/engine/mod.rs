@@ -45,27 +45,31 @@ pub struct LayerBits {
     pub weight_storage_bits: f64,
 }
 
-/// Action counts of one layer: what the energy model prices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Actions {
-    /// Multiplications (weight_bits x activation_bits), dense PEs only.
-    pub mults: u64,
-    /// Additions/subtractions into accumulators (accumulator width).
-    pub adds: u64,
-    /// Shift operations (bit-serial shift-accumulate, SWIS shared shifter).
-    pub shifts: u64,
-    /// Window-sum additions shared by all filters of a row (binary repetition).
-    pub window_sum_adds: u64,
-    /// Lane-cycles doing effectual work, and lane-cycles of the streaming phase spent idle
-    /// (waiting on lock-step, zero work, or unused PEs).
-    pub busy_lane_cycles: u64,
-    pub idle_lane_cycles: u64,
-    /// PE register traffic: weight register reads (one per busy lane-cycle), activation
-    /// register writes (one per held weight per step: the activations a PE receives),
-    /// partial-sum register updates (one per PE step).
-    pub weight_reg_reads: u64,
-    pub activation_reg_writes: u64,
-    pub psum_reg_updates: u64,
+crate::record! {
+    /// Action counts of one layer: what the energy model prices.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Actions {
+        /// Multiplications (weight_bits x activation_bits), dense PEs only.
+        pub mults: u64 = Count,
+        /// Additions/subtractions into accumulators (accumulator width).
+        pub adds: u64 = Count,
+        /// Shift operations (bit-serial shift-accumulate, SWIS shared shifter).
+        pub shifts: u64 = Count,
+        /// Window-sum additions shared by all filters of a row (binary repetition).
+        pub window_sum_adds: u64 = Count,
+        /// Lane-cycles doing effectual work.
+        pub busy_lane_cycles: u64 = Cycles,
+        /// Lane-cycles of the streaming phase spent idle (waiting on lock-step, zero work, or
+        /// unused PEs).
+        pub idle_lane_cycles: u64 = Cycles,
+        /// Weight register reads (one per busy lane-cycle).
+        pub weight_reg_reads: u64 = Count,
+        /// Activation register writes (one per held weight per step: the activations a PE
+        /// receives).
+        pub activation_reg_writes: u64 = Count,
+        /// Partial-sum register updates (one per PE step).
+        pub psum_reg_updates: u64 = Count,
+    }
 }
 
 impl Actions {

@@ -179,10 +179,7 @@ pub fn table_of<T: Serialize>(rows: &[T], origin: &str) -> Result<Table> {
 pub fn energy_bars(files: &mut Files, rows: &[CompareRow], stem: &Path, title: &str) -> Result<()> {
     let t = table_of(rows, "compare")?;
     let o = BarOptions {
-        columns: CompareRow::ENERGY_COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
+        columns: CompareRow::energy_columns(),
         label: "design".into(),
         stack: true,
         title: Some(title.into()),

@@ -72,7 +72,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
                     100.0 * (sum.ace_v2_bit_ops - sum.ace_bit_ops) / sum.ace_v2_bit_ops,
                 ),
                 energy_uj: round6(sum.energy_pj / 1e6),
-                vector_energy_pct: round6(100.0 * sum.vector_pj / sum.energy_pj),
+                vector_energy_pct: round6(100.0 * sum.energy.vector_pj / sum.energy_pj),
                 vector_exposed_cycles: sum.vector_exposed_cycles,
                 total_cycles: sum.total_cycles,
             });

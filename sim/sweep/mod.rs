@@ -23,11 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::design::arch_from_table;
-use crate::engine::simulate_quantized;
 use crate::error::{Error, Problem, Result};
 use crate::report::Summary;
-use crate::workload::{parse_workload, Network};
+use crate::workload::Network;
 
 pub mod run;
 pub mod spec;
@@ -158,7 +156,7 @@ impl Sweep {
 
     /// A sweep over already loaded workloads; checks the objectives name columns.
     pub fn new(plan: Plan, workloads: Vec<Workload>) -> Result<Sweep> {
-        let summary_columns = summary_columns(&plan);
+        let summary_columns = summary_columns();
         let mut headers = vec!["point".to_string()];
         headers.extend(plan.spec.param_columns());
         headers.extend(["workload", "status", "error"].map(String::from));
@@ -176,7 +174,7 @@ impl Sweep {
                 .with_help(format!("result columns: {}", summary_columns.join(", ")))
             })
             .collect();
-        if !unknown.is_empty() && !summary_columns.is_empty() {
+        if !unknown.is_empty() {
             return Err(Error::invalid(&plan.spec.origin, unknown));
         }
         Ok(Sweep {
@@ -476,26 +474,12 @@ fn scalar_fields(s: &Summary) -> BTreeMap<String, String> {
     ordered_scalars(s).into_iter().collect()
 }
 
-/// A network without weights: enough to learn the summary's columns from a valid point.
-const PROBE_WORKLOAD: &str = r#"{"name": "probe", "inputs": {"x": [1, 1, 1]}, "layers": [{"name": "r", "op": "relu", "inputs": ["x"], "output": "r"}]}"#;
-
-/// Summary columns (minus `workload`, which leads the row): from the summary of the first
-/// valid point on a tiny network. The same on every shard, as all points are tried in order.
-fn summary_columns(plan: &Plan) -> Vec<String> {
-    let Ok(probe) = parse_workload(PROBE_WORKLOAD, "probe") else {
-        return Vec::new();
-    };
-    for p in &plan.points {
-        let Ok(arch) = arch_from_table(plan.table(p), "probe") else {
-            continue;
-        };
-        if let Ok(run) = simulate_quantized(&arch, &probe, &[]) {
-            return ordered_scalars(&Summary::new(&arch, &run))
-                .into_iter()
-                .map(|(k, _)| k)
-                .filter(|k| k != "workload")
-                .collect();
-        }
-    }
-    Vec::new()
+/// Summary columns (minus `workload`, which leads the row), as [`Summary`] declares them:
+/// the same on every shard and whether or not any point is valid.
+fn summary_columns() -> Vec<String> {
+    crate::columns::names::<Summary>()
+        .into_iter()
+        .filter(|k| *k != "workload")
+        .map(String::from)
+        .collect()
 }
