@@ -101,6 +101,11 @@ pub trait Record {
     fn write_fields<S: serde::ser::SerializeStruct>(&self, s: &mut S) -> Result<(), S::Error>;
 }
 
+/// Round for output so that text files do not carry float noise.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// Column names of a record, in order.
 pub fn names<R: Record>() -> Vec<&'static str> {
     R::columns().iter().map(|c| c.name).collect()
@@ -129,7 +134,7 @@ macro_rules! record {
 
         impl $crate::columns::Record for $name {
             fn columns() -> Vec<$crate::columns::Column> {
-                #[allow(unused_mut)]
+                #[allow(unused_mut, clippy::vec_init_then_push)]
                 let mut v = Vec::new();
                 $crate::record!(@cols v $($body)*);
                 v

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+pub use crate::columns::round6;
 use crate::engine::Actions;
 
 use crate::arch::Arch;
@@ -162,10 +163,6 @@ impl LayerRow {
     }
 }
 
-/// Round for output so that text files do not carry float noise.
-pub fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
 
 crate::record! {
     /// `summary.json`: the run's totals and the setting that produced them.

@@ -77,7 +77,7 @@ impl EnergyBreakdown {
 
     /// Every component rounded for output ([`crate::report::round6`]).
     pub fn rounded(&self) -> EnergyBreakdown {
-        let r = crate::report::round6;
+        let r = crate::columns::round6;
         EnergyBreakdown {
             pe_arith_pj: r(self.pe_arith_pj),
             registers_pj: r(self.registers_pj),
