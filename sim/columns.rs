@@ -133,8 +133,9 @@ macro_rules! record {
         $crate::record!(@struct [$(#[$meta])*] $name [] $($body)*);
 
         impl $crate::columns::Record for $name {
+            #[allow(clippy::vec_init_then_push)]
             fn columns() -> Vec<$crate::columns::Column> {
-                #[allow(unused_mut, clippy::vec_init_then_push)]
+                #[allow(unused_mut)]
                 let mut v = Vec::new();
                 $crate::record!(@cols v $($body)*);
                 v
