@@ -163,7 +163,6 @@ impl LayerRow {
     }
 }
 
-
 crate::record! {
     /// `summary.json`: the run's totals and the setting that produced them.
     #[derive(Debug, Clone)]
