@@ -65,7 +65,13 @@ fn read_json(path: &Path) -> serde_json::Value {
 /// True when a failed run only failed because `../shared` (weights) is absent.
 fn failed_for_missing_shared(workload: &Path, err: &str) -> bool {
     let text = std::fs::read_to_string(workload).unwrap_or_default();
-    shared().is_none() && text.contains("shared/weights") && err.contains("shared")
+    let missing = shared().is_none() && text.contains("shared/weights") && err.contains("shared");
+    assert!(
+        !(missing && common::ci()),
+        "CI=true but ../shared is missing: {} cannot be skipped",
+        workload.display()
+    );
+    missing
 }
 
 // ---------------------------------------------------------------- 1. arch x workload
@@ -177,6 +183,17 @@ fn every_shipped_arch_runs_every_shipped_workload() {
                     n("vector_exposed_cycles") <= n("vector_cycles"),
                     "{what}: exposed <= vector cycles"
                 );
+            }
+            let summary_text = std::fs::read_to_string(&summary_path).unwrap();
+            if let Some(diff) = common::golden(
+                &format!(
+                    "summary/{}__{}.json",
+                    arch.file_stem().unwrap().to_string_lossy(),
+                    wl.file_stem().unwrap().to_string_lossy()
+                ),
+                &summary_text,
+            ) {
+                failed.push(format!("{what}: {diff}"));
             }
             let summary = read_json(&summary_path);
             let total = col("total_cycles");
@@ -330,10 +347,17 @@ fn malformed_inputs_fail_with_exit_2_and_a_located_message() {
         .join("tests/fixtures/workloads/no_such_workload.json")
         .exists());
     let tmp = tempfile::tempdir().unwrap();
+    let snapshot = |file: &str, o: &Output| {
+        let name = Path::new(file).file_name().unwrap().to_string_lossy();
+        if let Some(diff) = common::golden(&format!("stderr/{name}.txt"), &stderr(o)) {
+            panic!("{diff}");
+        }
+    };
     for (i, (arch, expected)) in BAD_ARCHS.iter().enumerate() {
         let out = tmp.path().join(format!("a{i}"));
         let o = plumsim(&["run", arch, GOOD_WORKLOAD, "--out", &path_str(&out)]);
         assert_rejected(&o, &format!("run {arch}"), expected);
+        snapshot(arch, &o);
         assert!(
             !out.exists(),
             "run {arch}: failed run created {}",
@@ -344,6 +368,7 @@ fn malformed_inputs_fail_with_exit_2_and_a_located_message() {
         let out = tmp.path().join(format!("w{i}"));
         let o = plumsim(&["run", GOOD_ARCH, wl, "--out", &path_str(&out)]);
         assert_rejected(&o, &format!("run {wl}"), expected);
+        snapshot(wl, &o);
         assert!(
             !out.exists(),
             "run {wl}: failed run created {}",

@@ -1,6 +1,9 @@
 //! Quantizers on real trained weights (ResNet-20, CIFAR-10, akamaster), from
-//! `../shared/weights/` next to the repository. Skipped (passing) when that folder is missing.
+//! `../shared/weights/` next to the repository. Skipped with a note when that folder is
+//! missing, except under `CI=true`, where that is a failure.
 //! The measured figures print with `cargo test --test real_weights -- --nocapture`.
+
+mod common;
 
 use std::path::PathBuf;
 
@@ -8,12 +11,8 @@ use plumsim::io::weights::load_tensor;
 use plumsim::quant::{quantize, stats, QuantStats, Scheme, SharedBits, SignRule};
 
 fn resnet20() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/weights");
-    if !dir.is_dir() {
-        println!("skipping: ../shared/weights not present");
-        return None;
-    }
-    Some(dir.join("resnet20_cifar10_akamaster_fp32.npz"))
+    let shared = common::shared_or_skip("the trained ResNet-20 weights")?;
+    Some(shared.join("weights/resnet20_cifar10_akamaster_fp32.npz"))
 }
 
 /// The conv/linear tensors of the file (keys not under `aux/`), in file order.

@@ -18,13 +18,43 @@ pub fn shared() -> Option<PathBuf> {
     }
 }
 
-/// Like [`shared`], printing a plain skip note when the folder is absent.
+/// True under CI (`CI=true`), where nothing that needs `../shared` may be skipped.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Like [`shared`], printing a plain skip note when the folder is absent; under `CI=true`
+/// its absence is a failure.
 pub fn shared_or_skip(what: &str) -> Option<PathBuf> {
     let s = shared();
     if s.is_none() {
+        assert!(
+            !ci(),
+            "CI=true but ../shared is not beside the checkout: {what} cannot be skipped in CI"
+        );
         println!("skipping {what}: ../shared not present beside the checkout");
     }
     s
+}
+
+/// Compare `actual` with the golden file `tests/golden/<rel>`; with `PLUMSIM_BLESS=1` write
+/// it instead. Returns a failure message, if any.
+pub fn golden(rel: &str, actual: &str) -> Option<String> {
+    let path = root().join("tests/golden").join(rel);
+    if std::env::var("PLUMSIM_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return None;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if expected == actual => None,
+        Ok(expected) => Some(format!(
+            "{rel} differs from tests/golden/{rel} (PLUMSIM_BLESS=1 cargo test rewrites it after a deliberate change):\n--- expected\n{expected}\n--- actual\n{actual}"
+        )),
+        Err(_) => Some(format!(
+            "no golden file tests/golden/{rel} (PLUMSIM_BLESS=1 cargo test writes it)"
+        )),
+    }
 }
 
 pub fn plumsim(args: &[&str]) -> Output {
