@@ -742,3 +742,200 @@ fn validate_accepts_good_inputs_and_rejects_bad_ones() {
         &["array.rows", "tensor `missing`"],
     );
 }
+
+// ---------------------------------------------------------------- 6. command-line conventions
+
+/// The subcommands `plumsim --help` lists.
+fn subcommands() -> Vec<String> {
+    let o = plumsim(&["--help"]);
+    let text = stdout(&o);
+    let commands = text
+        .split("Commands:")
+        .nth(1)
+        .expect("a Commands section")
+        .split("\n\n")
+        .next()
+        .unwrap();
+    commands
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn every_subcommand_takes_quiet_and_verbose() {
+    let subs = subcommands();
+    assert!(subs.len() >= 12, "{subs:?}");
+    for sub in &subs {
+        for flag in ["-q", "--quiet", "-v", "--verbose"] {
+            let o = plumsim(&[sub, flag, "--help"]);
+            assert_eq!(code(&o), Some(0), "{sub} {flag}: {}", stderr(&o));
+        }
+        let o = plumsim(&[sub, "--no-such-flag"]);
+        assert_eq!(code(&o), Some(2), "{sub} --no-such-flag");
+    }
+    let o = plumsim(&["run", "-q", "-v", GOOD_ARCH, GOOD_WORKLOAD]);
+    assert_eq!(code(&o), Some(2), "-q and -v together");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, close_at_once) in [true, false].into_iter().enumerate() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plumsim"))
+            .args([
+                "run",
+                "arch/swis_pe16.toml",
+                "workloads/resnet18.json",
+                "--format",
+                "csv",
+                "--out",
+            ])
+            .arg(tmp.path().join(format!("o{i}")))
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        if !close_at_once {
+            // `| head -1`: one line read, then the pipe closes.
+            let mut line = String::new();
+            std::io::BufReader::new(out).read_line(&mut line).unwrap();
+            assert!(line.starts_with("layer,"), "{line}");
+        } else {
+            drop(out);
+        }
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!err.contains("Broken pipe"), "{err}");
+        assert_ne!(o.status.code(), Some(101), "{err}");
+        // The results were written before anything was printed.
+        assert!(tmp.path().join(format!("o{i}/summary.json")).is_file());
+    }
+}
+
+#[test]
+fn compare_and_reproduce_run_from_any_folder() {
+    use std::process::Command;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_plumsim");
+    let wl = root().join("tests/fixtures/workloads/tiny_resblock.json");
+    let o = Command::new(bin)
+        .arg("compare")
+        .arg(&wl)
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    for k in plumsim::pe::PeKind::all() {
+        if let Some(design) = k.model().compare_design() {
+            let name = design.trim_end_matches(".toml");
+            assert!(table.contains(&format!("| {name} |")), "{name}:\n{table}");
+        }
+    }
+    assert!(
+        elsewhere.path().join("results/compare/tiny_resblock/compare.csv").is_file(),
+        "compare writes under the working directory"
+    );
+    // Not a terminal: no progress bar on stderr, nothing at all without -v.
+    assert_eq!(stderr(&o), "");
+    let o = Command::new(bin)
+        .args(["reproduce", "--reduced", "--out", "here"])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let produced = elsewhere.path().join("here/plum/resnet18_plum.csv");
+    assert_eq!(
+        std::fs::read(produced).unwrap(),
+        std::fs::read(root().join("results/plum/resnet18_plum.csv")).unwrap()
+    );
+}
+
+#[test]
+fn verbose_says_what_it_does_and_quiet_says_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = path_str(&tmp.path().join("v"));
+    let o = plumsim(&["run", "-v", GOOD_ARCH, GOOD_WORKLOAD, "--out", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("quantize and simulate:"), "{}", stderr(&o));
+    let o = plumsim(&[
+        "run",
+        "-q",
+        "--reference",
+        "arch/swis_pe16.toml",
+        GOOD_WORKLOAD,
+        "--out",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "-q: nothing on stderr");
+    let o = plumsim(&[
+        "run",
+        "--reference",
+        "arch/swis_pe16.toml",
+        GOOD_WORKLOAD,
+        "--out",
+        &out,
+    ]);
+    assert!(stderr(&o).contains("actions equal"), "{}", stderr(&o));
+}
+
+// ---------------------------------------------------------------- 7. validate = run's checks
+
+#[test]
+fn validate_makes_every_check_run_makes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        path_str(&p)
+    };
+    let conv = |quant: &str, weights: &str| {
+        format!(
+            r#"{{"name": "t", "inputs": {{"x": [8, 6, 6]}}, "defaults": {{"quant": {quant}{weights}}},
+                "layers": [{{"name": "c", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": 4, "kernel": 3}}]}}"#
+        )
+    };
+    // A ternary threshold below zero: exit 2 from both, with the field path.
+    let wl = write("t.json", &conv(r#"{"scheme": "ternary", "threshold": -1.0}"#, ""));
+    let out = path_str(&tmp.path().join("out"));
+    let o = plumsim(&["validate", "arch/dense_ws16.toml", &wl]);
+    assert_rejected(&o, "validate", &["defaults.quant.threshold: -1 is out of range"]);
+    let o = plumsim(&["run", "arch/dense_ws16.toml", &wl, "--out", &out]);
+    assert_rejected(&o, "run", &["defaults.quant.threshold: -1 is out of range"]);
+    // SWIS groups of 8 on a 4-lane PE: validate says so, before any run.
+    let arch = std::fs::read_to_string(root().join("arch/swis_pe16.toml"))
+        .unwrap()
+        .replace("lanes = 8 ", "lanes = 4 ");
+    let arch = write("swis_l4.toml", &arch);
+    let wl = write("s.json", &conv(r#"{"scheme": "swis"}"#, ""));
+    let o = plumsim(&["validate", &arch, &wl]);
+    assert_rejected(
+        &o,
+        "validate swis",
+        &["layers[0] (c)", "SWIS group_size 8 differs from pe.lanes = 4"],
+    );
+    // validate opens the weight files run would read.
+    let wl = write(
+        "w.json",
+        &conv(
+            r#"{"scheme": "int"}"#,
+            r#", "weights": {"file": "nowhere.npz", "tensor": "c.weight"}"#,
+        ),
+    );
+    let o = plumsim(&["validate", "arch/dense_ws16.toml", &wl]);
+    assert_rejected(&o, "validate missing weights", &["nowhere.npz", "c.weight"]);
+    // And accepts what runs.
+    let wl = write("ok.json", &conv(r#"{"scheme": "int"}"#, ""));
+    let o = plumsim(&["validate", "arch/dense_ws16.toml", &wl]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ok: "), "{}", stdout(&o));
+}
