@@ -92,7 +92,7 @@ pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow
             CompareRow {
                 design: d.label.clone(),
                 pe_kind: d.arch.pe.kind.as_str().to_string(),
-                total_cycles: s.total_cycles,
+                total_cycles: s.cycles.total_cycles,
                 latency_us: s.latency_us,
                 energy_uj: uj(s.energy_pj),
                 edp_uj_us: round6(s.energy_pj / 1e6 * s.latency_us),
@@ -108,7 +108,9 @@ pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow
                 } else {
                     0.0
                 },
-                speedup_vs_baseline: round6(base.total_cycles as f64 / s.total_cycles as f64),
+                speedup_vs_baseline: round6(
+                    base.cycles.total_cycles as f64 / s.cycles.total_cycles as f64,
+                ),
                 energy_ratio_vs_baseline: round6(base.energy_pj / s.energy_pj),
                 pe_arith_uj: uj(s.energy.pe_arith_pj),
                 registers_uj: uj(s.energy.registers_pj),

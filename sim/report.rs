@@ -14,6 +14,51 @@ use crate::engine::{LayerResult, RunResult};
 use crate::quant::QuantStats;
 
 crate::record! {
+    /// Where a layer's (or a network's) cycles go.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Cycles {
+        /// Array cycles: weight loads, streaming, fill and drain.
+        pub compute_cycles: u64 = Cycles,
+        /// Of the compute cycles, those lost to lock-step.
+        pub imbalance_cycles: u64 = Cycles,
+        /// Cycles the array waits for DRAM.
+        pub memory_stall_cycles: u64 = Cycles,
+        /// Cycles of the elementwise unit.
+        pub vector_cycles: u64 = Cycles,
+        /// Vector cycles that do not hide behind the array.
+        pub vector_exposed_cycles: u64 = Cycles,
+        /// compute + memory stall + exposed vector cycles.
+        pub total_cycles: u64 = Cycles,
+    }
+}
+
+impl Cycles {
+    /// The cycles of one layer.
+    pub fn of_layer(l: &LayerResult) -> Cycles {
+        Cycles {
+            compute_cycles: l.compute_cycles,
+            imbalance_cycles: l.imbalance_cycles,
+            memory_stall_cycles: l.memory_stall_cycles,
+            vector_cycles: l.vector.cycles,
+            vector_exposed_cycles: l.vector.exposed_cycles,
+            total_cycles: l.total_cycles(),
+        }
+    }
+
+    /// The cycles of a run, summed over its layers.
+    pub fn of_run(run: &RunResult) -> Cycles {
+        Cycles {
+            compute_cycles: run.compute_cycles(),
+            imbalance_cycles: run.imbalance_cycles(),
+            memory_stall_cycles: run.memory_stall_cycles(),
+            vector_cycles: run.vector_cycles(),
+            vector_exposed_cycles: run.vector_exposed_cycles(),
+            total_cycles: run.total_cycles(),
+        }
+    }
+}
+
+crate::record! {
     /// One row of `layers.csv`.
     #[derive(Debug, Clone)]
     pub struct LayerRow {
@@ -33,18 +78,8 @@ crate::record! {
         pub folds: u64 = Count,
         /// Multiply-accumulates of the layer.
         pub macs: u64 = Count,
-        /// Array cycles: weight loads, streaming, fill and drain.
-        pub compute_cycles: u64 = Cycles,
-        /// Of the compute cycles, those lost to lock-step.
-        pub imbalance_cycles: u64 = Cycles,
-        /// Cycles the array waits for DRAM.
-        pub memory_stall_cycles: u64 = Cycles,
-        /// Cycles of the elementwise unit.
-        pub vector_cycles: u64 = Cycles,
-        /// Vector cycles that do not hide behind the array.
-        pub vector_exposed_cycles: u64 = Cycles,
-        /// compute + memory stall + exposed vector cycles.
-        pub total_cycles: u64 = Cycles,
+        /// Where the cycles go.
+        flatten pub cycles: Cycles,
         /// Effectual lane-cycles over all lane-cycles.
         pub utilization_pct: f64 = Percent,
         /// Share of the PEs a fold maps work to.
@@ -122,12 +157,7 @@ impl LayerRow {
             groups: g.map_or(0, |g| g.groups),
             folds: l.timing.map_or(0, |t| t.folds),
             macs: l.macs,
-            compute_cycles: l.compute_cycles,
-            imbalance_cycles: l.imbalance_cycles,
-            memory_stall_cycles: l.memory_stall_cycles,
-            vector_cycles: l.vector.cycles,
-            vector_exposed_cycles: l.vector.exposed_cycles,
-            total_cycles: l.total_cycles(),
+            cycles: Cycles::of_layer(l),
             utilization_pct: round6(100.0 * l.utilization(arch)),
             mapping_efficiency_pct: round6(l.timing.map_or(0.0, |t| 100.0 * t.mapping_efficiency)),
             energy_pj: round6(e.total_pj()),
@@ -191,18 +221,8 @@ crate::record! {
         pub layers: usize = Count,
         /// Multiply-accumulates.
         pub macs: u64 = Count,
-        /// Array compute cycles.
-        pub compute_cycles: u64 = Cycles,
-        /// Of the compute cycles, lost to lock-step.
-        pub imbalance_cycles: u64 = Cycles,
-        /// Cycles waiting for DRAM.
-        pub memory_stall_cycles: u64 = Cycles,
-        /// Elementwise-unit cycles.
-        pub vector_cycles: u64 = Cycles,
-        /// Elementwise cycles not hidden behind the array.
-        pub vector_exposed_cycles: u64 = Cycles,
-        /// Cycles of one inference (the batch).
-        pub total_cycles: u64 = Cycles,
+        /// Where the cycles go.
+        flatten pub cycles: Cycles,
         /// Total cycles at the clock.
         pub latency_us: f64 = Microseconds,
         /// Effectual lane-cycles over all.
@@ -251,12 +271,7 @@ impl Summary {
             clock_mhz: arch.clock_mhz,
             layers: run.layers.len(),
             macs: run.macs(),
-            compute_cycles: run.compute_cycles(),
-            imbalance_cycles: run.imbalance_cycles(),
-            memory_stall_cycles: run.memory_stall_cycles(),
-            vector_cycles: run.vector_cycles(),
-            vector_exposed_cycles: run.vector_exposed_cycles(),
-            total_cycles: run.total_cycles(),
+            cycles: Cycles::of_run(run),
             latency_us: round6(latency_us),
             utilization_pct: round6(100.0 * run.utilization(arch)),
             dram_read_bytes: run.layers.iter().map(|l| l.traffic.dram_read_bytes()).sum(),
@@ -363,9 +378,9 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
             r.op,
             gemm,
             r.folds,
-            human(r.compute_cycles),
-            human(r.imbalance_cycles),
-            human(r.memory_stall_cycles),
+            human(r.cycles.compute_cycles),
+            human(r.cycles.imbalance_cycles),
+            human(r.cycles.memory_stall_cycles),
             r.utilization_pct,
             r.scheme,
             opt(r.weight_density, 3),
@@ -377,10 +392,10 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
     let sum = Summary::new(arch, run);
     s.push_str(&format!(
         "\ntotal: {} cycles ({} compute, of which {} lock-step imbalance, + {} memory stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written\n",
-        human(sum.total_cycles),
-        human(sum.compute_cycles),
-        human(sum.imbalance_cycles),
-        human(sum.memory_stall_cycles),
+        human(sum.cycles.total_cycles),
+        human(sum.cycles.compute_cycles),
+        human(sum.cycles.imbalance_cycles),
+        human(sum.cycles.memory_stall_cycles),
         sum.latency_us,
         sum.clock_mhz,
         human(sum.macs),

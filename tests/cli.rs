@@ -841,7 +841,10 @@ fn compare_and_reproduce_run_from_any_folder() {
         }
     }
     assert!(
-        elsewhere.path().join("results/compare/tiny_resblock/compare.csv").is_file(),
+        elsewhere
+            .path()
+            .join("results/compare/tiny_resblock/compare.csv")
+            .is_file(),
         "compare writes under the working directory"
     );
     // Not a terminal: no progress bar on stderr, nothing at all without -v.
@@ -865,7 +868,11 @@ fn verbose_says_what_it_does_and_quiet_says_nothing() {
     let out = path_str(&tmp.path().join("v"));
     let o = plumsim(&["run", "-v", GOOD_ARCH, GOOD_WORKLOAD, "--out", &out]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("quantize and simulate:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("quantize and simulate:"),
+        "{}",
+        stderr(&o)
+    );
     let o = plumsim(&[
         "run",
         "-q",
@@ -905,10 +912,17 @@ fn validate_makes_every_check_run_makes() {
         )
     };
     // A ternary threshold below zero: exit 2 from both, with the field path.
-    let wl = write("t.json", &conv(r#"{"scheme": "ternary", "threshold": -1.0}"#, ""));
+    let wl = write(
+        "t.json",
+        &conv(r#"{"scheme": "ternary", "threshold": -1.0}"#, ""),
+    );
     let out = path_str(&tmp.path().join("out"));
     let o = plumsim(&["validate", "arch/dense_ws16.toml", &wl]);
-    assert_rejected(&o, "validate", &["defaults.quant.threshold: -1 is out of range"]);
+    assert_rejected(
+        &o,
+        "validate",
+        &["defaults.quant.threshold: -1 is out of range"],
+    );
     let o = plumsim(&["run", "arch/dense_ws16.toml", &wl, "--out", &out]);
     assert_rejected(&o, "run", &["defaults.quant.threshold: -1 is out of range"]);
     // SWIS groups of 8 on a 4-lane PE: validate says so, before any run.
@@ -921,7 +935,10 @@ fn validate_makes_every_check_run_makes() {
     assert_rejected(
         &o,
         "validate swis",
-        &["layers[0] (c)", "SWIS group_size 8 differs from pe.lanes = 4"],
+        &[
+            "layers[0] (c)",
+            "SWIS group_size 8 differs from pe.lanes = 4",
+        ],
     );
     // validate opens the weight files run would read.
     let wl = write(

@@ -86,14 +86,7 @@ impl StepCost for AddSub {
     }
 
     fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
-        Some(super::finish(PeStep {
-            cycles: items.div_ceil(lanes),
-            held,
-            mults: 0,
-            adds: items,
-            shifts: 0,
-            busy_lane_cycles: items,
-        }))
+        Some(super::pairs_step(lanes, held, items, 1, false, false))
     }
 
     fn weight_reg_bits(&self, code_bits: u32) -> u32 {

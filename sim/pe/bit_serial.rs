@@ -93,15 +93,14 @@ impl StepCost for Serial {
     }
 
     fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
-        let b = self.bits as u64;
-        Some(super::finish(PeStep {
-            cycles: items.div_ceil(lanes) * b,
+        Some(super::pairs_step(
+            lanes,
             held,
-            mults: 0,
-            adds: items * b,
-            shifts: items * b,
-            busy_lane_cycles: items * b,
-        }))
+            items,
+            self.bits as u64,
+            false,
+            true,
+        ))
     }
 
     fn weight_reg_bits(&self, _code_bits: u32) -> u32 {

@@ -54,14 +54,7 @@ impl StepCost for Mac {
     }
 
     fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
-        Some(super::finish(PeStep {
-            cycles: items.div_ceil(lanes),
-            held,
-            mults: items,
-            adds: items,
-            shifts: 0,
-            busy_lane_cycles: items,
-        }))
+        Some(super::pairs_step(lanes, held, items, 1, true, false))
     }
 
     fn weight_reg_bits(&self, code_bits: u32) -> u32 {

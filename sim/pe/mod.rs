@@ -129,6 +129,28 @@ pub fn finish(mut st: PeStep) -> PeStep {
     st
 }
 
+/// One step of a PE that skips zero activations: `items` (weight, activation) pairs of the
+/// `held` ones remain, processed `lanes` at a time, `bits` cycles a batch (1 for parallel
+/// datapaths); each pair is one add per bit, a multiply with `mults`, a shift per bit with
+/// `shifts`.
+pub fn pairs_step(
+    lanes: u64,
+    held: u64,
+    items: u64,
+    bits: u64,
+    mults: bool,
+    shifts: bool,
+) -> PeStep {
+    finish(PeStep {
+        cycles: items.div_ceil(lanes) * bits,
+        held,
+        mults: if mults { items } else { 0 },
+        adds: items * bits,
+        shifts: if shifts { items * bits } else { 0 },
+        busy_lane_cycles: items * bits,
+    })
+}
+
 /// The array's shape as one PE sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepContext {

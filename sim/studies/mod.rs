@@ -154,6 +154,16 @@ impl<'p> Runner<'p> {
     pub fn variant(&self, v: &Variant, net: &Network, wl: &Path) -> Result<DesignResult> {
         self.run(v.arch()?, net, wl)
     }
+
+    /// Run every design on shipped workload `wl`; returns the network and the runs.
+    pub fn designs(&self, designs: &[Variant], wl: &str) -> Result<(Network, Vec<DesignResult>)> {
+        let (wp, net) = crate::shipped::workload(wl)?;
+        let runs = designs
+            .iter()
+            .map(|v| self.variant(v, &net, &wp))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((net, runs))
+    }
 }
 
 /// One plot as `<stem>.svg` and `<stem>.png`.

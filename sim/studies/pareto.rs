@@ -83,7 +83,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
             pe_kind: d.arch.pe.kind.as_str().into(),
             array_rows: d.arch.rows,
             lanes: d.arch.pe.lanes,
-            total_cycles: sm.total_cycles,
+            total_cycles: sm.cycles.total_cycles,
             energy_pj: sm.energy_pj,
             edp_pj_us: sm.edp_pj_us,
             quant_rel_error: round6(d.weight_stats().rel_error()),

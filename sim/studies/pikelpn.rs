@@ -73,8 +73,8 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
                 ),
                 energy_uj: round6(sum.energy_pj / 1e6),
                 vector_energy_pct: round6(100.0 * sum.energy.vector_pj / sum.energy_pj),
-                vector_exposed_cycles: sum.vector_exposed_cycles,
-                total_cycles: sum.total_cycles,
+                vector_exposed_cycles: sum.cycles.vector_exposed_cycles,
+                total_cycles: sum.cycles.total_cycles,
             });
             if bn == BatchNormMode::Separate {
                 breakdown.push(d);

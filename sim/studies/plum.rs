@@ -52,11 +52,7 @@ pub fn study(
     stem: &str,
     per_layer: bool,
 ) -> Result<String> {
-    let (wp, net) = crate::shipped::workload(wl)?;
-    let designs = designs()
-        .iter()
-        .map(|v| r.variant(v, &net, &wp))
-        .collect::<Result<Vec<_>>>()?;
+    let (net, designs) = r.designs(&designs(), wl)?;
     let rows = comparison(
         files,
         &designs,

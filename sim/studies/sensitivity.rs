@@ -101,10 +101,12 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
             knob: st.knob,
             setting: st.setting,
             signed_binary_speedup_vs_binary: round6(
-                bin.total_cycles as f64 / sb.total_cycles as f64,
+                bin.cycles.total_cycles as f64 / sb.cycles.total_cycles as f64,
             ),
             signed_binary_energy_ratio_vs_binary: round6(bin.energy_pj / sb.energy_pj),
-            swis_speedup_vs_bitserial: round6(bs.total_cycles as f64 / sw.total_cycles as f64),
+            swis_speedup_vs_bitserial: round6(
+                bs.cycles.total_cycles as f64 / sw.cycles.total_cycles as f64,
+            ),
             swis_energy_ratio_vs_bitserial: round6(bs.energy_pj / sw.energy_pj),
         });
     }

@@ -48,11 +48,7 @@ pub fn designs() -> Vec<Variant> {
 /// Run the study on shipped workload `wl`, files named `swis/<stem>*`; returns the markdown
 /// comparison.
 pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) -> Result<String> {
-    let (wp, net) = crate::shipped::workload(wl)?;
-    let designs = designs()
-        .iter()
-        .map(|v| r.variant(v, &net, &wp))
-        .collect::<Result<Vec<_>>>()?;
+    let (net, designs) = r.designs(&designs(), wl)?;
     let rows = comparison(
         files,
         &designs,
