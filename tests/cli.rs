@@ -705,6 +705,11 @@ fn validate_accepts_good_inputs_and_rejects_bad_ones() {
             let what = format!("validate {} {}", rel(&arch), rel(wl));
             let o = plumsim(&["validate", &rel(&arch), &rel(wl)]);
             assert_no_panic(&o, &what);
+            if code(&o) == Some(2) && failed_for_missing_shared(wl, &stderr(&o)) {
+                // validate opens the weight files run would read.
+                println!("skipping {what}: its weights need ../shared, which is absent");
+                continue;
+            }
             assert_eq!(code(&o), Some(0), "{what}: {}", stderr(&o));
             let text = stdout(&o);
             assert!(text.starts_with("ok: "), "{what}: printed {text:?}");
