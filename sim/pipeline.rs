@@ -11,13 +11,15 @@
 //! 2. when the PEs skip zero activations, the layers' activation files are read
 //!    ([`TensorSource::activations`]);
 //! 3. the weight layers that need it are loaded or generated ([`TensorSource::weights`]),
-//!    quantized with their schemes and, on request, summarized, each at most once per cache;
+//!    quantized with their schemes and, on request, summarized, shared through the caches;
 //! 4. the engine simulates the network.
 //!
 //! Tensors come through a [`TensorSource`] (files: [`crate::io::FileSource`]; tests and
-//! bindings may hold them in memory) and are shared between designs through caches passed in
-//! ([`WeightCache`] for float weights and activations, [`CodeCache`] for quantized codes), so
-//! a sweep decides how long codes live. Nothing here reads a file itself.
+//! bindings may hold them in memory: [`MemorySource`]) and are shared between designs through
+//! caches passed in ([`WeightCache`] for float weights and activations, [`CodeCache`] for
+//! quantized codes), so a sweep decides how long codes live. A cached tensor is keyed by its
+//! source, layer, origin and shape, so a hit is the tensor a miss would have read. Nothing here
+//! reads a file itself.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -45,7 +47,11 @@ pub trait TensorSource: Sync {
     }
 }
 
-/// A value computed once per key, shared by whoever asks; a failed computation is not kept.
+/// A value computed once per key and shared by whoever asks; a failed computation is not kept.
+/// Two threads asking for a missing key at the same moment may both compute it (the work is
+/// pure, so the values are equal) and the first is kept: nothing blocks inside a rayon task,
+/// which could deadlock a worker on its own key. Callers that would race warm the cache first
+/// (the sweep loads each workload's weights once before its points run).
 struct Memo<K, V> {
     cells: Mutex<HashMap<K, Arc<OnceLock<V>>>>,
 }
@@ -73,8 +79,14 @@ impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
     }
 }
 
-/// (source, layer, where the layer's tensor comes from).
-type TensorKey = (String, String, String);
+/// A cached tensor: its source, its layer, where the layer's tensor comes from, and its shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TensorKey {
+    source: String,
+    layer: String,
+    origin: String,
+    shape: Vec<u64>,
+}
 
 /// Float weights and activation flags, per [`TensorKey`].
 pub struct WeightCache {
@@ -91,9 +103,9 @@ impl Default for WeightCache {
     }
 }
 
-/// Quantized weights, per (source, layer, weight source, scheme).
+/// Quantized weights, per (tensor, scheme).
 pub struct CodeCache {
-    codes: Memo<(String, String, String, String), Arc<Quantized>>,
+    codes: Memo<(TensorKey, String), Arc<Quantized>>,
 }
 
 impl Default for CodeCache {
@@ -182,7 +194,12 @@ pub fn quantized_layers(
 }
 
 fn weight_key(source: &dyn TensorSource, l: &Layer) -> TensorKey {
-    (source.key(), l.name.clone(), format!("{:?}", l.weights))
+    TensorKey {
+        source: source.key(),
+        layer: l.name.clone(),
+        origin: format!("{:?}", l.weights),
+        shape: l.weight_shape().unwrap_or_default(),
+    }
 }
 
 /// The float weights of `layer`, through the cache.
@@ -201,12 +218,11 @@ fn quantized_layer(
     source: &dyn TensorSource,
     caches: Caches,
 ) -> Result<Arc<Quantized>> {
-    let (s, n, w) = weight_key(source, layer);
     let scheme: &Scheme = &layer.quant.scheme;
     caches
         .codes
         .codes
-        .get_or_try((s, n, w, format!("{scheme:?}")), || {
+        .get_or_try((weight_key(source, layer), format!("{scheme:?}")), || {
             let shape = layer.weight_shape().expect("quantized layers have weights");
             let weights = layer_weights(layer, source, caches.weights)?;
             Ok(Arc::new(Quantized {
@@ -225,8 +241,9 @@ pub fn quantize_layers(
     source: &dyn TensorSource,
     caches: Caches,
 ) -> Result<Vec<Option<Arc<Quantized>>>> {
-    if let Some(p) = size_problems(None, net).into_iter().next() {
-        return Err(Error::Unsupported(p.to_string()));
+    let sizes = size_problems(None, net);
+    if !sizes.is_empty() {
+        return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
     }
     net.layers
         .par_iter()
@@ -249,7 +266,19 @@ fn read_activations(
         let Some((file, tensor)) = &layer.activations.file else {
             continue;
         };
-        let key = (source.key(), layer.name.clone(), format!("{file}|{tensor}"));
+        // The input's shape and the batch decide the flags' length.
+        let mut shape: Vec<u64> = layer
+            .inputs
+            .first()
+            .map(|t| net.tensor(*t).shape.clone())
+            .unwrap_or_default();
+        shape.push(net.batch);
+        let key = TensorKey {
+            source: source.key(),
+            layer: layer.name.clone(),
+            origin: format!("{:?}", (file, tensor)),
+            shape,
+        };
         let flags = cache
             .activations
             .get_or_try(key, || Ok(source.activations(net, layer)?.map(Arc::new)))?;
@@ -288,9 +317,12 @@ pub const MAX_MACS: u64 = 1 << 48;
 pub const MAX_LAYER_WEIGHTS: u64 = 1 << 30;
 /// Most elements a tensor may have, batch included (2^32).
 pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 32;
-/// Most (K chunk, filter, step) costs of a layer whose PEs skip zero activations (2^30): the
-/// engine keeps one per combination.
-pub const MAX_SKIPPING_COSTS: u64 = 1 << 30;
+/// Most (K chunk, filter, step) costs of one convolution group of a layer whose PEs skip zero
+/// activations (2^28, 1 GiB): the engine keeps one per combination.
+pub const MAX_SKIPPING_COSTS: u64 = 1 << 28;
+/// Most GEMM input flags (groups x M x K) of a layer whose PEs skip zero activations (2^30,
+/// 1 GiB): the engine holds the layer's im2col pattern of zero activations.
+pub const MAX_SKIPPING_MASK: u64 = 1 << 30;
 
 fn product(dims: impl IntoIterator<Item = u64>) -> Option<u64> {
     dims.into_iter().try_fold(1u64, |acc, d| acc.checked_mul(d))
@@ -354,17 +386,30 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
         }
         if let Some(a) = arch.filter(|a| a.pe.skip_zero_activations) {
             let chunks = g.k.div_ceil(a.pe.k_per_pe());
-            let costs = product([chunks, g.n, g.m, g.groups]);
+            let costs = product([chunks, g.n, g.m]);
             if costs.is_none_or(|c| c > MAX_SKIPPING_COSTS) {
                 too_big(
                     &mut p,
                     &path,
                     format!(
-                        "with skip_zero_activations, the step costs ({chunks} K chunks x {} filters x {} steps x {} groups)",
-                        g.n, g.m, g.groups
+                        "with skip_zero_activations, the step costs ({chunks} K chunks x {} filters x {} steps per group)",
+                        g.n, g.m
                     ),
                     MAX_SKIPPING_COSTS,
                     "the engine keeps one per combination; use a smaller batch or turn skipping off",
+                );
+            }
+            let mask = product([g.groups, g.m, g.k]);
+            if mask.is_none_or(|c| c > MAX_SKIPPING_MASK) {
+                too_big(
+                    &mut p,
+                    &path,
+                    format!(
+                        "with skip_zero_activations, the im2col input ({} groups x {} rows x {} reduction indices)",
+                        g.groups, g.m, g.k
+                    ),
+                    MAX_SKIPPING_MASK,
+                    "the engine holds one zero flag per entry; use a smaller batch or turn skipping off",
                 );
             }
         }
@@ -372,9 +417,10 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
     p
 }
 
-/// Every check [`run_design`] makes, without quantizing or simulating: the design can run
-/// every layer, the sizes fit, and every tensor the run would read exists with the right
-/// shape, dtype and finite values. `origin` names the workload in the error.
+/// Every check [`run_design`] makes, without quantizing or simulating: the sizes fit, the
+/// design can run every layer, and every tensor the run would read exists with the right
+/// shape, dtype and finite values. Every problem is reported at once (the tensors are not read
+/// when a size is out of bounds). `origin` names the pair in the error.
 pub fn check_design(
     arch: &Arch,
     net: &Network,
@@ -383,22 +429,52 @@ pub fn check_design(
     opts: Options,
     origin: &str,
 ) -> Result<()> {
-    let mut net = design_network(arch, net);
-    let mut problems = size_problems(Some(arch), &net);
+    let net = design_network(arch, net);
+    let sizes = size_problems(Some(arch), &net);
+    let mut problems = compatibility(arch, &net);
+    let sizes_ok = sizes.is_empty();
+    problems.extend(sizes);
+    if sizes_ok {
+        let path = |i: usize, l: &Layer| format!("layers[{i}] ({})", l.name);
+        if arch.pe.skip_zero_activations {
+            for (i, l) in net.layers.iter().enumerate() {
+                if l.activations.file.is_some() {
+                    if let Err(e) = source.activations(&net, l) {
+                        problems.push(Problem::new(
+                            format!("{}.activations", path(i, l)),
+                            e.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        let which = quantized_layers(Some(arch), &net, source, opts);
+        for (i, l) in net.layers.iter().enumerate().filter(|(i, _)| which[*i]) {
+            if let Err(e) = layer_weights(l, source, caches.weights) {
+                problems.push(Problem::new(
+                    format!("{}.weights", path(i, l)),
+                    e.to_string(),
+                ));
+            }
+        }
+    }
     if problems.is_empty() {
-        problems.extend(compatibility(arch, &net));
+        Ok(())
+    } else {
+        Err(Error::invalid(origin, problems))
     }
-    if !problems.is_empty() {
-        return Err(Error::invalid(origin, problems));
-    }
-    if arch.pe.skip_zero_activations {
-        read_activations(&mut net, source, caches.weights)?;
-    }
-    let which = quantized_layers(Some(arch), &net, source, opts);
-    for (l, _) in net.layers.iter().zip(&which).filter(|(_, &w)| w) {
-        layer_weights(l, source, caches.weights)?;
-    }
-    Ok(())
+}
+
+/// Load (or generate) the float weights of the layers `which` selects into the cache, in
+/// parallel; a layer that fails is left out (whoever needs it reports the error).
+pub fn load_weights(net: &Network, which: &[bool], source: &dyn TensorSource, cache: &WeightCache) {
+    net.layers
+        .par_iter()
+        .zip(which.par_iter())
+        .filter(|(_, &w)| w)
+        .for_each(|(l, _)| {
+            let _ = layer_weights(l, source, cache);
+        });
 }
 
 /// Run `arch` on `net` end to end (see the module docs).
@@ -410,8 +486,9 @@ pub fn run_design(
     opts: Options,
 ) -> Result<DesignRun> {
     let mut net = design_network(arch, net);
-    if let Some(p) = size_problems(Some(arch), &net).into_iter().next() {
-        return Err(Error::Unsupported(p.to_string()));
+    let sizes = size_problems(Some(arch), &net);
+    if !sizes.is_empty() {
+        return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
     }
     if arch.pe.skip_zero_activations {
         read_activations(&mut net, source, caches.weights)?;
@@ -440,12 +517,26 @@ pub fn run_design(
 }
 
 /// Tensors held in memory, by layer name (tests, bindings). Activations are not given.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MemorySource {
     /// Float weights per layer name, PyTorch layout.
-    pub weights: HashMap<String, Vec<f32>>,
-    /// Names the source in cache keys.
-    pub name: String,
+    weights: HashMap<String, Vec<f32>>,
+    /// A name for messages.
+    name: String,
+    /// Unique per source made: two sources never share cache entries.
+    id: u64,
+}
+
+impl MemorySource {
+    /// A source of `weights` (per layer name) called `name` in messages.
+    pub fn new(name: &str, weights: HashMap<String, Vec<f32>>) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        MemorySource {
+            weights,
+            name: name.to_string(),
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
 }
 
 impl TensorSource for MemorySource {
@@ -476,7 +567,7 @@ impl TensorSource for MemorySource {
     }
 
     fn key(&self) -> String {
-        format!("memory:{}", self.name)
+        format!("memory #{} ({})", self.id, self.name)
     }
 
     fn overrides_weights(&self) -> bool {

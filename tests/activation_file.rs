@@ -4,26 +4,19 @@ mod common;
 
 use std::path::Path;
 
-use npyz::WriterBuilder;
-
-fn write_npz(path: &Path, name: &str, shape: &[u64], data: &[f32]) {
-    let mut npz = npyz::npz::NpzWriter::create(path).unwrap();
-    let mut w = npz
-        .array::<f32>(name, npyz::zip::write::FileOptions::default())
-        .unwrap()
-        .default_dtype()
-        .shape(shape)
-        .begin_nd()
-        .unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
-    npz.zip_writer().finish().unwrap();
-}
-
 /// A 1x1 conv 4 -> 2 on 2x2 inputs (M = 4, K = 4, N = 2) on a 1 x 2 dense array whose PEs
 /// hold a whole filter (4 slots) and skip zero activations.
-const ARCH: &str = "name = \"skip\"\n[array]\nrows = 1\ncols = 2\ndataflow = \"ws\"\n[pe]\nkind = \"dense\"\nweights_per_lane = 4\nskip_zero_activations = true\n\
-[buffers.input]\ncapacity_bytes = 4096\n[buffers.weight]\ncapacity_bytes = 4096\n[buffers.output]\ncapacity_bytes = 4096\n[dram]\nideal = true\n";
+fn arch_text() -> String {
+    common::ArchToml {
+        rows: 1,
+        cols: 2,
+        pe_extra: "weights_per_lane = 4\nskip_zero_activations = true",
+        rest: "[buffers.input]\ncapacity_bytes = 4096\n[buffers.weight]\ncapacity_bytes = 4096\n\
+               [buffers.output]\ncapacity_bytes = 4096\n[dram]\nideal = true\n",
+        ..Default::default()
+    }
+    .text()
+}
 
 fn workload(file: &str) -> String {
     format!(
@@ -34,8 +27,8 @@ fn workload(file: &str) -> String {
 }
 
 fn run(dir: &Path, data: &[f32]) -> (u64, u64) {
-    write_npz(&dir.join("acts.npz"), "x", &[4, 2, 2], data);
-    std::fs::write(dir.join("arch.toml"), ARCH).unwrap();
+    common::write_npz(&dir.join("acts.npz"), "x", &[4, 2, 2], data);
+    std::fs::write(dir.join("arch.toml"), arch_text()).unwrap();
     std::fs::write(dir.join("w.json"), workload("acts.npz")).unwrap();
     let out = dir.join("out");
     let o = common::plumsim(&[
@@ -83,8 +76,8 @@ fn zeros_come_from_the_activation_file() {
 #[test]
 fn a_tensor_of_the_wrong_size_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    write_npz(&dir.path().join("acts.npz"), "x", &[3, 2, 2], &[1.0; 12]);
-    std::fs::write(dir.path().join("arch.toml"), ARCH).unwrap();
+    common::write_npz(&dir.path().join("acts.npz"), "x", &[3, 2, 2], &[1.0; 12]);
+    std::fs::write(dir.path().join("arch.toml"), arch_text()).unwrap();
     std::fs::write(dir.path().join("w.json"), workload("acts.npz")).unwrap();
     let o = common::plumsim(&[
         "run",

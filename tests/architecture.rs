@@ -65,6 +65,45 @@ fn references(code: &str, prefix: &str) -> Vec<Vec<String>> {
             continue;
         }
         let rest = &code[i + prefix.len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `crate::{a::X, b::Y}`: each item is a path of its own.
+            let mut depth = 0usize;
+            let mut end = group.len();
+            for (j, ch) in group.char_indices() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        end = j;
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            let mut item = String::new();
+            let mut depth = 0usize;
+            for ch in group[..end].chars().chain([',']) {
+                match ch {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        let segs: Vec<String> = item
+                            .split("::")
+                            .map(|x| x.trim().to_string())
+                            .take_while(|x| !x.is_empty() && x.chars().all(ident))
+                            .collect();
+                        if !segs.is_empty() {
+                            out.push(segs);
+                        }
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(ch);
+            }
+            continue;
+        }
         let mut segs = Vec::new();
         let mut s = rest;
         loop {
@@ -192,6 +231,16 @@ fn the_checker_finds_a_circle() {
     g.get_mut(&m("c")).unwrap().clear();
     assert_eq!(find_cycle(&g), None);
     assert_eq!(
+        references(
+            "use crate::{arch::Arch, engine::{self, Actions}};",
+            "crate::"
+        ),
+        vec![
+            vec!["arch".to_string(), "Arch".into()],
+            vec!["engine".to_string()],
+        ]
+    );
+    assert_eq!(
         references("use crate::engine::{reference, LayerResult};", "crate::"),
         vec![
             vec!["engine".to_string(), "reference".into()],
@@ -207,7 +256,19 @@ fn only_the_io_edge_touches_files() {
         if m[0] == "io" {
             continue;
         }
-        for needle in ["std::fs", "File::", "fs::read", "fs::write", "OpenOptions"] {
+        for needle in [
+            "std::fs",
+            "File::",
+            "fs::read",
+            "fs::write",
+            "OpenOptions",
+            ".is_file()",
+            ".is_dir()",
+            ".exists()",
+            "metadata(",
+            "read_dir(",
+            "canonicalize(",
+        ] {
             assert!(
                 !code.contains(needle),
                 "sim/{} uses `{needle}`: file access belongs in sim/io (the core does no IO)",

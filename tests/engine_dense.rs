@@ -1,50 +1,54 @@
 //! Hand-computed cycles and traffic of small GEMMs on the dense systolic engine.
 
+mod common;
+
 use plumsim::arch::Arch;
-use plumsim::design::parse_arch;
 use plumsim::engine::{simulate, RunResult};
-use plumsim::workload::parse_workload;
+use plumsim::workload::{parse_workload, Network};
 
-fn arch(rows: u32, cols: u32, dataflow: &str, extra: &str) -> Arch {
-    let text = format!(
-        r#"
-name = "t"
-[array]
-rows = {rows}
-cols = {cols}
-dataflow = "{dataflow}"
-[pe]
-kind = "dense"
-[buffers.input]
-capacity_bytes = 65536
-[buffers.weight]
-capacity_bytes = 65536
-[buffers.output]
-capacity_bytes = 65536
-[dram]
-ideal = true
-{extra}
-"#
-    );
-    parse_arch(&text, "test.toml").unwrap()
+use common::ArchToml;
+
+/// Three 64 KiB buffers and an ideal DRAM.
+const MEMORY_64K: &str =
+    "[buffers.input]\ncapacity_bytes = 65536\n[buffers.weight]\ncapacity_bytes = 65536\n\
+    [buffers.output]\ncapacity_bytes = 65536\n[dram]\nideal = true\n";
+
+fn arch(rows: u32, cols: u32, dataflow: &str) -> Arch {
+    ArchToml {
+        rows,
+        cols,
+        dataflow,
+        rest: MEMORY_64K,
+        ..Default::default()
+    }
+    .arch()
 }
 
-fn gemm_net(m: u64, k: u64, n: u64) -> String {
-    format!(
-        r#"{{"name": "g", "inputs": {{"a": [{m}, {k}]}},
-            "layers": [{{"name": "mm", "op": "matmul", "inputs": ["a"], "output": "y", "out_features": {n}}}]}}"#
-    )
+/// A 2x2 weight-stationary dense array with `array_extra` and the memory `rest`.
+fn small(array_extra: &str, rest: &str) -> Arch {
+    ArchToml {
+        rows: 2,
+        cols: 2,
+        array_extra,
+        rest,
+        ..Default::default()
+    }
+    .arch()
 }
 
-fn run(a: &Arch, net_json: &str) -> RunResult {
-    simulate(a, &parse_workload(net_json, "test.json").unwrap()).unwrap()
+fn gemm_net(m: u64, k: u64, n: u64) -> Network {
+    common::gemm_net(m, k, n, "{}")
+}
+
+fn run(a: &Arch, net: &Network) -> RunResult {
+    simulate(a, net).unwrap()
 }
 
 #[test]
 fn weight_stationary_small_gemm() {
     // M=5, N=3, K=4 on 2x2: Sr = K = 4 -> 2 row folds, Sc = N = 3 -> 2 col folds,
     // each fold 2R + C + T - 2 = 4 + 2 + 5 - 2 = 9 cycles: 36.
-    let r = run(&arch(2, 2, "ws", ""), &gemm_net(5, 4, 3));
+    let r = run(&arch(2, 2, "ws"), &gemm_net(5, 4, 3));
     let l = &r.layers[0];
     assert_eq!(l.timing.unwrap().folds, 4);
     assert_eq!(l.timing.unwrap().fold_cycles, 9);
@@ -62,7 +66,7 @@ fn weight_stationary_small_gemm() {
 #[test]
 fn output_stationary_small_gemm() {
     // Sr = M = 5 -> 3, Sc = N = 3 -> 2: 6 folds of T + R + C - 2 = 4 + 2 + 2 - 2 = 6.
-    let r = run(&arch(2, 2, "os", ""), &gemm_net(5, 4, 3));
+    let r = run(&arch(2, 2, "os"), &gemm_net(5, 4, 3));
     assert_eq!(r.layers[0].timing.unwrap().folds, 6);
     assert_eq!(r.layers[0].compute_cycles, 36);
     assert_eq!(r.layers[0].traffic.output_buffer_writes, 15);
@@ -71,7 +75,7 @@ fn output_stationary_small_gemm() {
 #[test]
 fn input_stationary_small_gemm() {
     // Sr = K = 4 -> 2, Sc = M = 5 -> 3: 6 folds of 2R + C + T - 2 = 4 + 2 + 3 - 2 = 7.
-    let r = run(&arch(2, 2, "is", ""), &gemm_net(5, 4, 3));
+    let r = run(&arch(2, 2, "is"), &gemm_net(5, 4, 3));
     assert_eq!(r.layers[0].timing.unwrap().folds, 6);
     assert_eq!(r.layers[0].compute_cycles, 42);
     // Weights re-read once per M-fold.
@@ -85,7 +89,7 @@ fn depthwise_groups_run_one_after_another() {
     let net = r#"{"name": "dw", "inputs": {"x": [4, 6, 6]},
         "layers": [{"name": "dw", "op": "conv2d", "inputs": ["x"], "output": "y",
                     "out_channels": 4, "kernel": 3, "padding": 1, "groups": 4}]}"#;
-    let r = run(&arch(4, 4, "ws", ""), net);
+    let r = run(&arch(4, 4, "ws"), &parse_workload(net, "dw.json").unwrap());
     let g = r.layers[0].gemm.unwrap();
     assert_eq!((g.m, g.n, g.k, g.groups), (36, 1, 9, 4));
     assert_eq!(r.layers[0].timing.unwrap().folds, 12);
@@ -99,25 +103,11 @@ fn dram_traffic_spills_and_stalls_by_hand() {
     // Input 20 B > usable 8 B (16 B double-buffered): re-read per column fold -> 40 B.
     // Weights 12 B of codes + 3 per-filter fp32 scales = 24 B, once. Outputs 15 B. Partial-sum tile M x min(N,C) x 4 B = 40 B > 32 B
     // usable: spill 15 x (2 - 1) x 4 = 60 B written and 60 B read back.
-    let text = r#"
-name = "t"
-[array]
-rows = 2
-cols = 2
-dataflow = "ws"
-tile_m = false
-[pe]
-kind = "dense"
-[buffers.input]
-capacity_bytes = 16
-[buffers.weight]
-capacity_bytes = 64
-[buffers.output]
-capacity_bytes = 64
-[dram]
-bandwidth_bytes_per_cycle = 1.0
-"#;
-    let a = parse_arch(text, "t.toml").unwrap();
+    let a = small(
+        "tile_m = false",
+        "[buffers.input]\ncapacity_bytes = 16\n[buffers.weight]\ncapacity_bytes = 64\n\
+         [buffers.output]\ncapacity_bytes = 64\n[dram]\nbandwidth_bytes_per_cycle = 1.0\n",
+    );
     let r = run(&a, &gemm_net(5, 4, 3));
     let t = r.layers[0].traffic;
     assert_eq!(t.input_passes, 2);
@@ -136,27 +126,14 @@ bandwidth_bytes_per_cycle = 1.0
 fn single_buffered_transfers_serialize_with_compute() {
     // Same layer, large single-buffered buffers: everything fits, 24 + 20 + 15 = 59 B,
     // 4 folds of 14.75 B at 1 B/cycle that cannot overlap compute: 59 stall cycles.
-    let text = r#"
-name = "t"
-[array]
-rows = 2
-cols = 2
-dataflow = "ws"
-[pe]
-kind = "dense"
-[buffers.input]
-capacity_bytes = 4096
-double_buffered = false
-[buffers.weight]
-capacity_bytes = 4096
-double_buffered = false
-[buffers.output]
-capacity_bytes = 4096
-double_buffered = false
-[dram]
-bandwidth_bytes_per_cycle = 1.0
-"#;
-    let r = run(&parse_arch(text, "t.toml").unwrap(), &gemm_net(5, 4, 3));
+    let a = small(
+        "",
+        "[buffers.input]\ncapacity_bytes = 4096\ndouble_buffered = false\n\
+         [buffers.weight]\ncapacity_bytes = 4096\ndouble_buffered = false\n\
+         [buffers.output]\ncapacity_bytes = 4096\ndouble_buffered = false\n\
+         [dram]\nbandwidth_bytes_per_cycle = 1.0\n",
+    );
+    let r = run(&a, &gemm_net(5, 4, 3));
     assert_eq!(
         r.layers[0].traffic.dram_read_bytes() + r.layers[0].traffic.dram_write_bytes(),
         59
@@ -169,24 +146,11 @@ fn m_tiling_keeps_partial_sums_on_chip_by_hand() {
     // Same layer and buffers with M-tiling: input rows are 4 B each (20 B / 5) and 8 B usable
     // -> 2 rows; partial sums of a row are min(N, C) x 4 B = 8 B and 32 B usable -> 4 rows.
     // Tile = 2 rows: tiles of 2, 2, 1. Each tile reloads the 4 folds' weights (2 cycles).
-    let text = r#"
-name = "t"
-[array]
-rows = 2
-cols = 2
-dataflow = "ws"
-[pe]
-kind = "dense"
-[buffers.input]
-capacity_bytes = 16
-[buffers.weight]
-capacity_bytes = 64
-[buffers.output]
-capacity_bytes = 64
-[dram]
-ideal = true
-"#;
-    let a = parse_arch(text, "t.toml").unwrap();
+    let a = small(
+        "",
+        "[buffers.input]\ncapacity_bytes = 16\n[buffers.weight]\ncapacity_bytes = 64\n\
+         [buffers.output]\ncapacity_bytes = 64\n[dram]\nideal = true\n",
+    );
     let r = run(&a, &gemm_net(5, 4, 3));
     let l = &r.layers[0];
     let ft = l.timing.unwrap();

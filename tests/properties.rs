@@ -4,12 +4,13 @@
 //! Inputs are built as TOML/JSON text and go through the public parsers, so the properties
 //! hold for what a user can write, not for hand-built structs that skip validation.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
 use plumsim::arch::Arch;
-use plumsim::design::parse_arch;
 use plumsim::engine::{self, LayerResult, RunResult};
 use plumsim::workload::{parse_workload, Network};
 
@@ -33,46 +34,24 @@ struct ArchSpec {
 }
 
 impl ArchSpec {
-    fn toml(&self) -> String {
-        format!(
-            r#"name = "prop"
-[array]
-rows = {rows}
-cols = {cols}
-dataflow = "{df}"
-{tile_m}
-[pe]
-kind = "dense"
-weight_bits = 8
-activation_bits = 8
-accumulator_bits = 32
-[buffers.input]
-capacity_bytes = {ib}
-[buffers.weight]
-capacity_bytes = {wb}
-[buffers.output]
-capacity_bytes = {ob}
-[dram]
-bandwidth_bytes_per_cycle = {bw:?}
-ideal = {ideal}
-"#,
-            rows = self.rows,
-            cols = self.cols,
-            df = self.dataflow,
-            ib = self.input_bytes,
-            wb = self.weight_bytes,
-            ob = self.output_bytes,
-            bw = self.dram_bytes_per_cycle,
-            ideal = self.ideal,
-            tile_m = self
-                .tile_m
-                .map_or(String::new(), |b| format!("tile_m = {b}")),
-        )
-    }
-
     fn arch(&self) -> Arch {
-        let text = self.toml();
-        parse_arch(&text, "prop.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+        let tile_m = self
+            .tile_m
+            .map_or(String::new(), |b| format!("tile_m = {b}"));
+        let rest = format!(
+            "[buffers.input]\ncapacity_bytes = {}\n[buffers.weight]\ncapacity_bytes = {}\n\
+             [buffers.output]\ncapacity_bytes = {}\n[dram]\nbandwidth_bytes_per_cycle = {:?}\nideal = {}\n",
+            self.input_bytes, self.weight_bytes, self.output_bytes, self.dram_bytes_per_cycle, self.ideal
+        );
+        common::ArchToml {
+            rows: self.rows,
+            cols: self.cols,
+            dataflow: self.dataflow,
+            array_extra: &tile_m,
+            rest: &rest,
+            ..Default::default()
+        }
+        .arch()
     }
 }
 

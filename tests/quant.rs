@@ -504,15 +504,14 @@ const NET: &str = r#"{
 }"#;
 
 fn memory(net: &plumsim::workload::Network, weights: &[Option<Vec<f32>>]) -> MemorySource {
-    MemorySource {
-        weights: net
-            .layers
+    MemorySource::new(
+        "tiny",
+        net.layers
             .iter()
             .zip(weights)
             .filter_map(|(l, w)| Some((l.name.clone(), w.clone()?)))
             .collect(),
-        name: "tiny".into(),
-    }
+    )
 }
 
 fn quantize_all(

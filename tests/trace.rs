@@ -478,9 +478,15 @@ fn tiny_files(dir: &Path) -> (String, String) {
     let arch = dir.join("tiny.toml");
     std::fs::write(
         &arch,
-        format!(
-            "name = \"tiny\"\n[array]\nrows = 2\ncols = 2\ndataflow = \"ws\"\n[pe]\nkind = \"ternary\"\nlanes = 2\nweights_per_lane = 2\n{SMALL_BUFFERS}"
-        ),
+        common::ArchToml {
+            rows: 2,
+            cols: 2,
+            kind: "ternary",
+            pe_extra: "lanes = 2\nweights_per_lane = 2",
+            rest: SMALL_BUFFERS,
+            ..Default::default()
+        }
+        .text(),
     )
     .unwrap();
     let wl = dir.join("two.json");

@@ -51,27 +51,24 @@ enum Values {
     Float,
     Bool,
     Str(&'static [&'static str]),
+    /// Every registered PE kind, and one that is not.
+    Kinds,
+    /// Every weight scheme, and one that is not.
+    Schemes,
 }
 
-const KINDS: &[&str] = &[
-    "dense",
-    "binary",
-    "ternary",
-    "signed_binary",
-    "bit_serial",
-    "bit_sparse",
-    "swis",
-    "analog",
-];
-const SCHEMES: &[&str] = &[
-    "int",
-    "binary",
-    "ternary",
-    "signed_binary",
-    "swis",
-    "truncate",
-    "fp4",
-];
+/// The names a `Kinds` or `Schemes` field takes: the registry's, plus one unknown.
+fn names(v: Values) -> Vec<&'static str> {
+    match v {
+        Values::Kinds => plumsim::pe::kind_names().to_vec(),
+        Values::Schemes => plumsim::quant::spec::SCHEME_NAMES.to_vec(),
+        Values::Str(s) => return s.to_vec(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .chain(["no_such_name"])
+    .collect()
+}
 
 /// Architecture fields by dotted path.
 const ARCH_FIELDS: &[(&str, Values)] = &[
@@ -85,7 +82,7 @@ const ARCH_FIELDS: &[(&str, Values)] = &[
     ),
     ("array.schedule", Values::Bool),
     ("array.tile_m", Values::Bool),
-    ("pe.kind", Values::Str(KINDS)),
+    ("pe.kind", Values::Kinds),
     ("pe.weight_bits", Values::Int),
     ("pe.activation_bits", Values::Int),
     ("pe.accumulator_bits", Values::Int),
@@ -109,7 +106,7 @@ const ARCH_FIELDS: &[(&str, Values)] = &[
         "dram.type",
         Values::Str(&["lpddr4", "hbm2", "ddr3", "ddr5"]),
     ),
-    ("quant.scheme", Values::Str(SCHEMES)),
+    ("quant.scheme", Values::Schemes),
     ("quant.weight_bits", Values::Int),
     ("quant.group_size", Values::Int),
     ("quant.shared_bits", Values::Int),
@@ -128,7 +125,7 @@ const ARCH_FIELDS: &[(&str, Values)] = &[
 /// Workload fields by path (JSON object keys; `layers.0` is the first layer).
 const WORKLOAD_FIELDS: &[(&str, Values)] = &[
     ("batch", Values::Int),
-    ("defaults.quant.scheme", Values::Str(SCHEMES)),
+    ("defaults.quant.scheme", Values::Schemes),
     ("defaults.quant.weight_bits", Values::Int),
     ("defaults.quant.group_size", Values::Int),
     ("defaults.quant.shared_bits", Values::Int),
@@ -140,22 +137,68 @@ const WORKLOAD_FIELDS: &[(&str, Values)] = &[
     ("layers.0.padding", Values::Int),
     ("layers.0.out_channels", Values::Int),
     ("layers.0.groups", Values::Int),
-    ("layers.0.quant.scheme", Values::Str(SCHEMES)),
+    ("layers.0.quant.scheme", Values::Schemes),
+    (
+        "layers.0.weights.file",
+        Values::Str(&["w.npz", "missing.npz", "a.npz"]),
+    ),
+    (
+        "layers.0.weights.tensor",
+        Values::Str(&["conv.weight", "x", "nope"]),
+    ),
+    (
+        "layers.0.activations.file",
+        Values::Str(&["a.npz", "missing.npz", "w.npz"]),
+    ),
+    (
+        "layers.0.activations.tensor",
+        Values::Str(&["x", "conv.weight", "nope"]),
+    ),
 ];
 
-const WORKLOADS: [&str; 4] = [
+const WORKLOADS: [&str; 5] = [
     "tiny_conv.json",
     "tiny_gemm.json",
     "tiny_resblock.json",
     "depthwise.json",
+    FILE_BACKED,
 ];
+
+/// tiny_conv with its weights and its input activations read from `.npz` files.
+const FILE_BACKED: &str = "file-backed tiny_conv";
+
+/// The folder holding the file-backed workload, made once per test process.
+fn file_backed() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let w: Vec<f32> = (0..8 * 4 * 9)
+            .map(|i| ((i * 37 % 19) as f32 - 9.0) / 9.0)
+            .collect();
+        common::write_npz(&dir.join("w.npz"), "conv.weight", &[8, 4, 3, 3], &w);
+        let a: Vec<f32> = (0..4 * 8 * 8).map(|i| (i % 3) as f32).collect();
+        common::write_npz(&dir.join("a.npz"), "x", &[4, 8, 8], &a);
+        let text =
+            std::fs::read_to_string(common::root().join("tests/fixtures/workloads/tiny_conv.json"))
+                .unwrap();
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        doc["layers"][0]["weights"] = serde_json::json!({"file": "w.npz", "tensor": "conv.weight"});
+        doc["layers"][0]["activations"] = serde_json::json!({"file": "a.npz", "tensor": "x"});
+        std::fs::write(dir.join("w.json"), doc.to_string()).unwrap();
+        dir.join("w.json")
+    })
+    .clone()
+}
 
 fn toml_value(v: Values, i: usize) -> toml::Value {
     match v {
         Values::Int => toml::Value::Integer(INTS[i % INTS.len()]),
         Values::Float => toml::Value::Float(FLOATS[i % FLOATS.len()]),
         Values::Bool => toml::Value::Boolean(i % 2 == 0),
-        Values::Str(s) => toml::Value::String(s[i % s.len()].into()),
+        Values::Str(_) | Values::Kinds | Values::Schemes => {
+            let n = names(v);
+            toml::Value::String(n[i % n.len()].into())
+        }
     }
 }
 
@@ -168,7 +211,10 @@ fn json_value(v: Values, i: usize) -> serde_json::Value {
             serde_json::json!(if f.is_finite() { f } else { -7.5 })
         }
         Values::Bool => serde_json::json!(i % 2 == 0),
-        Values::Str(s) => serde_json::json!(s[i % s.len()]),
+        Values::Str(_) | Values::Kinds | Values::Schemes => {
+            let n = names(v);
+            serde_json::json!(n[i % n.len()])
+        }
     }
 }
 
@@ -210,9 +256,10 @@ fn validate_then_run(
         let (path, values) = ARCH_FIELDS[f % ARCH_FIELDS.len()];
         plumsim::sweep::spec::set_path(&mut table, path, toml_value(values, v)).unwrap();
     }
-    let wl_path: PathBuf = common::root()
-        .join("tests/fixtures/workloads")
-        .join(WORKLOADS[workload % WORKLOADS.len()]);
+    let wl_path: PathBuf = match WORKLOADS[workload % WORKLOADS.len()] {
+        FILE_BACKED => file_backed(),
+        name => common::root().join("tests/fixtures/workloads").join(name),
+    };
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&wl_path).unwrap()).unwrap();
     for &(f, v) in workload_edits {
@@ -319,4 +366,44 @@ fn many_mutated_pairs_run() {
     println!("{counts:?}");
     assert!(counts.get("ran").copied().unwrap_or(0) >= 60, "{counts:?}");
     assert!(counts.len() >= 3, "{counts:?}");
+}
+
+/// A layer whose im2col input of zero flags would not fit in memory is refused by validate
+/// (it once aborted `run` on a 13 GB allocation).
+#[test]
+fn validate_refuses_an_im2col_mask_too_large_to_hold() {
+    let arch = common::ArchToml {
+        rows: 16,
+        cols: 16,
+        pe_extra: "lanes = 64\nweights_per_lane = 64\nskip_zero_activations = true",
+        rest: "[buffers.input]\ncapacity_bytes = 1073741824\n[buffers.weight]\ncapacity_bytes = 1073741824\n\
+               [buffers.output]\ncapacity_bytes = 1073741824\n[dram]\nideal = true\n",
+        ..Default::default()
+    }
+    .arch();
+    let net = plumsim::workload::parse_workload(
+        r#"{"name": "big", "batch": 16, "inputs": {"x": [64, 512, 512]},
+            "layers": [{"name": "c", "op": "conv2d", "inputs": ["x"], "output": "y",
+                        "out_channels": 1, "kernel": 7, "padding": 3}]}"#,
+        "big.json",
+    )
+    .unwrap();
+    let source = FileSource::new(std::path::Path::new("big.json"), None);
+    let (w, c) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &w,
+        codes: &c,
+    };
+    let err = pipeline::check_design(&arch, &net, &source, caches, Options::default(), "big")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("im2col input") && err.contains("too large"),
+        "{err}"
+    );
+    let err = pipeline::run_design(&arch, &net, &source, caches, Options::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("im2col input"), "{err}");
 }

@@ -15,12 +15,12 @@ use super::progress::Verbosity;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Without ARCH, the shipped design of each PE kind (arch/*_pe16.toml) is compared; those designs are built into the binary, so this works from any folder."
+    after_help = "Without ARCH, the shipped arch/*_pe16.toml design of each PE kind that has one (all but dense) is compared; those designs are built into the binary, so this works from any folder."
 )]
 pub struct CompareArgs {
     /// Workload JSON (or SCALE-Sim topology CSV).
     pub workload: PathBuf,
-    /// Architectures to compare [default: each PE kind's shipped *_pe16 design, built in].
+    /// Architectures to compare [default: the shipped *_pe16 designs, built in].
     pub archs: Vec<PathBuf>,
     /// Design the speedup and energy ratio are relative to [default: the binary design if
     /// compared, else the first].

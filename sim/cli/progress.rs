@@ -65,7 +65,19 @@ impl Bar {
             b.set_message(msg.to_string());
         }
         if self.verbose {
-            eprintln!("[{:>7.2} s] {msg}", self.start.elapsed().as_secs_f64());
+            let line = format!("[{:>7.2} s] {msg}", self.start.elapsed().as_secs_f64());
+            match &self.bar {
+                Some(b) => b.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+    }
+
+    /// A note that does not garble the bar (above it on a terminal); nothing with `-q`.
+    pub fn note(&self, v: &Verbosity, msg: &str) {
+        match &self.bar {
+            Some(b) => b.println(msg),
+            None => v.note(msg),
         }
     }
 

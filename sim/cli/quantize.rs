@@ -266,6 +266,54 @@ fn cli_scheme(a: &QuantizeArgs) -> Result<Option<Scheme>, Error> {
             Err(Error::invalid("command line", problems))
         };
     };
+    // A flag of another scheme is a mistake on the command line (a workload's layered
+    // tables may carry them; flags are one scheme's).
+    use SchemeArg as K;
+    let flags: [(&str, bool, &[SchemeArg]); 9] = [
+        (
+            "--weight-bits",
+            a.weight_bits.is_some(),
+            &[K::Int, K::Swis, K::Truncate],
+        ),
+        ("--per-tensor", a.per_tensor, &[K::Int]),
+        ("--group-size", a.group_size.is_some(), &[K::Swis]),
+        (
+            "--shared-bits",
+            a.shared_bits.is_some(),
+            &[K::Swis, K::Truncate],
+        ),
+        ("--max-shared-bits", a.max_shared_bits.is_some(), &[K::Swis]),
+        ("--error-bound", a.error_bound.is_some(), &[K::Swis]),
+        (
+            "--threshold",
+            a.threshold.is_some(),
+            &[K::Ternary, K::SignedBinary],
+        ),
+        ("--sign-rule", a.sign_rule.is_some(), &[K::SignedBinary]),
+        ("--alpha", a.alpha, &[K::SignedBinary]),
+    ];
+    let name = |k: SchemeArg| {
+        clap::ValueEnum::to_possible_value(&k).map_or(String::new(), |v| v.get_name().to_string())
+    };
+    let misplaced: Vec<Problem> = flags
+        .iter()
+        .filter(|(_, set, schemes)| *set && !schemes.contains(&kind))
+        .map(|(flag, _, schemes)| {
+            Problem::new(*flag, format!("does not apply to --scheme {}", name(kind))).with_help(
+                format!(
+                    "it applies to --scheme {}",
+                    schemes
+                        .iter()
+                        .map(|&k| name(k))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+        .collect();
+    if !misplaced.is_empty() {
+        return Err(Error::invalid("command line", misplaced));
+    }
     // The flags as a raw `quant` table, validated by the one quantization validator.
     let raw = RawQuant {
         scheme: Some(

@@ -23,10 +23,11 @@ pub struct ReproduceArgs {
 }
 
 pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
-    let bar = v.bar(studies::design_count(args.reduced), "designs");
+    let trained = io::shared_weights_present();
+    let bar = v.bar(studies::design_count(args.reduced, trained), "designs");
     let progress = |label: &str| bar.step(label);
     let runner = Runner::new(&progress);
-    let r = studies::reproduce(&args.out, args.reduced, &runner);
+    let r = studies::reproduce(&args.out, args.reduced, trained, &runner);
     bar.finish();
     let r = r?;
     for n in &r.notes {

@@ -111,23 +111,29 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         let weight_layers = net.layers.iter().filter(|l| l.gemm(net).is_some()).count();
         let bar = v.bar(weight_layers as u64, "layers on the reference engine");
         for (i, layer) in net.layers.iter().enumerate() {
+            if layer.gemm(net).is_none() {
+                continue;
+            }
+            bar.step(&layer.name);
             let Some(r) = reference::simulate_layer(&arch, net, layer, layer_codes(i))? else {
                 continue;
             };
-            bar.step(&layer.name);
             let fast = &result.layers[i];
             let same = r.compute_cycles == fast.compute_cycles && r.actions == fast.actions;
-            v.note(format!(
-                "reference {}: {} cycles (fast engine {}){}",
-                layer.name,
-                r.compute_cycles,
-                fast.compute_cycles,
-                if same {
-                    ", actions equal"
-                } else {
-                    ", MISMATCH"
-                }
-            ));
+            bar.note(
+                &v,
+                &format!(
+                    "reference {}: {} cycles (fast engine {}){}",
+                    layer.name,
+                    r.compute_cycles,
+                    fast.compute_cycles,
+                    if same {
+                        ", actions equal"
+                    } else {
+                        ", MISMATCH"
+                    }
+                ),
+            );
             if !same {
                 bar.finish();
                 anyhow::bail!(

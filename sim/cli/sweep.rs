@@ -226,7 +226,7 @@ pub fn run(args: SweepArgs, v: Verbosity) -> anyhow::Result<()> {
     let secs = start.elapsed().as_secs_f64();
     if !v.quiet {
         eprintln!(
-            "sweep: {} rows in {secs:.1} s ({:.1} points/s); {} ok, {} invalid, {} unsupported or failed; {} distinct weight codes quantized",
+            "sweep: {} rows in {secs:.1} s ({:.1} rows/s); {} ok, {} invalid, {} unsupported or failed; {} distinct weight codes quantized",
             stats.rows,
             stats.rows as f64 / secs.max(1e-9),
             stats.ok,

@@ -54,21 +54,28 @@ fn input_nonzero(elements: usize, zero_density: f64, seed: u64) -> Vec<bool> {
     out
 }
 
+/// The non-zero flags of a layer's input tensor (batch included): read from its activation
+/// file when the workload names one, else drawn from its statistics. What both engines take
+/// as given; each maps it to the GEMM's input on its own.
+pub fn input_flags<'a>(net: &Network, layer: &'a Layer) -> Option<std::borrow::Cow<'a, [bool]>> {
+    let input = net.tensor(*layer.inputs.first()?);
+    let act = &layer.activations;
+    Some(match &act.nonzero {
+        Some(flags) => std::borrow::Cow::Borrowed(&flags[..]),
+        None => std::borrow::Cow::Owned(input_nonzero(
+            (input.elements() * net.batch) as usize,
+            act.zero_density,
+            act.seed,
+        )),
+    })
+}
+
 /// The GEMM input of a weight layer as non-zero flags; `None` for layers without a GEMM.
 pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
     let gemm = layer.gemm(net)?;
     let input = net.tensor(*layer.inputs.first()?);
-    let per_sample = input.elements() as usize;
-    let batch = net.batch as usize;
-    let act = &layer.activations;
-    let drawn;
-    let x: &[bool] = match &act.nonzero {
-        Some(flags) => flags,
-        None => {
-            drawn = input_nonzero(per_sample * batch, act.zero_density, act.seed);
-            &drawn
-        }
-    };
+    let flags = input_flags(net, layer)?;
+    let x: &[bool] = &flags;
     let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
     let mut nonzero = vec![false; groups * m * k];
     match layer.op {

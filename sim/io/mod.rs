@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::arch::Arch;
 use crate::design::parse_arch;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::workload::{parse_workload, Network};
 
 pub mod source;
@@ -22,13 +22,38 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
+fn has_extension(path: &Path, exts: &[&str]) -> bool {
+    path.extension()
+        .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
 /// Load and validate an architecture TOML file.
 pub fn load_arch(path: &Path) -> Result<Arch> {
+    if has_extension(path, &["json", "csv"]) {
+        return Err(Error::invalid(
+            path.display().to_string(),
+            vec![
+                Problem::new("file", "is a workload (.json or .csv), not an architecture")
+                    .with_help(
+                        "the architecture TOML comes first: plumsim run ARCH.toml WORKLOAD.json",
+                    ),
+            ],
+        ));
+    }
     parse_arch(&read_text(path)?, &path.display().to_string())
 }
 
 /// Load and validate a workload: plumsim JSON, or a SCALE-Sim topology CSV (by `.csv` extension).
 pub fn load_workload(path: &Path) -> Result<Network> {
+    if has_extension(path, &["toml"]) {
+        return Err(Error::invalid(
+            path.display().to_string(),
+            vec![
+                Problem::new("file", "is an architecture (.toml), not a workload")
+                    .with_help("the workload (JSON, or a SCALE-Sim topology CSV) comes second: plumsim run ARCH.toml WORKLOAD.json"),
+            ],
+        ));
+    }
     let text = read_text(path)?;
     let origin = path.display().to_string();
     if path
@@ -43,6 +68,14 @@ pub fn load_workload(path: &Path) -> Result<Network> {
     } else {
         parse_workload(&text, &origin)
     }
+}
+
+/// Whether the trained weights the shipped ResNet-20 workloads read are present
+/// ([`crate::shipped::shared_weights_dir`]).
+pub fn shared_weights_present() -> bool {
+    crate::shipped::shared_weights_dir()
+        .join("resnet20_cifar10_akamaster_fp32.npz")
+        .is_file()
 }
 
 /// Resolve a path written inside a workload file relative to that file's folder.

@@ -80,14 +80,7 @@ impl TensorSource for FileSource {
     }
 
     fn key(&self) -> String {
-        format!(
-            "{}|{}",
-            self.workload.display(),
-            self.weights_override
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        )
+        format!("file {:?}", (&self.workload, &self.weights_override))
     }
 
     fn overrides_weights(&self) -> bool {

@@ -36,7 +36,7 @@ pub use bit_serial::SerialOperand;
 pub use bit_sparse::{csd_digits, effectual_digits, BitEncoding};
 
 /// Every PE kind, in the order the docs and reports list them.
-pub static KINDS: [&dyn Kind; 7] = [
+pub static KINDS: &[&dyn Kind] = &[
     &dense::Dense,
     &binary::Binary,
     &ternary::Ternary,

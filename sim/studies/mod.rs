@@ -232,9 +232,14 @@ pub struct Reproduction {
 }
 
 /// Every study into `out`; `reduced`: only the quick part (PLUM on synthetic ResNet-18 and
-/// PikeLPN's elementwise share), which the tests compare with the committed files. The
-/// trained ResNet-20 parts need `../shared/weights` beside the repository.
-pub fn reproduce(out: &Path, reduced: bool, runner: &Runner) -> Result<Reproduction> {
+/// PikeLPN's elementwise share). The trained ResNet-20 parts run when `trained` (the caller
+/// has found `../shared/weights`, see [`crate::shipped::shared_weights_dir`]).
+pub fn reproduce(
+    out: &Path,
+    reduced: bool,
+    trained: bool,
+    runner: &Runner,
+) -> Result<Reproduction> {
     let mut files: Files = Vec::new();
     let mut notes = Vec::new();
     let mut report = String::new();
@@ -259,7 +264,7 @@ pub fn reproduce(out: &Path, reduced: bool, runner: &Runner) -> Result<Reproduct
         )?);
         pareto::study(&mut files, out, runner)?;
         sensitivity::study(&mut files, out, runner)?;
-        if crate::shipped::shared_weights().is_some() {
+        if trained {
             report.push('\n');
             report.push_str(&plum::study(
                 &mut files,
@@ -278,9 +283,10 @@ pub fn reproduce(out: &Path, reduced: bool, runner: &Runner) -> Result<Reproduct
                 "resnet20_cifar10",
             )?);
         } else {
-            notes.push(
-                "../shared/weights not present: the trained ResNet-20 parts are skipped".into(),
-            );
+            notes.push(format!(
+                "{} not present: the trained ResNet-20 parts are skipped",
+                crate::shipped::shared_weights_dir().display()
+            ));
         }
     }
     Ok(Reproduction {
@@ -291,18 +297,14 @@ pub fn reproduce(out: &Path, reduced: bool, runner: &Runner) -> Result<Reproduct
 }
 
 /// How many designs [`reproduce`] runs (for a progress bar).
-pub fn design_count(reduced: bool) -> u64 {
-    let quick = plum::DESIGNS + 2 * pikelpn::DESIGNS;
-    let full = swis::DESIGNS + pareto::DESIGNS + sensitivity::DESIGNS;
-    let trained = plum::DESIGNS + swis::DESIGNS;
+pub fn design_count(reduced: bool, trained: bool) -> u64 {
+    let quick = plum::design_count() + 2 * pikelpn::design_count();
+    let full = swis::design_count() + pareto::design_count() + sensitivity::design_count();
+    let with_trained = plum::design_count() + swis::design_count();
     quick
         + if reduced {
             0
         } else {
-            full + if crate::shipped::shared_weights().is_some() {
-                trained
-            } else {
-                0
-            }
+            full + if trained { with_trained } else { 0 }
         }
 }

@@ -21,8 +21,10 @@ pub const KINDS: [&str; 6] = [
     "swis",
 ];
 
-/// Designs the study simulates.
-pub const DESIGNS: u64 = 36;
+/// Designs one run of the study simulates.
+pub fn design_count() -> u64 {
+    designs().len() as u64
+}
 
 /// Every family at 8x8, 16x16 and 32x32 PEs of 4 and 8 lanes (SWIS groups = lanes).
 pub fn designs() -> Vec<Variant> {

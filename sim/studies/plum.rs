@@ -13,7 +13,9 @@ use crate::plot::{self, BarOptions};
 use crate::report::{round6, to_csv};
 
 /// Designs one run of the study simulates.
-pub const DESIGNS: u64 = 5;
+pub fn design_count() -> u64 {
+    designs().len() as u64
+}
 
 /// Binary, binary with repetition, ternary, signed binary, signed binary with repetition.
 pub fn designs() -> Vec<Variant> {

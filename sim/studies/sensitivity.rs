@@ -22,8 +22,10 @@ pub struct Setting {
     pub swis_only: Edits,
 }
 
-/// Settings times four designs.
-pub const DESIGNS: u64 = 4 * 14;
+/// Designs the study simulates: four per setting.
+pub fn design_count() -> u64 {
+    4 * settings().len() as u64
+}
 
 /// Every setting of the study.
 pub fn settings() -> Vec<Setting> {

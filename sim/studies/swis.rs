@@ -7,7 +7,9 @@ use crate::compare::markdown;
 use crate::error::Result;
 
 /// Designs one run of the study simulates.
-pub const DESIGNS: u64 = 10;
+pub fn design_count() -> u64 {
+    designs().len() as u64
+}
 
 /// Bit-serial int8, SWIS with N = 1..7, variable N (N_max 4, error bound 0.02), truncation.
 pub fn designs() -> Vec<Variant> {

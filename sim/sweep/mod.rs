@@ -133,8 +133,18 @@ impl Sweep {
             .collect::<Result<Vec<_>>>()?;
         let plan = Plan::new(spec, &base_texts)?;
         let mut workloads: Vec<Workload> = Vec::new();
-        for path in &plan.spec.workloads {
-            let net = crate::io::load_workload(path)?;
+        for (i, path) in plan.spec.workloads.iter().enumerate() {
+            let net = crate::io::load_workload(path).map_err(|e| match e {
+                Error::Io { path, source } => Error::invalid(
+                    &origin,
+                    vec![Problem::new(
+                        format!("workloads[{i}]"),
+                        format!("cannot read {path}: {source}"),
+                    )
+                    .with_help("the path is relative to the spec file")],
+                ),
+                other => other,
+            })?;
             if workloads.iter().any(|w| w.name == net.name) {
                 return Err(Error::invalid(
                     &origin,

@@ -156,7 +156,20 @@ impl Sweep {
             }
         })?;
 
+        // Float weights once per workload and layer, before the groups (which would race
+        // for them) run.
         let weights = WeightCache::default();
+        let mut need: BTreeMap<usize, Vec<bool>> = BTreeMap::new();
+        for (key, group) in &groups {
+            let n = group[0].which.len();
+            let e = need.entry(key.0).or_insert_with(|| vec![false; n]);
+            for (a, &b) in e.iter_mut().zip(&group[0].which) {
+                *a |= b;
+            }
+        }
+        for (&wl, which) in &need {
+            pipeline::load_weights(&self.workloads[wl].net, which, &sources[wl], &weights);
+        }
         let mut order: Vec<(usize, CodesKey)> =
             first_job.into_iter().map(|(k, i)| (i, k)).collect();
         order.sort();

@@ -184,3 +184,19 @@ pub fn shipped_design_of(kind: plumsim::pe::PeKind) -> Arch {
             )
         })
 }
+
+/// Write one f32 array `name` of `shape` into a new `.npz` file.
+pub fn write_npz(path: &Path, name: &str, shape: &[u64], data: &[f32]) {
+    use npyz::WriterBuilder;
+    let mut npz = npyz::npz::NpzWriter::create(path).unwrap();
+    let mut w = npz
+        .array::<f32>(name, npyz::zip::write::FileOptions::default())
+        .unwrap()
+        .default_dtype()
+        .shape(shape)
+        .begin_nd()
+        .unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+    npz.zip_writer().finish().unwrap();
+}

@@ -4,15 +4,18 @@
 //! Every PE runs a small program ([`program`]) that its kind's file under [`kinds`] builds
 //! directly from the codes it holds (a compacted non-zero list, a sequence of slots, per-lane
 //! digit queues, SWIS shared positions); [`walk`] streams each fold cycle by cycle. Nothing
-//! here calls the fast engine's cost models, closed forms, mapping or scheduling code: the
-//! layer's geometry, the filter order and each kind's programs are derived here again, and the
-//! property tests hold the two engines equal on random layers. The inputs they share are the
-//! codes, the activation zero pattern and the M-tile size the buffers allow.
+//! here calls the fast engine's cost models, closed forms, mapping, im2col or scheduling code:
+//! the layer's geometry, the GEMM input's zero pattern ([`im2col`]), the filter order and each
+//! kind's programs are derived here again, and the property tests hold the two engines equal
+//! on random layers. The inputs they share are data and one policy: the codes, the input
+//! tensor's zero flags, and the M-tile the memory model chose for the buffers (tiling is the
+//! memory model's decision; its own hand-computed tests are in `tests/engine_dense.rs`).
 //!
 //! [`simulate_layer_traced`] runs the same simulation and reports every buffer access and
 //! every lane's state per cycle to a [`TraceSink`] (see [`crate::trace`]); the counts and
 //! cycles it returns do not depend on the sink.
 
+pub mod im2col;
 pub mod kinds;
 pub mod program;
 pub mod walk;
@@ -123,9 +126,10 @@ pub fn simulate_layer_traced(
         )));
     }
     let m_tile = super::layer_m_tile(arch, net, layer, &gemm, codes);
-    // Zero activations, when the PEs skip them: the same statistics the fast engine draws.
+    // Zero activations, when the PEs skip them: the input tensor's flags (the same data the
+    // fast engine takes), seen through this engine's own im2col.
     let mask = if arch.pe.skip_zero_activations {
-        super::activations::layer_mask(net, layer)
+        super::activations::input_flags(net, layer).and_then(|x| im2col::gemm_input(net, layer, &x))
     } else {
         None
     };

@@ -58,7 +58,7 @@ pub trait RefKind: Sync {
     }
 }
 
-static KINDS: [&dyn RefKind; 7] = [
+static KINDS: &[&dyn RefKind] = &[
     &dense::Dense,
     &binary::Binary,
     &ternary::Ternary,
