@@ -218,7 +218,7 @@ fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) 
 /// Check the raw mirror against the architecture's rules, pushing every problem: the array,
 /// the PE (common fields, the kind's options and checks, see [`crate::pe`]), buffers, DRAM,
 /// the native weight scheme and the vector unit. Energy overrides are checked by
-/// [`crate::design`], which is the entry point for a whole architecture file.
+/// `design.rs`, which is the entry point for a whole architecture file.
 pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
     if raw.name.trim().is_empty() {
         p.push(Problem::new("name", "must not be empty"));

@@ -14,7 +14,7 @@
 //!    quantized with their schemes and, on request, summarized, shared through the caches;
 //! 4. the engine simulates the network.
 //!
-//! Tensors come through a [`TensorSource`] (files: [`crate::io::FileSource`]; tests and
+//! Tensors come through a [`TensorSource`] (files: `io::FileSource`; tests and
 //! bindings may hold them in memory: [`MemorySource`]) and are shared between designs through
 //! caches passed in ([`WeightCache`] for float weights and activations, [`CodeCache`] for
 //! quantized codes), so a sweep decides how long codes live. A cached tensor is keyed by its
@@ -88,7 +88,7 @@ struct TensorKey {
     shape: Vec<u64>,
 }
 
-/// Float weights and activation flags, per [`TensorKey`].
+/// Float weights and activation flags, per tensor (source, layer, origin and shape).
 pub struct WeightCache {
     weights: Memo<TensorKey, Arc<Vec<f32>>>,
     activations: Memo<TensorKey, Option<Arc<Vec<bool>>>>,

@@ -75,7 +75,7 @@ impl EnergyBreakdown {
         self.components().iter().map(|(_, v)| v).sum()
     }
 
-    /// Every component rounded for output ([`crate::report::round6`]).
+    /// Every component rounded for output ([`crate::columns::round6`]).
     pub fn rounded(&self) -> EnergyBreakdown {
         let r = crate::columns::round6;
         EnergyBreakdown {

@@ -1,6 +1,6 @@
 //! What the per-cycle reference engine reports while it runs: every SRAM access and every
 //! lane's state, to a [`TraceSink`]. The events and the sink live in the engine; turning them
-//! into files is the edge's business ([`crate::trace`] renders them as CSV).
+//! into files is the edge's business (`trace.rs` renders them as CSV).
 
 /// Address bases of the operands (SCALE-Sim's default ifmap, filter and ofmap offsets).
 pub const INPUT_BASE: u64 = 0;

@@ -1,6 +1,6 @@
 //! The fold loop of a weight layer: per-PE step costs from the PE kind's cost model, filters
 //! scheduled, the array walked fold by fold and M-tile by M-tile. Two evaluations share the
-//! bookkeeping ([`Tally`]): step costs constant over a fold (closed-form lock-step,
+//! bookkeeping (`Tally`): step costs constant over a fold (closed-form lock-step,
 //! [`fold_loop`]), and step costs that change from step to step when zero activations are
 //! skipped ([`fold_loop_skipping`], evaluated step by step).
 

@@ -3,11 +3,12 @@
 //! Pure and deterministic: layers are simulated in parallel (rayon) but collected in
 //! topological order, and nothing here depends on the thread count.
 //!
-//! Weight-stationary layers on any PE kind go through the same fold loop: every PE of a
-//! fold gets a per-step cost from its stationary codes ([`pe`]), the fold's streaming time
-//! follows from the lock-step scope ([`lockstep`]), and the fold's weight load takes
-//! `rows x weights_per_lane` cycles. Output- and input-stationary dense layers use the same
-//! loop with unit costs. [`reference`] simulates the same folds cycle by cycle.
+//! Weight-stationary layers on any PE kind go through the same fold loop ([`folds`]): every
+//! PE of a fold gets a per-step cost from its stationary codes (the PE kind's step cost,
+//! [`crate::pe`]), the fold's streaming time follows from the lock-step scope ([`lockstep`]),
+//! and the fold's weight load takes `rows x weights_per_lane` cycles. Output- and
+//! input-stationary dense layers use the same loop with unit costs. [`mod@reference`]
+//! simulates the same folds cycle by cycle.
 
 pub mod activations;
 pub mod events;

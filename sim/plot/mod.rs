@@ -7,7 +7,7 @@
 //! legends use squares.
 //!
 //! Files: [`labels`] (axis labels with units, tick numbers), [`axes`] (linear and log axes),
-//! [`colours`] (palette, ramp, colouring rows by a column), [`scatter`] and [`bars`].
+//! [`colours`] (palette, ramp, colouring rows by a column), [`mod@scatter`] and [`mod@bars`].
 
 use std::sync::Once;
 
