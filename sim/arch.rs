@@ -78,6 +78,7 @@ pub struct RawArch {
     pub quant: Option<crate::quant::RawQuant>,
     pub vector: Option<RawVector>,
     pub energy: Option<BTreeMap<String, f64>>,
+    pub area: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,9 +105,17 @@ pub struct RawBuffers {
 pub struct RawBuffer {
     pub capacity_bytes: i64,
     pub word_bits: Option<i64>,
-    pub read_words_per_cycle: Option<f64>,
-    pub write_words_per_cycle: Option<f64>,
+    pub read_words_per_cycle: Option<RawPortRate>,
+    pub write_words_per_cycle: Option<RawPortRate>,
     pub double_buffered: Option<bool>,
+}
+
+/// A port rate as written: words per cycle, or `"unlimited"` (the ideal SRAM).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawPortRate {
+    Words(f64),
+    Name(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,19 +173,34 @@ pub struct Arch {
     pub scheme: Option<crate::quant::Scheme>,
     /// Energy-table overrides in pJ, keyed by action name (used by the energy model).
     pub energy_overrides: BTreeMap<String, f64>,
+    /// Area-table overrides, keyed by entry name (used by the area model).
+    pub area_overrides: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Buffer {
     pub capacity_bytes: u64,
     pub word_bits: u32,
-    /// `None`: the buffer delivers whatever the array demands each cycle.
+    /// Words the array side can read per cycle; `None`: unlimited (an ideal SRAM that
+    /// delivers whatever the array demands, an upper bound).
     pub read_words_per_cycle: Option<f64>,
     pub write_words_per_cycle: Option<f64>,
     pub double_buffered: bool,
 }
 
 impl Buffer {
+    /// Banks the macro is built from: one single-ported bank per word a cycle of its faster
+    /// side (1 for unlimited ports, whose cost is not modelled).
+    pub fn banks(&self) -> u64 {
+        let rate = |r: Option<f64>| r.map_or(1.0, |r| r.ceil());
+        rate(self.read_words_per_cycle).max(rate(self.write_words_per_cycle)) as u64
+    }
+
+    /// Bytes of one bank.
+    pub fn bank_bytes(&self) -> u64 {
+        (self.capacity_bytes / self.banks()).max(1)
+    }
+
     /// Bytes one tile may occupy: half the capacity when double-buffered.
     pub fn usable_bytes(&self) -> u64 {
         if self.double_buffered {
@@ -205,6 +229,9 @@ pub const DEFAULT_CLOCK_MHZ: f64 = 1000.0;
 pub const DEFAULT_WORD_BITS: i64 = 8;
 pub const DEFAULT_DRAM_BANDWIDTH_BYTES_PER_CYCLE: f64 = 10.0;
 pub const MAX_ARRAY_DIM: i64 = 4096;
+/// A buffer port without a stated rate: one word per cycle (a single-ported macro).
+pub const DEFAULT_WORDS_PER_CYCLE: f64 = 1.0;
+pub const MAX_WORDS_PER_CYCLE: f64 = 4096.0;
 
 fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) {
     if !(value > 0.0 && value <= hi) {
@@ -272,14 +299,26 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         } else {
             word_bits as u32
         };
-        for (field, v) in [
-            ("read_words_per_cycle", b.read_words_per_cycle),
-            ("write_words_per_cycle", b.write_words_per_cycle),
-        ] {
-            if let Some(v) = v {
-                check_positive(p, &format!("{path}.{field}"), v, 1.0e6);
+        let mut rate = |field: &str, v: &Option<RawPortRate>| -> Option<f64> {
+            let at = format!("{path}.{field}");
+            match v {
+                None => Some(DEFAULT_WORDS_PER_CYCLE),
+                Some(RawPortRate::Words(w)) => {
+                    check_positive(p, &at, *w, MAX_WORDS_PER_CYCLE);
+                    Some(*w)
+                }
+                Some(RawPortRate::Name(s)) if s == "unlimited" => None,
+                Some(RawPortRate::Name(s)) => {
+                    p.push(
+                        Problem::new(at, format!("`{s}` is not a port rate"))
+                            .with_help(format!("allowed: words per cycle (> 0 and <= {MAX_WORDS_PER_CYCLE}) or \"unlimited\" (an ideal SRAM)")),
+                    );
+                    None
+                }
             }
-        }
+        };
+        let read_words_per_cycle = rate("read_words_per_cycle", &b.read_words_per_cycle);
+        let write_words_per_cycle = rate("write_words_per_cycle", &b.write_words_per_cycle);
         let double_buffered = b.double_buffered.unwrap_or(true);
         // One R x C tile of this buffer's operand must fit (twice when double-buffered).
         let tile_bytes = (rows as u64 * cols as u64 * elem_bits as u64 * tile_depth).div_ceil(8);
@@ -303,8 +342,8 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         Buffer {
             capacity_bytes,
             word_bits,
-            read_words_per_cycle: b.read_words_per_cycle,
-            write_words_per_cycle: b.write_words_per_cycle,
+            read_words_per_cycle,
+            write_words_per_cycle,
             double_buffered,
         }
     };
@@ -355,6 +394,7 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         overlap: rv.overlap.unwrap_or(true),
     };
     let energy_overrides = raw.energy.unwrap_or_default();
+    let area_overrides = raw.area.unwrap_or_default();
     Arch {
         name: raw.name,
         clock_mhz,
@@ -372,5 +412,6 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         vector,
         scheme,
         energy_overrides,
+        area_overrides,
     }
 }

@@ -19,6 +19,7 @@ pub enum Unit {
     PicojouleMicroseconds,
     MicrojouleMicroseconds,
     Megahertz,
+    SquareMillimetres,
     Percent,
     BitOps,
     /// 10^9 bit operations.
@@ -47,6 +48,7 @@ impl Unit {
             Unit::PicojouleMicroseconds => Some("_pj_us"),
             Unit::MicrojouleMicroseconds => Some("_uj_us"),
             Unit::Megahertz => Some("_mhz"),
+            Unit::SquareMillimetres => Some("_mm2"),
             Unit::Percent => Some("_pct"),
             Unit::BitOps => Some("_bit_ops"),
             Unit::GigaBitOps => Some("_gbit_ops"),
@@ -66,6 +68,7 @@ impl Unit {
             Unit::PicojouleMicroseconds => "pJ x us",
             Unit::MicrojouleMicroseconds => "uJ x us",
             Unit::Megahertz => "MHz",
+            Unit::SquareMillimetres => "mm^2",
             Unit::Percent => "%",
             Unit::BitOps => "bit operations",
             Unit::GigaBitOps => "10^9 bit operations",

@@ -43,6 +43,12 @@ crate::record! {
         /// Energy-delay product.
         pub edp_uj_us: f64 = MicrojouleMicroseconds,
         pub tops_per_w: f64 = TopsPerWatt,
+        /// Area of the design.
+        pub area_mm2: f64 = SquareMillimetres,
+        /// Baseline area over this design's.
+        pub area_ratio_vs_baseline: f64 = Number,
+        /// Zero-skipping network (`ideal` is an upper bound; blank for PEs without one).
+        pub skip_network: String = Label,
         /// Non-zero weights over all, weight layers of the network.
         pub weight_density: f64 = Number,
         pub effectual_bits_per_weight: f64 = Number,
@@ -58,11 +64,13 @@ crate::record! {
         pub energy_ratio_vs_baseline: f64 = Number,
         pub pe_arith_uj: f64 = Microjoules,
         pub registers_uj: f64 = Microjoules,
+        pub operand_mux_uj: f64 = Microjoules,
         pub input_buffer_uj: f64 = Microjoules,
         pub weight_buffer_uj: f64 = Microjoules,
         pub output_buffer_uj: f64 = Microjoules,
         pub dram_uj: f64 = Microjoules,
         pub vector_uj: f64 = Microjoules,
+        pub clock_uj: f64 = Microjoules,
         pub leakage_uj: f64 = Microjoules,
     }
 }
@@ -97,6 +105,9 @@ pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow
                 energy_uj: uj(s.energy_pj),
                 edp_uj_us: round6(s.energy_pj / 1e6 * s.latency_us),
                 tops_per_w: s.tops_per_w,
+                area_mm2: s.area_mm2,
+                area_ratio_vs_baseline: round6(base.area_mm2 / s.area_mm2),
+                skip_network: s.skip_network.to_string(),
                 weight_density: round6(q.density()),
                 effectual_bits_per_weight: round6(q.effectual_bits_per_weight()),
                 weight_storage_bytes: q.storage_bits.div_ceil(8),
@@ -114,11 +125,13 @@ pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow
                 energy_ratio_vs_baseline: round6(base.energy_pj / s.energy_pj),
                 pe_arith_uj: uj(s.energy.pe_arith_pj),
                 registers_uj: uj(s.energy.registers_pj),
+                operand_mux_uj: uj(s.energy.operand_mux_pj),
                 input_buffer_uj: uj(s.energy.input_buffer_pj),
                 weight_buffer_uj: uj(s.energy.weight_buffer_pj),
                 output_buffer_uj: uj(s.energy.output_buffer_pj),
                 dram_uj: uj(s.energy.dram_pj),
                 vector_uj: uj(s.energy.vector_pj),
+                clock_uj: uj(s.energy.clock_pj),
                 leakage_uj: uj(s.energy.leakage_pj),
             }
         })
@@ -128,17 +141,19 @@ pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow
 /// The comparison as a Markdown table (also readable on a terminal).
 pub fn markdown(rows: &[CompareRow], baseline: &str, workload: &str) -> String {
     let mut s = format!("{workload}: speedup and energy ratio against {baseline}\n\n");
-    s.push_str("| design | cycles | latency (us) | energy (uJ) | EDP (uJ x us) | TOPS/W | density | eff. bits/weight | weights (KiB) | ACE (Gbit-ops) | ACEv2 (Gbit-ops) | speedup | energy ratio |\n");
-    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("| design | cycles | latency (us) | energy (uJ) | EDP (uJ x us) | TOPS/W | area (mm^2) | skip | density | eff. bits/weight | weights (KiB) | ACE (Gbit-ops) | ACEv2 (Gbit-ops) | speedup | energy ratio |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {:.1} | {:.1} | {:.0} | {:.2} | {:.3} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2}x | {:.2}x |\n",
+            "| {} | {} | {:.1} | {:.1} | {:.0} | {:.2} | {:.3} | {} | {:.3} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2}x | {:.2}x |\n",
             r.design,
             r.total_cycles,
             r.latency_us,
             r.energy_uj,
             r.edp_uj_us,
             r.tops_per_w,
+            r.area_mm2,
+            if r.skip_network.is_empty() { "-" } else { &r.skip_network },
             r.weight_density,
             r.effectual_bits_per_weight,
             r.weight_storage_bytes as f64 / 1024.0,

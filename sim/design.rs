@@ -31,14 +31,18 @@ pub fn validate_design(raw: RawArch, origin: &str) -> Result<Arch> {
     if let Some(e) = &raw.energy {
         crate::energy::table::check_overrides(e, &mut p);
     }
+    if let Some(a) = &raw.area {
+        crate::area::table::check_overrides(a, &mut p);
+    }
     let arch = validate_arch(raw, &mut p);
     if p.is_empty() {
         Ok(arch)
     } else {
-        // Energy problems come last, as the fields do in the file.
-        let (energy, mut rest): (Vec<_>, Vec<_>) =
-            p.into_iter().partition(|q| q.path.starts_with("energy."));
-        rest.extend(energy);
+        // Energy and area problems come last, as the tables do in the file.
+        let (tables, mut rest): (Vec<_>, Vec<_>) = p
+            .into_iter()
+            .partition(|q| q.path.starts_with("energy.") || q.path.starts_with("area."));
+        rest.extend(tables);
         Err(Error::invalid(origin, rest))
     }
 }

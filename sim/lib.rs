@@ -4,11 +4,13 @@
 //! code that does no IO; `io` and the binary's `cli` live at the edge. See ARCHITECTURE.md.
 
 pub mod arch;
+pub mod area;
 pub mod columns;
 pub mod compare;
 pub mod design;
 pub mod energy;
 pub mod engine;
+pub mod entries;
 pub mod error;
 pub mod io;
 pub mod pareto;

@@ -295,7 +295,7 @@ pub fn compatibility(arch: &Arch, net: &Network) -> Vec<Problem> {
         .enumerate()
         .filter(|(_, l)| l.weight_shape().is_some())
         .filter_map(|(i, l)| {
-            arch.pe.layer_cost(&l.quant.scheme).err().map(|why| {
+            arch.pe.layer_cost(&l.quant).err().map(|why| {
                 Problem::new(
                     format!("layers[{i}] ({})", l.name),
                     format!(

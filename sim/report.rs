@@ -9,6 +9,7 @@ pub use crate::columns::round6;
 use crate::engine::Actions;
 
 use crate::arch::Arch;
+use crate::area::AreaBreakdown;
 use crate::energy::{self, EnergyBreakdown, EnergyTable};
 use crate::engine::{LayerResult, RunResult};
 use crate::quant::QuantStats;
@@ -21,13 +22,15 @@ crate::record! {
         pub compute_cycles: u64 = Cycles,
         /// Of the compute cycles, those lost to lock-step.
         pub imbalance_cycles: u64 = Cycles,
+        /// Cycles the array waits for a buffer port.
+        pub sram_stall_cycles: u64 = Cycles,
         /// Cycles the array waits for DRAM.
         pub memory_stall_cycles: u64 = Cycles,
         /// Cycles of the elementwise unit.
         pub vector_cycles: u64 = Cycles,
         /// Vector cycles that do not hide behind the array.
         pub vector_exposed_cycles: u64 = Cycles,
-        /// compute + memory stall + exposed vector cycles.
+        /// compute + buffer-port stall + memory stall + exposed vector cycles.
         pub total_cycles: u64 = Cycles,
     }
 }
@@ -38,6 +41,7 @@ impl Cycles {
         Cycles {
             compute_cycles: l.compute_cycles,
             imbalance_cycles: l.imbalance_cycles,
+            sram_stall_cycles: l.sram_stall_cycles,
             memory_stall_cycles: l.memory_stall_cycles,
             vector_cycles: l.vector.cycles,
             vector_exposed_cycles: l.vector.exposed_cycles,
@@ -50,6 +54,7 @@ impl Cycles {
         Cycles {
             compute_cycles: run.compute_cycles(),
             imbalance_cycles: run.imbalance_cycles(),
+            sram_stall_cycles: run.sram_stall_cycles(),
             memory_stall_cycles: run.memory_stall_cycles(),
             vector_cycles: run.vector_cycles(),
             vector_exposed_cycles: run.vector_exposed_cycles(),
@@ -112,6 +117,14 @@ crate::record! {
         pub output_buffer_reads: u64 = Count,
         /// Output buffer writes (partial sums).
         pub output_buffer_writes: u64 = Count,
+        /// Input buffer reads in words of its `word_bits`.
+        pub input_buffer_read_words: u64 = Count,
+        /// Weight buffer reads in words.
+        pub weight_buffer_read_words: u64 = Count,
+        /// Output buffer partial-sum reads in words.
+        pub output_buffer_read_words: u64 = Count,
+        /// Output buffer partial-sum writes in words.
+        pub output_buffer_write_words: u64 = Count,
         /// DRAM bytes read for inputs.
         pub dram_input_read_bytes: u64 = Bytes,
         /// DRAM bytes read for weights.
@@ -178,6 +191,10 @@ impl LayerRow {
             weight_buffer_reads: t.weight_buffer_reads,
             output_buffer_reads: t.output_buffer_reads,
             output_buffer_writes: t.output_buffer_writes,
+            input_buffer_read_words: t.words.input_read,
+            weight_buffer_read_words: t.words.weight_read,
+            output_buffer_read_words: t.words.output_read,
+            output_buffer_write_words: t.words.output_write,
             dram_input_read_bytes: t.dram_input_read_bytes,
             dram_weight_read_bytes: t.dram_weight_read_bytes,
             dram_output_write_bytes: t.dram_output_write_bytes,
@@ -217,6 +234,14 @@ crate::record! {
         pub schedule: bool = Flag,
         /// Clock.
         pub clock_mhz: f64 = Megahertz,
+        /// Zero-skipping network (`ideal` is an upper bound; blank for PEs without one).
+        pub skip_network: &'static str = Label,
+        /// Idle lanes' clocks gated.
+        pub clock_gating: bool = Flag,
+        /// Area of the design (the components below summed).
+        pub area_mm2: f64 = SquareMillimetres,
+        /// The area by component.
+        flatten pub area: AreaBreakdown,
         /// Layers of the network.
         pub layers: usize = Count,
         /// Multiply-accumulates.
@@ -258,6 +283,7 @@ impl Summary {
     pub fn with_energy(arch: &Arch, run: &RunResult, e: &EnergyBreakdown) -> Self {
         let energy_pj = e.total_pj();
         let latency_us = run.latency_us(arch);
+        let area = crate::area::area_of(arch);
         Summary {
             plumsim_version: env!("CARGO_PKG_VERSION"),
             arch: arch.name.clone(),
@@ -269,6 +295,14 @@ impl Summary {
             sync_scope: arch.sync_scope.as_str(),
             schedule: arch.schedule,
             clock_mhz: arch.clock_mhz,
+            skip_network: if arch.pe.has_skip_network() {
+                arch.pe.skip.name()
+            } else {
+                ""
+            },
+            clock_gating: arch.pe.clock_gating,
+            area_mm2: round6(area.total_mm2()),
+            area: area.rounded(),
             layers: run.layers.len(),
             macs: run.macs(),
             cycles: Cycles::of_run(run),
@@ -347,14 +381,15 @@ fn human(n: u64) -> String {
 pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
     let name_w = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(5);
     let mut s = format!(
-        "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>7} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
+        "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
         "layer",
         "op",
         "gemm MxNxK (groups)",
         "folds",
         "compute_cyc",
         "imbal_cyc",
-        "stall_cyc",
+        "port_cyc",
+        "dram_cyc",
         "util%",
         "scheme",
         "density",
@@ -373,13 +408,14 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
             format!("{} elements", human(r.output_elements))
         };
         s.push_str(&format!(
-            "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>7.2} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
+            "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7.2} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
             r.layer,
             r.op,
             gemm,
             r.folds,
             human(r.cycles.compute_cycles),
             human(r.cycles.imbalance_cycles),
+            human(r.cycles.sram_stall_cycles),
             human(r.cycles.memory_stall_cycles),
             r.utilization_pct,
             r.scheme,
@@ -391,10 +427,11 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
     }
     let sum = Summary::new(arch, run);
     s.push_str(&format!(
-        "\ntotal: {} cycles ({} compute, of which {} lock-step imbalance, + {} memory stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written\n",
+        "\ntotal: {} cycles ({} compute, of which {} lock-step imbalance, + {} buffer-port stall + {} DRAM stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written; area {:.3} mm^2\n",
         human(sum.cycles.total_cycles),
         human(sum.cycles.compute_cycles),
         human(sum.cycles.imbalance_cycles),
+        human(sum.cycles.sram_stall_cycles),
         human(sum.cycles.memory_stall_cycles),
         sum.latency_us,
         sum.clock_mhz,
@@ -402,6 +439,7 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
         sum.utilization_pct,
         human(sum.dram_read_bytes),
         human(sum.dram_write_bytes),
+        sum.area_mm2,
     ));
     s
 }

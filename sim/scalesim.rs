@@ -250,20 +250,27 @@ kind = "dense"
 weight_bits = 8
 activation_bits = 8
 accumulator_bits = 32
+clock_gating = true
 
 [buffers.input]
 capacity_bytes = {ib}
 word_bits = 8
+read_words_per_cycle = "unlimited"    # SCALE-Sim's SRAM serves any demand
+write_words_per_cycle = "unlimited"
 double_buffered = true
 
 [buffers.weight]
 capacity_bytes = {wb}
 word_bits = 8
+read_words_per_cycle = "unlimited"    # SCALE-Sim's SRAM serves any demand
+write_words_per_cycle = "unlimited"
 double_buffered = true
 
 [buffers.output]
 capacity_bytes = {ob}
 word_bits = 8
+read_words_per_cycle = "unlimited"    # SCALE-Sim's SRAM serves any demand
+write_words_per_cycle = "unlimited"
 double_buffered = true
 
 [dram]

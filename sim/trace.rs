@@ -44,7 +44,8 @@ const LANE_ROW_BYTES: u64 = 40;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerTrace {
     pub layer: String,
-    /// Cycles the trace covers: compute plus memory stalls (the lane timeline ends here).
+    /// Cycles the trace covers: compute plus DRAM stalls (the lane timeline ends here). Buffer-
+    /// port stalls (`sram_stall_cycles`) are not placed in the timeline.
     pub total_cycles: u64,
     pub sram_csv: String,
     pub dram_csv: String,
@@ -67,7 +68,7 @@ pub fn stall_plan(arch: &Arch, fast: &LayerResult) -> Vec<u64> {
         arch,
         &fast.traffic,
         folds as u64,
-        fast.compute_cycles,
+        fast.compute_cycles + fast.sram_stall_cycles,
     );
     let (prologue, per_fold) = (model.prologue, model.per_fold);
     let mut prev = 0u64;

@@ -13,9 +13,11 @@ use plumsim::pe::PeKind;
 use plumsim::quant::{QuantizedTensor, Scheme, SignRule};
 use plumsim::workload::{parse_workload, Network};
 
-/// Round-number table: adds 1 pJ at any width, 8x8 multiply 2 pJ, every SRAM 1 pJ/bit read and
-/// 2 pJ/bit written, DRAM 10 pJ/bit, registers 0.5 pJ/bit, fp32 mult 5 pJ, leakage 0.1 pJ per
-/// PE lane-cycle, 0.01 pJ per SRAM KiB-cycle, 0.2 pJ per vector lane-cycle.
+/// Round-number tables: adds 1 pJ at any width, 8x8 multiply 2 pJ, every SRAM 1 pJ/bit read
+/// and 2 pJ/bit written, DRAM 10 pJ/bit, registers 0.5 pJ/bit, fp32 mult 5 pJ, a 2:1 mux level
+/// 0.25 pJ/bit, clock 0.1 pJ per bit-cycle; leakage 1000 mW/mm^2 of logic and 10 of SRAM, with
+/// areas of 1 um^2 per register bit, 1 um^2 per adder bit, 0.001 mm^2 per KiB of SRAM and
+/// nothing else.
 const TABLE: &str = r#"
 [energy]
 int_add_8b_pj = 1.0
@@ -30,9 +32,20 @@ dram_lpddr4_pj_per_bit = 10.0
 reg_pj_per_bit = 0.5
 fp32_mult_pj = 5.0
 fp32_add_pj = 3.0
-pe_leakage_pj_per_lane_cycle = 0.1
-sram_leakage_pj_per_kib_cycle = 0.01
-vector_leakage_pj_per_lane_cycle = 0.2
+mux2_pj_per_bit = 0.25
+clock_pj_per_bit_cycle = 0.1
+logic_leakage_mw_per_mm2 = 1000.0
+sram_leakage_mw_per_mm2 = 10.0
+[area]
+int_add_32b_um2 = 32.0
+int_mult_32b_um2 = 0.0
+shift_32b_um2 = 0.0
+register_um2_per_bit = 1.0
+mux2_um2_per_bit = 0.0
+sram_mm2_per_kib = 0.001
+sram_bank_mm2 = 0.0
+fp32_add_um2 = 0.0
+fp32_mult_um2 = 0.0
 "#;
 
 fn arch(kind: &str) -> Arch {
@@ -73,7 +86,12 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 // The tiny layer: M = 4 steps, K = 4, N = 2 on a 1 x 2 array, each PE holding a whole filter
-// (4 slots of one lane). 1 MiB buffers, 3 x 1024 KiB of SRAM leaking; vector unit 16 lanes.
+// (4 slots of one lane, lane-private skipping: a 4:1 activation multiplexer and a 2-bit index
+// per slot). 1 MiB buffers of one-byte words with unlimited ports; clock gating on. A PE has
+// one 32-bit adder (32 um^2) and 4 x (8 weight + 2 index + 8 activation) + 32 accumulator
+// register bits (104 um^2; signed binary 105 with its sign bit); 3 x 1024 KiB of SRAM
+// (3.072 mm^2). Leakage per 1 ns cycle: 1000 x 0.000272 + 10 x 3.072 = 30.992 pJ (signed
+// binary 30.994).
 
 #[test]
 fn ternary_tiny_layer_energy_by_hand() {
@@ -94,23 +112,28 @@ fn ternary_tiny_layer_energy_by_hand() {
     let e = layer_energy(&a, &EnergyTable::for_arch(&a), l);
     // Adds: (2 + 1) a step x 4 steps = 12, at 1 pJ.
     assert!(close(e.pe_arith_pj, 12.0), "{e:?}");
-    // Registers, 0.5 pJ/bit: 12 weight reads x 2 bits + 32 activations x 8 bits
-    // + 8 partial-sum updates x 2 x 32 bits = 792 bits.
-    assert!(close(e.registers_pj, 396.0), "{e:?}");
-    // Input buffer: 16 reads x 8 bits at 1 + 16 B filled from DRAM x 8 x 2 = 128 + 256.
+    // Registers, 0.5 pJ/bit: 12 weight reads x 2 bits + 8 weights loaded x (8 + 2 index) bits
+    // + 32 activations x 8 bits + 8 partial-sum updates x 2 x 32 bits = 872 bits.
+    assert!(close(e.registers_pj, 436.0), "{e:?}");
+    // 12 selections, each 2 mux levels of 8 activation bits and 2 of 10 weight bits: 9 pJ.
+    assert!(close(e.operand_mux_pj, 108.0), "{e:?}");
+    // Input buffer: 16 one-byte words read at 1 pJ/bit + 16 B filled from DRAM x 8 x 2.
     assert!(close(e.input_buffer_pj, 384.0), "{e:?}");
-    // Weight buffer: 8 reads x 10 stored bits per weight + 10 B filled x 8 x 2 = 80 + 160.
-    assert!(close(e.weight_buffer_pj, 240.0), "{e:?}");
+    // Weight buffer: the load reads 4 x 2 weights x (2 code + 2 index) bits = 4 words: 32;
+    // filled: 10 B of codes and scales + 8 x 2 index bits = 12 B x 8 x 2 = 192.
+    assert!(close(e.weight_buffer_pj, 224.0), "{e:?}");
     // Output buffer: writes (8 psums x 32 + 8 B written back x 8 + 8 rescaled outputs x 8) x 2
     // = 768; reads (8 B written back x 8 + 8 outputs into the vector unit x 8) x 1 = 128.
     assert!(close(e.output_buffer_pj, 896.0), "{e:?}");
-    // DRAM: 16 + 10 + 8 bytes x 8 bits x 10 pJ.
-    assert!(close(e.dram_pj, 2720.0), "{e:?}");
+    // DRAM: 16 + 12 + 8 bytes x 8 bits x 10 pJ.
+    assert!(close(e.dram_pj, 2880.0), "{e:?}");
     // Vector: 8 outputs rescaled, one fp32 multiply each at 5 pJ.
     assert!(close(e.vector_pj, 40.0), "{e:?}");
-    // Leakage: 13 cycles x (2 lanes x 0.1 + 3072 KiB x 0.01 + 16 vector lanes x 0.2).
-    assert!(close(e.leakage_pj, 13.0 * 34.12), "{e:?}");
-    assert!(close(e.total_pj(), 5131.56), "{}", e.total_pj());
+    // Clock, gated: the bits written (80 loaded + 256 activation + 256 partial-sum) and 3 gate
+    // cells per PE per cycle (13 x 2 x 3 = 78): 670 x 0.1.
+    assert!(close(e.clock_pj, 67.0), "{e:?}");
+    assert!(close(e.leakage_pj, 13.0 * 30.992), "{e:?}");
+    assert!(close(e.total_pj(), 5449.896), "{}", e.total_pj());
 }
 
 #[test]
@@ -130,17 +153,20 @@ fn signed_binary_tiny_layer_energy_by_hand() {
     assert_eq!(l.total_cycles(), 17);
     let e = layer_energy(&a, &EnergyTable::for_arch(&a), l);
     assert!(close(e.pe_arith_pj, 16.0), "{e:?}"); // 4 adds a step x 4 steps
-                                                  // 16 weight reads x 1 bit + 32 x 8 + 8 x 64 = 784 bits x 0.5.
-    assert!(close(e.registers_pj, 392.0), "{e:?}");
+                                                  // 16 weight reads x 1 bit + 80 loaded + 32 x 8 + 8 x 64 = 864 bits x 0.5.
+    assert!(close(e.registers_pj, 432.0), "{e:?}");
+    assert!(close(e.operand_mux_pj, 144.0), "{e:?}"); // 16 selections x 9 pJ
     assert!(close(e.input_buffer_pj, 384.0), "{e:?}");
-    // 8 reads x 1 bit + 1 byte filled x 8 x 2.
-    assert!(close(e.weight_buffer_pj, 24.0), "{e:?}");
+    // The load reads 4 x 2 x (1 + 2) bits = 3 words: 24; filled 1 B + 2 B of index x 8 x 2.
+    assert!(close(e.weight_buffer_pj, 72.0), "{e:?}");
     // No rescaling (the scale is absorbed): writes (256 + 64) x 2, reads 64.
     assert!(close(e.output_buffer_pj, 704.0), "{e:?}");
-    assert!(close(e.dram_pj, 2000.0), "{e:?}"); // 25 bytes
+    assert!(close(e.dram_pj, 2160.0), "{e:?}"); // 27 bytes
     assert_eq!(e.vector_pj, 0.0);
-    assert!(close(e.leakage_pj, 17.0 * 34.12), "{e:?}");
-    assert!(close(e.total_pj(), 4100.04), "{}", e.total_pj());
+    // 592 bits written + 17 x 2 x 3 gate cells = 694 x 0.1.
+    assert!(close(e.clock_pj, 69.4), "{e:?}");
+    assert!(close(e.leakage_pj, 17.0 * 30.994), "{e:?}");
+    assert!(close(e.total_pj(), 4508.298), "{}", e.total_pj());
 }
 
 /// A run of the tiny residual block on the shipped design of the `kind`-th registered kind.
@@ -206,7 +232,7 @@ proptest! {
     }
 
     #[test]
-    fn more_actions_never_cost_less(kind in 0usize..kinds(), seed in any::<u64>(), which in 0usize..12, extra in 1u64..1000) {
+    fn more_actions_never_cost_less(kind in 0usize..kinds(), seed in any::<u64>(), which in 0usize..13, extra in 1u64..1000) {
         let (a, r) = sample_run(kind, r#"{"scheme": "int"}"#, seed);
         let t = EnergyTable::for_arch(&a);
         let i = r.layers.iter().position(|l| l.gemm.is_some()).unwrap();
@@ -219,12 +245,13 @@ proptest! {
             3 => l.actions.weight_reg_reads += extra,
             4 => l.actions.activation_reg_writes += extra,
             5 => l.actions.psum_reg_updates += extra,
-            6 => l.traffic.input_buffer_reads += extra,
-            7 => l.traffic.weight_buffer_reads += extra,
-            8 => l.traffic.output_buffer_writes += extra,
+            6 => l.traffic.words.input_read += extra,
+            7 => l.traffic.words.weight_read += extra,
+            8 => l.traffic.words.output_write += extra,
             9 => l.traffic.dram_input_read_bytes += extra,
             10 => l.vector.mults += extra,
-            _ => l.compute_cycles += extra,
+            11 => l.compute_cycles += extra,
+            _ => l.actions.operand_selects += extra,
         }
         if which == 10 && l.vector.precision.is_none() {
             l.vector.precision = Some(a.vector.precision);

@@ -96,6 +96,61 @@ fn depthwise_groups_run_one_after_another() {
     assert_eq!(r.layers[0].compute_cycles, 12 * 46);
 }
 
+/// Ports that serve any demand (this file's DRAM tests are about DRAM alone).
+const UNLIMITED: &str =
+    "read_words_per_cycle = \"unlimited\"\nwrite_words_per_cycle = \"unlimited\"\n";
+
+#[test]
+fn buffer_ports_stall_the_array_by_hand() {
+    // ws, 2x2 dense PEs of 1 lane x 2 slots, M=6 K=8 N=2, int8, 32-bit partial sums, ideal
+    // DRAM. K = 8 in chunks of 2: 4 chunks -> 2 row folds, 1 column fold. A fold loads 2 x 2
+    // slots (4 cycles) and streams 6 steps of 2 cycles: wavefront 6 + 2 + 2 - 2 = 8 steps x 2
+    // = 16 cycles; 2 folds x 20 = 40 compute cycles.
+    // Ports, 16-bit words: inputs per step 2 rows x 2 activations x 8 bits = 2 words; at
+    // 0.25 words/cycle a fold's 12 words take 48 cycles: 32 more than its 16 -> 64 stall
+    // cycles. Weights: a load moves 2 rows x 2 filters x 2 x 8 bits = 4 words at 1 a cycle =
+    // 4 cycles, no stall. Partial sums: 2 x 32 bits = 4 words a step written (24 a fold) at
+    // 2 words/cycle = 12 cycles, and read back in the second fold at the same rate: no stall.
+    let mem = "[buffers.input]\ncapacity_bytes = 4096\nword_bits = 16\nread_words_per_cycle = 0.25\n\
+               [buffers.weight]\ncapacity_bytes = 4096\nword_bits = 16\n\
+               [buffers.output]\ncapacity_bytes = 4096\nword_bits = 16\nread_words_per_cycle = 2.0\nwrite_words_per_cycle = 2.0\n\
+               [dram]\nideal = true\n";
+    let a = common::ArchToml {
+        rows: 2,
+        cols: 2,
+        pe_extra: "weights_per_lane = 2",
+        rest: mem,
+        ..Default::default()
+    }
+    .arch();
+    let r = run(&a, &gemm_net(6, 8, 2));
+    let l = &r.layers[0];
+    assert_eq!(l.compute_cycles, 40);
+    assert_eq!(l.sram_stall_cycles, 64);
+    assert_eq!(l.total_cycles(), 104);
+    let w = l.traffic.words;
+    assert_eq!(
+        (w.input_read, w.weight_read, w.output_write, w.output_read),
+        (24, 8, 48, 24)
+    );
+    // The same design with unlimited ports does not stall.
+    let free = common::ArchToml {
+        rows: 2,
+        cols: 2,
+        pe_extra: "weights_per_lane = 2",
+        rest: &mem.replace(
+            "read_words_per_cycle = 0.25",
+            "read_words_per_cycle = \"unlimited\"",
+        ),
+        ..Default::default()
+    }
+    .arch();
+    assert_eq!(
+        run(&free, &gemm_net(6, 8, 2)).layers[0].sram_stall_cycles,
+        0
+    );
+}
+
 #[test]
 fn dram_traffic_spills_and_stalls_by_hand() {
     // ws, 2x2, M=5 K=4 N=3, int8 activations and weights, 32-bit partial sums, 1 B/cycle,
@@ -105,8 +160,10 @@ fn dram_traffic_spills_and_stalls_by_hand() {
     // usable: spill 15 x (2 - 1) x 4 = 60 B written and 60 B read back.
     let a = small(
         "tile_m = false",
-        "[buffers.input]\ncapacity_bytes = 16\n[buffers.weight]\ncapacity_bytes = 64\n\
-         [buffers.output]\ncapacity_bytes = 64\n[dram]\nbandwidth_bytes_per_cycle = 1.0\n",
+        &format!(
+            "[buffers.input]\ncapacity_bytes = 16\n{UNLIMITED}[buffers.weight]\ncapacity_bytes = 64\n{UNLIMITED}\
+             [buffers.output]\ncapacity_bytes = 64\n{UNLIMITED}[dram]\nbandwidth_bytes_per_cycle = 1.0\n"
+        ),
     );
     let r = run(&a, &gemm_net(5, 4, 3));
     let t = r.layers[0].traffic;

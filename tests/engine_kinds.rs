@@ -139,17 +139,28 @@ fn bit_serial_tiny_layer() {
         1,
         2,
         "bit_serial",
-        "weights_per_lane = 4\nserial_operand = \"activation\"\nactivation_bits = 3",
+        "weights_per_lane = 4\nserial_operand = \"activation\"",
         "",
     );
-    // Activation-serial, 3-bit activations: 12 per step: 60 + 4.
-    assert_eq!(
-        cycles(
-            &act,
-            &net(4, 4, 2, r#"{"scheme": "int", "weight_bits": 4}"#),
-            &[]
-        ),
-        64
+    // Activation-serial streams the layer's activation bits (Stripes' per-layer precision):
+    // 3-bit activations, 12 cycles per step: 60 + 4; 6-bit, 24 per step: 120 + 4.
+    let int4_act =
+        |a: u32| format!(r#"{{"scheme": "int", "weight_bits": 4, "activation_bits": {a}}}"#);
+    assert_eq!(cycles(&act, &net(4, 4, 2, &int4_act(3)), &[]), 64);
+    assert_eq!(cycles(&act, &net(4, 4, 2, &int4_act(6)), &[]), 124);
+    // A layer wider than the datapath is refused, naming both widths.
+    let narrow = arch(
+        1,
+        2,
+        "bit_serial",
+        "weights_per_lane = 4\nserial_operand = \"activation\"\nactivation_bits = 4",
+        "",
+    );
+    let err = engine::simulate_quantized(&narrow, &net(4, 4, 2, &int4_act(6)), &[]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("6-bit activations are wider than the datapath (pe.activation_bits = 4)"),
+        "{err}"
     );
 }
 
@@ -206,8 +217,18 @@ fn swis_tiny_layer() {
     assert_eq!(r.layers[0].compute_cycles, 17);
     // One shared-shifter operation per cycle of a group: (2 + 1 + 3 + 0) x 4 steps.
     assert_eq!(r.layers[0].actions.shifts, 24);
-    // Adds: one per set bit: (2 + 1 + 1 + 0 + 3 + 2) x 4 steps.
-    assert_eq!(r.layers[0].actions.adds, 36);
+    // Adds: every lane of a slot each of its cycles: (2 + 1 + 3 + 0) x 2 lanes x 4 steps.
+    assert_eq!(r.layers[0].actions.adds, 48);
+    // With a shifter per lane, one shift per lane-cycle instead.
+    let per_lane = arch(
+        1,
+        2,
+        "swis",
+        "lanes = 2\nweights_per_lane = 2\nshifter = \"lane\"",
+        "",
+    );
+    let r = engine::simulate_quantized(&per_lane, &n, &c).unwrap();
+    assert_eq!(r.layers[0].actions.shifts, 48);
 }
 
 #[test]
@@ -280,7 +301,7 @@ proptest! {
     /// Full folds: bit-serial compute minus weight loads is exactly B times the 1-bit figure.
     #[test]
     fn bit_serial_cycles_grow_linearly_with_bits(
-        rows in 1u32..5, cols in 1u32..5, a in 1u64..4, b in 1u64..4, m in 1u64..20, bits in 2u32..9, scope in 0usize..5,
+        rows in 1u32..5, cols in 1u32..5, a in 1u64..4, b in 1u64..4, m in 1u64..20, bits in 2u32..8, scope in 0usize..5,
     ) {
         let (k, n) = (rows as u64 * a, cols as u64 * b);
         let q = |bits: u32| format!(r#"{{"scheme": "int", "weight_bits": {bits}}}"#);

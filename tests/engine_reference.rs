@@ -64,9 +64,11 @@ fn check_equal(
 
 const SCOPES: [&str; 5] = ["lane", "pe", "row", "column", "array"];
 
-/// Every weight scheme family (workload quant JSON); SWIS groups as wide as the lanes.
+/// Every weight scheme family (workload quant JSON); SWIS groups as wide as the lanes; the
+/// layer's activations of 2 to 6 bits (activation-serial PEs stream that many).
 fn schemes(lanes: u32, variant: u32) -> Vec<String> {
-    vec![
+    let a = 2 + variant % 5;
+    [
         format!(r#"{{"scheme": "int", "weight_bits": {}}}"#, 2 + variant % 7),
         r#"{"scheme": "int", "weight_bits": 8}"#.into(),
         r#"{"scheme": "binary"}"#.into(),
@@ -81,7 +83,18 @@ fn schemes(lanes: u32, variant: u32) -> Vec<String> {
         ),
         r#"{"scheme": "truncate", "shared_bits": 3}"#.into(),
     ]
+    .into_iter()
+    .map(|q: String| format!(r#"{}, "activation_bits": {a}}}"#, &q[..q.len() - 1]))
+    .collect()
 }
+
+/// The skip networks a configuration without its own `skip` line is also checked with when
+/// it skips zero activations.
+const NETWORKS: [&str; 3] = [
+    "",
+    "skip = \"ideal\"",
+    "skip = \"window\"\nlookahead = 1\nlookaside = 1",
+];
 
 /// (kind, its `[pe]` test lines) for every registered kind.
 fn configs() -> Vec<(&'static str, &'static str)> {
@@ -143,6 +156,10 @@ proptest! {
             .filter(|(kind, cfg)| {
                 PeKind::by_name(kind).is_some_and(|k| k.model().skips_zero_activations())
                     && !cfg.contains("exploit_repetition = true")
+            })
+            .flat_map(|(kind, cfg)| {
+                let nets: Vec<&str> = if cfg.contains("skip =") { vec![""] } else { NETWORKS.to_vec() };
+                nets.into_iter().map(move |net| (kind, format!("{cfg}\n{net}")))
             });
         for (kind, extra) in skipping {
             for quant in schemes(lanes, variant) {

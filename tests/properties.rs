@@ -237,7 +237,7 @@ fn check_bounds(arch: &Arch, l: &LayerResult, expected_macs: u64) -> Result<(), 
     );
     prop_assert_eq!(
         l.total_cycles(),
-        l.compute_cycles + l.memory_stall_cycles + l.vector.exposed_cycles
+        l.compute_cycles + l.sram_stall_cycles + l.memory_stall_cycles + l.vector.exposed_cycles
     );
     // Utilization from the raw counts (the library clamps its own figure at 1).
     let util = l.macs as f64 / (l.total_cycles() as f64 * pes as f64);
@@ -325,7 +325,7 @@ proptest! {
         }
         let (m, k, n) = gemm;
         check_bounds(&arch, one.layers.last().unwrap(), m * n * k)?;
-        prop_assert_eq!(one.total_cycles(), one.layers.iter().map(|l| l.compute_cycles + l.memory_stall_cycles + l.vector.exposed_cycles).sum::<u64>());
+        prop_assert_eq!(one.total_cycles(), one.layers.iter().map(|l| l.compute_cycles + l.sram_stall_cycles + l.memory_stall_cycles + l.vector.exposed_cycles).sum::<u64>());
     }
 
     /// 8. GEMM compute cycles equal SCALE-Sim's closed form folds x L.

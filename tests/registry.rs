@@ -26,6 +26,15 @@ fn the_docs_kind_table_is_the_registrys() {
         readme.contains(&table),
         "arch/README.md's kind table differs from the registry's; paste `plumsim kinds --markdown`:\n{table}"
     );
+    let family: Vec<_> = PeKind::all()
+        .filter_map(|k| k.model().compare_design())
+        .map(|d| shipped::arch(d).unwrap())
+        .collect();
+    let hardware = plumsim::area::hardware_table_markdown(&family);
+    assert!(
+        readme.contains(&hardware),
+        "arch/README.md's hardware table differs from the designs'; paste the second table of `plumsim kinds --markdown`:\n{hardware}"
+    );
     for k in PeKind::all() {
         assert!(
             readme.contains(&format!("`{}`", k.as_str())),

@@ -32,7 +32,9 @@ fn arch(rows: u32, cols: u32, kind: &str, pe_extra: &str, array_extra: &str, mem
 
 /// Buffers of 1 MiB, the input one single-buffered, and a 1 byte/cycle DRAM: stalls happen.
 const SLOW_MEMORY: &str = "[buffers.input]\ncapacity_bytes = 1048576\ndouble_buffered = false\n\
-    [buffers.weight]\ncapacity_bytes = 1048576\n[buffers.output]\ncapacity_bytes = 1048576\n\
+    read_words_per_cycle = \"unlimited\"\n\
+    [buffers.weight]\ncapacity_bytes = 1048576\nread_words_per_cycle = \"unlimited\"\n\
+    [buffers.output]\ncapacity_bytes = 1048576\nread_words_per_cycle = \"unlimited\"\nwrite_words_per_cycle = \"unlimited\"\n\
     [dram]\nbandwidth_bytes_per_cycle = 1.0\n";
 
 /// Small buffers (M-tiling, several tiles) and a 4 byte/cycle DRAM.
@@ -175,9 +177,10 @@ fn ternary_codes(filters: &[&[i32]]) -> Vec<Option<QuantizedTensor>> {
 // slots, so each PE holds a whole filter. Filter 0 = [1, 1, -1, 0] (nnz 3: 2 cycles per
 // step), filter 1 = [0, 0, 1, 0] (nnz 1: 1 cycle). Array lock-step over 5 wavefront steps:
 // 2 + 3 x 2 + 1 = 9 cycles, plus the 1 x 2-cycle weight load: 11 compute cycles.
-// DRAM at 1 byte/cycle: input 16 bytes single-buffered (16 cycles), weights 2 bytes and
-// outputs 8 bytes double-buffered (10 cycles, more than nothing but less than the 11-cycle
-// fold): stall = 10 (first fold's prologue) + 16 = 26. The layer ends at cycle 37.
+// DRAM at 1 byte/cycle: input 16 bytes single-buffered (16 cycles), weights 2 bytes of codes
+// and 1 of skip index (8 weights x 1 bit: lane-private skipping over 2 slots) and outputs 8
+// bytes double-buffered (11 cycles, the 11-cycle fold's length): stall = 11 (first fold's
+// prologue) + 16 = 27. The layer ends at cycle 38.
 #[test]
 fn tiny_layer_trace_by_hand() {
     let a = arch(
@@ -192,8 +195,8 @@ fn tiny_layer_trace_by_hand() {
     let codes = ternary_codes(&[&[1, 1, -1, 0], &[0, 0, 1, 0]]);
     let (f, s) = check(&a, &net, &codes);
     assert_eq!(f.compute_cycles, 11);
-    assert_eq!(f.memory_stall_cycles, 26);
-    assert_eq!(s.end, 37);
+    assert_eq!(f.memory_stall_cycles, 27);
+    assert_eq!(s.end, 38);
     // Input: every row's 4 activations once (one column fold); weights: 8 codes; outputs:
     // 4 x 2 partial sums written, none read back (one row fold).
     let sram: Vec<((&str, &str), u64)> = s
@@ -209,7 +212,7 @@ fn tiny_layer_trace_by_hand() {
             (("weight", "read"), 8)
         ]
     );
-    // Busy: (3 + 1) non-zero weights x 4 rows; stall: 26 cycles x 4 lanes; load: 2 x 4.
+    // Busy: (3 + 1) non-zero weights x 4 rows; stall: 27 cycles x 4 lanes; load: 2 x 4.
     let lanes: Vec<(&str, u64)> = s.lanes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(
         lanes,
@@ -217,7 +220,7 @@ fn tiny_layer_trace_by_hand() {
             ("busy", 16),
             ("idle", 8),
             ("lockstep_wait", 9 * 4 - 16),
-            ("memory_stall", 104)
+            ("memory_stall", 108)
         ]
     );
 }
@@ -239,35 +242,35 @@ fn tiny_layer_trace_rows() {
     let t = trace::trace_layer(&a, &net, &net.layers[0], codes[0].as_ref(), &f)
         .unwrap()
         .unwrap();
-    // The stall plan: the whole 26 before the only fold.
-    assert_eq!(trace::stall_plan(&a, &f), vec![26]);
-    // Weight load at cycles 26 and 27: slot 0 (k = 0, 1) then slot 1 (k = 2, 3) of both
+    // The stall plan: the whole 27 before the only fold.
+    assert_eq!(trace::stall_plan(&a, &f), vec![27]);
+    // Weight load at cycles 27 and 28: slot 0 (k = 0, 1) then slot 1 (k = 2, 3) of both
     // filters; address = 10,000,000 + k x N + n; the 2-bit codes take 1 byte per access.
     let sram: Vec<&str> = t.sram_csv.lines().collect();
     assert_eq!(
         &sram[..9],
         &[
             "cycle,buffer,direction,address,bytes",
-            "26,weight,read,10000000,1",
-            "26,weight,read,10000002,1",
-            "26,weight,read,10000001,1",
-            "26,weight,read,10000003,1",
-            "27,weight,read,10000004,1",
-            "27,weight,read,10000006,1",
-            "27,weight,read,10000005,1",
-            "27,weight,read,10000007,1",
+            "27,weight,read,10000000,1",
+            "27,weight,read,10000002,1",
+            "27,weight,read,10000001,1",
+            "27,weight,read,10000003,1",
+            "28,weight,read,10000004,1",
+            "28,weight,read,10000006,1",
+            "28,weight,read,10000005,1",
+            "28,weight,read,10000007,1",
         ]
     );
-    // Row 0 enters at cycle 28 (input addresses m x K + k); PE (0, 0) finishes it after 2
+    // Row 0 enters at cycle 29 (input addresses m x K + k); PE (0, 0) finishes it after 2
     // cycles and writes partial sum (m 0, n 0) at 32-bit width.
     assert_eq!(
         &sram[9..14],
         &[
-            "28,input,read,0,1",
-            "28,input,read,1,1",
-            "28,input,read,2,1",
-            "28,input,read,3,1",
-            "29,output,write,20000000,4",
+            "29,input,read,0,1",
+            "29,input,read,1,1",
+            "29,input,read,2,1",
+            "29,input,read,3,1",
+            "30,output,write,20000000,4",
         ]
     );
     // PE (0, 1), lane 0: stalls, loads, waits for row 0 to reach it (2 cycles), then
@@ -280,16 +283,16 @@ fn tiny_layer_trace_rows() {
     assert_eq!(
         lane01,
         vec![
-            "0,1,0,0,26,memory_stall",
-            "0,1,0,26,28,idle",
-            "0,1,0,28,30,lockstep_wait",
-            "0,1,0,30,31,busy",
-            "0,1,0,31,32,lockstep_wait",
-            "0,1,0,32,33,busy",
-            "0,1,0,33,34,lockstep_wait",
-            "0,1,0,34,35,busy",
-            "0,1,0,35,36,lockstep_wait",
-            "0,1,0,36,37,busy",
+            "0,1,0,0,27,memory_stall",
+            "0,1,0,27,29,idle",
+            "0,1,0,29,31,lockstep_wait",
+            "0,1,0,31,32,busy",
+            "0,1,0,32,33,lockstep_wait",
+            "0,1,0,33,34,busy",
+            "0,1,0,34,35,lockstep_wait",
+            "0,1,0,35,36,busy",
+            "0,1,0,36,37,lockstep_wait",
+            "0,1,0,37,38,busy",
         ]
     );
     // PE (0, 1), lane 1 holds k = 1 and 3 (both zero): it never works but holds weights, so
@@ -297,12 +300,12 @@ fn tiny_layer_trace_rows() {
     assert!(t
         .lanes_csv
         .lines()
-        .any(|l| l == "0,1,1,28,37,lockstep_wait"));
+        .any(|l| l == "0,1,1,29,38,lockstep_wait"));
     // DRAM: input (single-buffered) from cycle 0, then the weights, at 1 byte/cycle; the
     // outputs are written back once the fold ends.
     assert_eq!(
         t.dram_csv,
-        "cycle,operand,direction,address,bytes\n0,input,read,0,16\n16,weight,read,10000000,2\n37,output,write,20000000,8\n"
+        "cycle,operand,direction,address,bytes\n0,input,read,0,16\n16,weight,read,10000000,3\n38,output,write,20000000,8\n"
     );
 }
 

@@ -15,15 +15,15 @@ use super::progress::Verbosity;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Without ARCH, the shipped arch/*_pe16.toml design of each PE kind that has one (all but dense) is compared; those designs are built into the binary, so this works from any folder."
+    after_help = "Without ARCH, the shipped arch/*_pe16.toml design of every PE kind is compared (dense_pe16, the int8 member of the family, is the baseline); those designs are built into the binary, so this works from any folder."
 )]
 pub struct CompareArgs {
     /// Workload JSON (or SCALE-Sim topology CSV).
     pub workload: PathBuf,
     /// Architectures to compare [default: the shipped *_pe16 designs, built in].
     pub archs: Vec<PathBuf>,
-    /// Design the speedup and energy ratio are relative to [default: the binary design if
-    /// compared, else the first].
+    /// Design the speedup and energy ratio are relative to [default: dense_pe16, the fair
+    /// int8 baseline of the *_pe16 family, if compared, else the first].
     #[arg(long)]
     pub baseline: Option<PathBuf>,
     /// Read every weight layer's tensor from this file.
@@ -56,12 +56,12 @@ impl Design {
         }
     }
 
-    fn is_binary(&self) -> bool {
+    fn is_fair_dense(&self) -> bool {
         let name = match self {
             Design::File(p) => p.file_name().map(|n| n.to_string_lossy().into_owned()),
             Design::Shipped(n) => Some(n.to_string()),
         };
-        name.as_deref() == Some("binary_pe16.toml")
+        name.as_deref() == Some("dense_pe16.toml")
     }
 }
 
@@ -78,7 +78,7 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         Some(p) => Design::File(p.clone()),
         None => designs
             .iter()
-            .find(|d| d.is_binary())
+            .find(|d| d.is_fair_dense())
             .unwrap_or(&designs[0])
             .clone(),
     };

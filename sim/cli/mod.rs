@@ -3,7 +3,6 @@
 use clap::{Parser, Subcommand};
 
 pub mod compare;
-pub mod energy_table;
 pub mod import;
 pub mod merge;
 pub mod pareto;
@@ -14,6 +13,7 @@ pub mod reproduce;
 pub mod run;
 pub mod shipped;
 pub mod sweep;
+pub mod tables;
 pub mod validate;
 
 #[derive(Debug, Parser)]
@@ -38,7 +38,9 @@ pub enum Command {
     /// Quantize a workload's weights and print per-layer statistics.
     Quantize(quantize::QuantizeArgs),
     /// Print the energy table in force for an architecture, with every entry's source.
-    EnergyTable(energy_table::EnergyTableArgs),
+    EnergyTable(tables::EnergyTableArgs),
+    /// Print the area table in force for an architecture and the design's area by component.
+    AreaTable(tables::AreaTableArgs),
     /// Compare designs on one workload: cycles, energy, EDP, density, ACE, speedup.
     Compare(compare::CompareArgs),
     /// Regenerate the evidence in results/ (PLUM, SWIS, PikeLPN claims; Pareto; sensitivity).
@@ -69,7 +71,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Merge(a) => merge::run(a, v),
         Command::Pareto(a) => pareto::run(a, v),
         Command::Plot(a) => plot::run(a, v),
-        Command::EnergyTable(a) => energy_table::run(a, v),
+        Command::EnergyTable(a) => tables::energy(a, v),
+        Command::AreaTable(a) => tables::area(a, v),
         Command::Compare(a) => compare::run(a, v),
         Command::Reproduce(a) => reproduce::run(a, v),
         Command::Kinds(a) => shipped::kinds(a, v),

@@ -273,7 +273,7 @@ fn traces<'c>(
         let Some(t) = t else { continue };
         let fast = &result.layers[i];
         anyhow::ensure!(
-            t.total_cycles == fast.array_cycles(),
+            t.total_cycles == fast.compute_cycles + fast.memory_stall_cycles,
             "layer `{}`: the trace covers {} cycles but the fast engine reports {}",
             t.layer,
             t.total_cycles,

@@ -14,6 +14,8 @@ pub struct KindsArgs {
 pub fn kinds(args: KindsArgs, _v: Verbosity) -> anyhow::Result<()> {
     if args.markdown {
         print!("{}", kind_table_markdown());
+        println!();
+        print!("{}", plumsim::area::hardware_table_markdown(&family()?));
         return Ok(());
     }
     for k in PeKind::all() {
@@ -29,6 +31,14 @@ pub fn kinds(args: KindsArgs, _v: Verbosity) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The shipped designs of the `*_pe16` family, in registry order.
+pub fn family() -> plumsim::Result<Vec<plumsim::arch::Arch>> {
+    compare_designs()
+        .into_iter()
+        .map(plumsim::shipped::arch)
+        .collect()
 }
 
 /// The shipped designs `plumsim compare` runs when none are named: each kind's own, in

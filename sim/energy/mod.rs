@@ -1,18 +1,28 @@
-//! Energy: a pure function of a run's action counts and the energy table.
+//! Energy: a pure function of a run's action counts, the design's hardware and the energy table.
 //!
 //! Every picojoule is an action count times a table entry ([`table`]); the breakdown per
 //! component is kept per layer and summed for the network. Components:
 //!
-//! - `pe_arith`: multiplies (weight x activation bits), accumulator adds, shared window-sum
-//!   adds and shifts (accumulator width);
-//! - `registers`: PE register traffic: weight reads (bits per read: the code width for
-//!   parallel PEs, one bit or position for serial ones), activation writes, partial-sum
-//!   read + write per step;
-//! - `input_buffer`, `weight_buffer`, `output_buffer`: SRAM reads and writes at the buffer's
-//!   per-bit energy (its capacity decides it), DRAM fills and write-backs included;
+//! - `pe_arith`: multiplies (at the datapath's weight x activation width), accumulator adds,
+//!   shared window-sum adds and shifts (accumulator width);
+//! - `registers`: the data energy of PE register traffic: weight reads (bits per read: the
+//!   code width for parallel PEs, one bit or position for serial ones), weight loads (code
+//!   and skip index), activation writes, partial-sum read + write per step;
+//! - `operand_mux`: each operand selection (a lane switching to a new weight-activation pair):
+//!   the activation through the lane's multiplexer (its own slots, or the skip network's reach),
+//!   the weight (code and index) through its slots';
+//! - `input_buffer`, `weight_buffer`, `output_buffer`: array-side SRAM accesses in whole words
+//!   (`word_bits` each) at the per-bit energy of one bank of the macro (its capacity decides
+//!   it; a macro has one bank per word a cycle of its ports), DRAM fills and write-backs
+//!   included;
 //! - `dram`: bytes moved x 8 x pJ/bit of the DRAM type;
 //! - `vector`: the elementwise unit's multiplies and adds in its format;
-//! - `leakage`: per cycle of the layer: PE lanes, SRAM KiB and vector lanes.
+//! - `clock`: the array's register clocks: without clock gating every register bit of every
+//!   PE each cycle of the layer; with clock gating only the bits written (weight loads,
+//!   activation writes, partial-sum updates) plus one clock-gate cell per lane bank (weights,
+//!   activations) and per accumulator, each cycle;
+//! - `leakage`: the design's area ([`crate::area`]) at the leakage power density of logic and
+//!   SRAM, over the layer's time at the clock.
 //!
 //! ACE (sum of MACs x weight bits x activation bits) and ACEv2 (ACE plus elementwise
 //! operations costed by operand width: a multiply b1 x b2, an add max(b1, b2), full-precision
@@ -21,7 +31,9 @@
 pub mod table;
 
 use crate::arch::Arch;
+use crate::area::AreaBreakdown;
 use crate::engine::{LayerResult, RunResult};
+use crate::pe::Datapath;
 
 pub use table::EnergyTable;
 
@@ -40,6 +52,8 @@ crate::record! {
         pub pe_arith_pj: f64 = Picojoules,
         /// PE register reads and writes: weights, activations, partial sums.
         pub registers_pj: f64 = Picojoules,
+        /// Operand selection through the lanes' multiplexers (slots or the skip network).
+        pub operand_mux_pj: f64 = Picojoules,
         /// Input buffer: array reads, DRAM fills.
         pub input_buffer_pj: f64 = Picojoules,
         /// Weight buffer: array reads, DRAM fills.
@@ -50,22 +64,26 @@ crate::record! {
         pub dram_pj: f64 = Picojoules,
         /// The elementwise (vector) unit's operations.
         pub vector_pj: f64 = Picojoules,
-        /// Leakage of PE lanes, SRAM and vector lanes per cycle.
+        /// The array's register clocks.
+        pub clock_pj: f64 = Picojoules,
+        /// Leakage of the design's logic and SRAM area over the layer's time.
         pub leakage_pj: f64 = Picojoules,
     }
 }
 
 impl EnergyBreakdown {
     /// Component names and values, in report order.
-    pub fn components(&self) -> [(&'static str, f64); 8] {
+    pub fn components(&self) -> [(&'static str, f64); 10] {
         [
             ("pe_arith", self.pe_arith_pj),
             ("registers", self.registers_pj),
+            ("operand_mux", self.operand_mux_pj),
             ("input_buffer", self.input_buffer_pj),
             ("weight_buffer", self.weight_buffer_pj),
             ("output_buffer", self.output_buffer_pj),
             ("dram", self.dram_pj),
             ("vector", self.vector_pj),
+            ("clock", self.clock_pj),
             ("leakage", self.leakage_pj),
         ]
     }
@@ -81,11 +99,13 @@ impl EnergyBreakdown {
         EnergyBreakdown {
             pe_arith_pj: r(self.pe_arith_pj),
             registers_pj: r(self.registers_pj),
+            operand_mux_pj: r(self.operand_mux_pj),
             input_buffer_pj: r(self.input_buffer_pj),
             weight_buffer_pj: r(self.weight_buffer_pj),
             output_buffer_pj: r(self.output_buffer_pj),
             dram_pj: r(self.dram_pj),
             vector_pj: r(self.vector_pj),
+            clock_pj: r(self.clock_pj),
             leakage_pj: r(self.leakage_pj),
         }
     }
@@ -93,11 +113,13 @@ impl EnergyBreakdown {
     fn add(&mut self, o: &EnergyBreakdown) {
         self.pe_arith_pj += o.pe_arith_pj;
         self.registers_pj += o.registers_pj;
+        self.operand_mux_pj += o.operand_mux_pj;
         self.input_buffer_pj += o.input_buffer_pj;
         self.weight_buffer_pj += o.weight_buffer_pj;
         self.output_buffer_pj += o.output_buffer_pj;
         self.dram_pj += o.dram_pj;
         self.vector_pj += o.vector_pj;
+        self.clock_pj += o.clock_pj;
         self.leakage_pj += o.leakage_pj;
     }
 }
@@ -109,61 +131,112 @@ pub struct RunEnergy {
     pub total: EnergyBreakdown,
 }
 
+/// What the energy model needs about a design besides its energy table: its PE hardware and
+/// its area (for leakage).
+#[derive(Debug, Clone, Copy)]
+pub struct Hardware {
+    pub datapath: Datapath,
+    pub area: AreaBreakdown,
+}
+
+impl Hardware {
+    pub fn of(arch: &Arch) -> Hardware {
+        Hardware {
+            datapath: arch.pe.datapath(),
+            area: crate::area::area_of(arch),
+        }
+    }
+}
+
 /// Energy of one layer from its action counts.
 pub fn layer_energy(arch: &Arch, t: &EnergyTable, l: &LayerResult) -> EnergyBreakdown {
+    layer_energy_on(arch, t, &Hardware::of(arch), l)
+}
+
+/// [`layer_energy`] with the design's hardware given.
+pub fn layer_energy_on(
+    arch: &Arch,
+    t: &EnergyTable,
+    hw: &Hardware,
+    l: &LayerResult,
+) -> EnergyBreakdown {
     let a = &l.actions;
     let tr = &l.traffic;
+    let d = &hw.datapath;
     let acc = arch.pe.accumulator_bits;
     let ab = l.bits.activation_bits as f64;
+    // Bits a weight load writes into a PE: the slot's code and its skip index.
+    let loaded_bits = (d.weight_bits + d.index_bits) as f64;
     let mut e = EnergyBreakdown {
-        pe_arith_pj: a.mults as f64 * t.int_mult(l.bits.weight_bits, l.bits.activation_bits)
+        pe_arith_pj: a.mults as f64 * t.int_mult(d.weight_bits, d.activation_bits)
             + (a.adds + a.window_sum_adds) as f64 * t.int_add(acc)
             + a.shifts as f64 * t.shift(acc),
         registers_pj: t.reg_pj_per_bit()
             * (a.weight_reg_reads as f64 * l.bits.weight_reg_bits as f64
+                + tr.weight_buffer_reads as f64 * loaded_bits
                 + a.activation_reg_writes as f64 * ab
                 + a.psum_reg_updates as f64 * 2.0 * acc as f64),
+        operand_mux_pj: a.operand_selects as f64
+            * (t.mux_select(d.mux_inputs, d.activation_bits)
+                + t.mux_select(d.slots, d.weight_bits + d.index_bits)),
         ..EnergyBreakdown::default()
     };
     let (ib, wb, ob) = (&arch.input_buffer, &arch.weight_buffer, &arch.output_buffer);
-    // Buffers: array-side accesses, plus DRAM fills (writes) and write-backs (reads).
+    // Buffers: array-side accesses in whole words, plus DRAM fills (writes) and write-backs
+    // (reads); a bank of the macro answers each access, at its capacity's energy per bit.
+    let w = &tr.words;
+    let word_bits = |words: u64, b: &crate::arch::Buffer| words as f64 * b.word_bits as f64;
+    let (rd, wr) = (
+        |b: &crate::arch::Buffer| t.sram_read_pj_per_bit(b.bank_bytes()),
+        |b: &crate::arch::Buffer| t.sram_write_pj_per_bit(b.bank_bytes()),
+    );
     e.input_buffer_pj =
-        tr.input_buffer_reads as f64 * ab * t.sram_read_pj_per_bit(ib.capacity_bytes)
-            + tr.dram_input_read_bytes as f64 * 8.0 * t.sram_write_pj_per_bit(ib.capacity_bytes);
-    e.weight_buffer_pj = tr.weight_buffer_reads as f64
-        * l.bits.weight_storage_bits
-        * t.sram_read_pj_per_bit(wb.capacity_bytes)
-        + tr.dram_weight_read_bytes as f64 * 8.0 * t.sram_write_pj_per_bit(wb.capacity_bytes);
+        word_bits(w.input_read, ib) * rd(ib) + tr.dram_input_read_bytes as f64 * 8.0 * wr(ib);
+    e.weight_buffer_pj =
+        word_bits(w.weight_read, wb) * rd(wb) + tr.dram_weight_read_bytes as f64 * 8.0 * wr(wb);
     let v = &l.vector;
-    e.output_buffer_pj = (tr.output_buffer_writes as f64 * acc as f64
+    e.output_buffer_pj = (word_bits(w.output_write, ob)
         + (tr.dram_psum_write_bytes + tr.dram_output_write_bytes) as f64 * 8.0
         + v.elements_out as f64 * ab)
-        * t.sram_write_pj_per_bit(ob.capacity_bytes)
-        + (tr.output_buffer_reads as f64 * acc as f64
+        * wr(ob)
+        + (word_bits(w.output_read, ob)
             + tr.dram_output_write_bytes as f64 * 8.0
             + v.elements_in as f64 * ab)
-            * t.sram_read_pj_per_bit(ob.capacity_bytes)
-        + tr.dram_psum_read_bytes as f64 * 8.0 * t.sram_write_pj_per_bit(ob.capacity_bytes);
+            * rd(ob)
+        + tr.dram_psum_read_bytes as f64 * 8.0 * wr(ob);
     e.dram_pj = (tr.dram_read_bytes() + tr.dram_write_bytes()) as f64
         * 8.0
         * t.dram_pj_per_bit(arch.dram.kind);
     if let Some(p) = v.precision {
         e.vector_pj = v.mults as f64 * t.vector_mult(p) + v.adds as f64 * t.vector_add(p);
     }
-    let sram_kib = (ib.capacity_bytes + wb.capacity_bytes + ob.capacity_bytes) as f64 / 1024.0;
-    e.leakage_pj = l.total_cycles() as f64
-        * (t.pe_leakage_per_lane_cycle() * arch.pes() as f64 * arch.pe.lanes as f64
-            + t.sram_leakage_per_kib_cycle() * sram_kib
-            + t.vector_leakage_per_lane_cycle() * arch.vector.lanes as f64);
+    let cycles = l.total_cycles() as f64;
+    let pes = arch.pes() as f64;
+    e.clock_pj = t.clock_per_bit_cycle()
+        * if arch.pe.clock_gating {
+            // Written bits, and the gate cells (two banks per lane and the accumulator's).
+            tr.weight_buffer_reads as f64 * loaded_bits
+                + a.activation_reg_writes as f64 * d.activation_bits as f64
+                + a.psum_reg_updates as f64 * acc as f64
+                + cycles * pes * (2 * d.lanes + 1) as f64
+        } else {
+            cycles * pes * d.register_bits() as f64
+        };
+    e.leakage_pj = t.leakage(
+        hw.area.logic_mm2(),
+        hw.area.sram_mm2(),
+        cycles / arch.clock_mhz,
+    );
     e
 }
 
 /// Energy of every layer of a run and the network total.
 pub fn run_energy(arch: &Arch, t: &EnergyTable, run: &RunResult) -> RunEnergy {
+    let hw = Hardware::of(arch);
     let layers: Vec<EnergyBreakdown> = run
         .layers
         .iter()
-        .map(|l| layer_energy(arch, t, l))
+        .map(|l| layer_energy_on(arch, t, &hw, l))
         .collect();
     let mut total = EnergyBreakdown::default();
     for l in &layers {

@@ -8,17 +8,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::entries::Entries;
+pub use crate::entries::Entry;
 use crate::error::Problem;
 use crate::tech::{DramKind, VectorPrecision};
-
-/// One table entry: default value, unit and where it comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Entry {
-    pub key: &'static str,
-    pub value: f64,
-    pub unit: &'static str,
-    pub source: &'static str,
-}
 
 const HOROWITZ: &str = "Horowitz, ISSCC 2014, 45 nm";
 const ACCELERGY: &str = "Accelergy DRAM table (Wu et al., ICCAD 2019)";
@@ -35,9 +28,9 @@ pub const DEFAULTS: &[Entry] = &[
     Entry { key: "fp32_mult_pj", value: 3.7, unit: "pJ", source: HOROWITZ },
     Entry {
         key: "shift_32b_pj",
-        value: 0.1,
+        value: 0.2,
         unit: "pJ",
-        source: "estimate: a log shifter costs about one add of its width (int_add_32b_pj)",
+        source: "estimate: twice int_add_32b_pj, the ratio of Aladdin's 40 nm 32-bit shifter (0.417 pJ) and adder (0.210 pJ)",
     },
     Entry { key: "sram_read_64b_8kib_pj", value: 10.0, unit: "pJ", source: HOROWITZ },
     Entry { key: "sram_read_64b_32kib_pj", value: 20.0, unit: "pJ", source: HOROWITZ },
@@ -53,27 +46,33 @@ pub const DEFAULTS: &[Entry] = &[
     Entry { key: "dram_ddr3_pj_per_bit", value: 70.0, unit: "pJ/bit", source: ACCELERGY },
     Entry {
         key: "reg_pj_per_bit",
-        value: 0.01,
+        value: 0.001,
         unit: "pJ/bit",
-        source: "estimate: about 10 fJ per flip-flop bit read or written at 45 nm",
+        source: "Aladdin 40 nm register: 9.0 fJ per bit written, of which 7.9 fJ is its clock (charged by clock_pj_per_bit_cycle), leaving about 1 fJ of data energy",
     },
     Entry {
-        key: "pe_leakage_pj_per_lane_cycle",
-        value: 0.002,
-        unit: "pJ/(lane cycle)",
-        source: "estimate: a few percent of a lane's dynamic energy; set 0 to exclude",
+        key: "clock_pj_per_bit_cycle",
+        value: 0.008,
+        unit: "pJ/(bit cycle)",
+        source: "Nangate 45 nm DFF_X1 clock pin: 6.9 fJ internal + 0.95 fF at 1.1 V per cycle (Aladdin's 40 nm register: 7.9 fJ); the clock tree above the leaf is not included",
     },
     Entry {
-        key: "sram_leakage_pj_per_kib_cycle",
-        value: 0.01,
-        unit: "pJ/(KiB cycle)",
-        source: "estimate: on the order of 10 pJ per cycle for 1 MiB at 45 nm; set 0 to exclude",
+        key: "mux2_pj_per_bit",
+        value: 0.004,
+        unit: "pJ/bit",
+        source: "Nangate 45 nm MUX2_X1: about 2.9 fJ internal + 1.1 fJ load per output toggle",
     },
     Entry {
-        key: "vector_leakage_pj_per_lane_cycle",
-        value: 0.01,
-        unit: "pJ/(lane cycle)",
-        source: "estimate: like a PE lane, scaled for a wider (fp) datapath; set 0 to exclude",
+        key: "logic_leakage_mw_per_mm2",
+        value: 20.0,
+        unit: "mW/mm^2",
+        source: "Nangate 45 nm typical corner: cell leakage over cell area 14 to 27 nW/um^2 (DFF_X1 17.5, MUX2_X1 19.3, NAND2_X1 21.8); BitFusion's synthesized 45 nm PEs: 23 to 37",
+    },
+    Entry {
+        key: "sram_leakage_mw_per_mm2",
+        value: 20.0,
+        unit: "mW/mm^2",
+        source: "estimate: the logic density (Nangate 45 nm typical); CACTI 7 with high-performance cells at 360 K gives about 400 mW/mm^2 for 64 KiB, low-standby-power cells far less",
     },
     Entry {
         key: "tech_scale",
@@ -85,92 +84,56 @@ pub const DEFAULTS: &[Entry] = &[
 
 /// The default entry named `key`, if there is one.
 pub fn default_entry(key: &str) -> Option<&'static Entry> {
-    DEFAULTS.iter().find(|e| e.key == key)
+    crate::entries::find(DEFAULTS, key)
 }
 
 /// Check an architecture's `[energy]` overrides: every key an entry, every value finite and
 /// non-negative.
 pub fn check_overrides(overrides: &BTreeMap<String, f64>, p: &mut Vec<Problem>) {
-    for (k, v) in overrides {
-        if default_entry(k).is_none() {
-            p.push(
-                Problem::new(format!("energy.{k}"), "is not an energy-table entry")
-                    .with_help("`plumsim energy-table ARCH` lists the entries"),
-            );
-        } else if !(v.is_finite() && *v >= 0.0) {
-            p.push(
-                Problem::new(format!("energy.{k}"), format!("{v} is not allowed")).with_help(
-                    "allowed: a finite number >= 0 (pJ, or a factor for *_factor and tech_scale)",
-                ),
-            );
-        }
-    }
+    crate::entries::check_overrides("energy", DEFAULTS, "energy-table", overrides, p);
 }
 
 /// The table in force for an architecture: defaults with its `[energy]` overrides.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnergyTable {
-    values: BTreeMap<&'static str, f64>,
-    overridden: BTreeMap<&'static str, bool>,
+    entries: Entries,
 }
 
 impl EnergyTable {
     pub fn defaults() -> Self {
         EnergyTable {
-            values: DEFAULTS.iter().map(|e| (e.key, e.value)).collect(),
-            overridden: BTreeMap::new(),
+            entries: Entries::defaults(DEFAULTS),
         }
     }
 
-    /// Defaults with `overrides` (keys were checked by [`check_overrides`]; unknown keys are
-    /// ignored here).
+    /// Defaults with `overrides` (keys were checked by [`check_overrides`]).
     pub fn with_overrides(overrides: &BTreeMap<String, f64>) -> Self {
-        let mut t = Self::defaults();
-        for (k, v) in overrides {
-            if let Some(e) = default_entry(k) {
-                t.values.insert(e.key, *v);
-                t.overridden.insert(e.key, true);
-            }
+        EnergyTable {
+            entries: Entries::with_overrides(DEFAULTS, overrides),
         }
-        t
     }
 
     /// The raw entry value (not scaled by `tech_scale`).
     pub fn raw(&self, key: &str) -> f64 {
-        *self
-            .values
-            .get(key)
-            .unwrap_or_else(|| panic!("no energy entry `{key}`"))
-    }
-
-    pub fn is_overridden(&self, key: &str) -> bool {
-        self.overridden.get(key).copied().unwrap_or(false)
+        self.entries.raw(key)
     }
 
     /// Every entry with the value in force, for printing.
     pub fn entries(&self) -> Vec<(Entry, f64, bool)> {
-        DEFAULTS
-            .iter()
-            .map(|e| (*e, self.raw(e.key), self.is_overridden(e.key)))
-            .collect()
+        self.entries.entries()
     }
 
     /// Multiply every entry except the factors by `k` (for tests of linearity).
     pub fn scaled(&self, k: f64) -> Self {
         let mut t = self.clone();
-        for (key, v) in t.values.iter_mut() {
-            if !key.ends_with("_factor") && *key != "tech_scale" {
-                *v *= k;
-            }
-        }
+        t.entries
+            .scale_where(k, |key| !key.ends_with("_factor") && key != "tech_scale");
         t
     }
 
     /// Set one entry (tests and what-if studies).
     pub fn with(mut self, key: &'static str, value: f64) -> Self {
-        assert!(default_entry(key).is_some(), "no energy entry `{key}`");
-        self.values.insert(key, value);
-        self.overridden.insert(key, true);
+        self.entries.set(key, value);
         self
     }
 
@@ -258,16 +221,26 @@ impl EnergyTable {
         self.raw("reg_pj_per_bit") * self.scale()
     }
 
-    pub fn pe_leakage_per_lane_cycle(&self) -> f64 {
-        self.raw("pe_leakage_pj_per_lane_cycle") * self.scale()
+    /// Clock energy per register bit per cycle (clock tree share and the flop's clock pin).
+    pub fn clock_per_bit_cycle(&self) -> f64 {
+        self.raw("clock_pj_per_bit_cycle") * self.scale()
     }
 
-    pub fn sram_leakage_per_kib_cycle(&self) -> f64 {
-        self.raw("sram_leakage_pj_per_kib_cycle") * self.scale()
+    /// One selection through an `inputs`:1 multiplexer of `bits` bits: the selected bits
+    /// pass ceil(log2 inputs) levels of 2:1 muxes.
+    pub fn mux_select(&self, inputs: u32, bits: u32) -> f64 {
+        let levels = u32::BITS - inputs.saturating_sub(1).leading_zeros();
+        self.raw("mux2_pj_per_bit") * levels as f64 * bits as f64 * self.scale()
     }
 
-    pub fn vector_leakage_per_lane_cycle(&self) -> f64 {
-        self.raw("vector_leakage_pj_per_lane_cycle") * self.scale()
+    /// Leakage energy of `mm2` of logic (or SRAM with `sram`) over `us` microseconds: mW x us
+    /// = nJ = 1000 pJ.
+    pub fn leakage(&self, logic_mm2: f64, sram_mm2: f64, us: f64) -> f64 {
+        (self.raw("logic_leakage_mw_per_mm2") * logic_mm2
+            + self.raw("sram_leakage_mw_per_mm2") * sram_mm2)
+            * us
+            * 1000.0
+            * self.scale()
     }
 }
 

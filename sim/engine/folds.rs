@@ -16,7 +16,74 @@ use super::{Actions, LayerPlan};
 pub struct FoldSums {
     pub compute_cycles: u64,
     pub imbalance_cycles: u64,
+    /// Cycles the array waits because a buffer port cannot deliver the fold's words in time.
+    pub sram_stall_cycles: u64,
+    /// Array-side buffer accesses in words.
+    pub words: BufferWords,
     pub actions: Actions,
+}
+
+/// Array-side accesses of the three buffers, in words of each buffer's `word_bits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BufferWords {
+    pub input_read: u64,
+    pub weight_read: u64,
+    pub output_write: u64,
+    pub output_read: u64,
+}
+
+/// What one fold asks of the buffer ports, in words: an access moves one array row's
+/// operands of a step (inputs), one array row's weights of a load, or the bottom row's
+/// partial sums of a step, each rounded up to whole words.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PortDemand {
+    pub load_words: u64,
+    pub input_words_per_step: u64,
+    pub psum_write_words_per_step: u64,
+    pub psum_read_words_per_step: u64,
+}
+
+/// Operand widths the ports move: activations, stored weight bits (code and skip index),
+/// partial sums.
+#[derive(Debug, Clone, Copy)]
+pub struct PortBits {
+    pub activation: u64,
+    pub weight: u64,
+    pub psum: u64,
+}
+
+impl PortDemand {
+    /// The demand of a fold whose active rows hold `held[r]` reduction indices of each of its
+    /// `cols_active` filters; `read_psums` for every row fold but the first.
+    pub fn of_fold(
+        arch: &Arch,
+        held: &[u64],
+        cols_active: u64,
+        read_psums: bool,
+        b: PortBits,
+    ) -> Self {
+        let words = |bits: u64, w: u32| bits.div_ceil(w as u64);
+        let (ib, wb, ob) = (
+            arch.input_buffer.word_bits,
+            arch.weight_buffer.word_bits,
+            arch.output_buffer.word_bits,
+        );
+        let psum = words(cols_active * b.psum, ob);
+        PortDemand {
+            load_words: held
+                .iter()
+                .map(|&h| words(h * cols_active * b.weight, wb))
+                .sum(),
+            input_words_per_step: held.iter().map(|&h| words(h * b.activation, ib)).sum(),
+            psum_write_words_per_step: psum,
+            psum_read_words_per_step: if read_psums { psum } else { 0 },
+        }
+    }
+}
+
+/// Cycles a port of `rate` words per cycle needs for `words` (0 when unlimited).
+pub fn port_cycles(words: u64, rate: Option<f64>) -> u64 {
+    rate.map_or(0, |r| (words as f64 / r).ceil() as u64)
 }
 
 /// Filter order within a conv group: by total work, heaviest first (stable), when the
@@ -45,6 +112,8 @@ impl<'a> Tally<'a> {
             sums: FoldSums {
                 compute_cycles: 0,
                 imbalance_cycles: 0,
+                sram_stall_cycles: 0,
+                words: BufferWords::default(),
                 actions: Actions::default(),
             },
         }
@@ -52,8 +121,17 @@ impl<'a> Tally<'a> {
 
     /// `count` M-tiles of `tile` steps that each stream for `stream` cycles; `cost_sum` over
     /// `cost_terms` (active PE, step) pairs gives the mean step cost of an active PE. The
-    /// balanced time is the wavefront at that mean cost; the rest is imbalance.
-    fn tiles(&mut self, count: u64, tile: u64, stream: u64, cost_sum: u64, cost_terms: u64) {
+    /// balanced time is the wavefront at that mean cost; the rest is imbalance. A port that
+    /// cannot deliver the load's or the stream's words in that time stalls the array for the
+    /// difference (the slowest buffer decides).
+    fn tiles(
+        &mut self,
+        count: u64,
+        tile: u64,
+        stream: u64,
+        (cost_sum, cost_terms): (u64, u64),
+        d: &PortDemand,
+    ) {
         let (rows, cols) = (self.arch.rows as u64, self.arch.cols as u64);
         let wave = tile + rows + cols - 2;
         let balanced = (wave as f64 * cost_sum as f64 / cost_terms.max(1) as f64).round() as u64;
@@ -61,6 +139,27 @@ impl<'a> Tally<'a> {
         self.sums.compute_cycles += count * (self.load + stream);
         self.sums.actions.idle_lane_cycles +=
             count * stream * self.arch.pes() * self.arch.pe.lanes as u64;
+        let (ib, wb, ob) = (
+            &self.arch.input_buffer,
+            &self.arch.weight_buffer,
+            &self.arch.output_buffer,
+        );
+        let (inp, pw, pr) = (
+            tile * d.input_words_per_step,
+            tile * d.psum_write_words_per_step,
+            tile * d.psum_read_words_per_step,
+        );
+        let load_stall =
+            port_cycles(d.load_words, wb.read_words_per_cycle).saturating_sub(self.load);
+        let stream_need = port_cycles(inp, ib.read_words_per_cycle)
+            .max(port_cycles(pw, ob.write_words_per_cycle))
+            .max(port_cycles(pr, ob.read_words_per_cycle));
+        self.sums.sram_stall_cycles += count * (load_stall + stream_need.saturating_sub(stream));
+        let w = &mut self.sums.words;
+        w.weight_read += count * d.load_words;
+        w.input_read += count * inp;
+        w.output_write += count * pw;
+        w.output_read += count * pr;
     }
 
     /// Idle lane-cycles are the streaming lane-cycles not busy.
@@ -100,14 +199,19 @@ fn unit_cost_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
         adds: macs,
         busy_lane_cycles: macs,
         weight_reg_reads: macs,
+        operand_selects: macs,
         activation_reg_writes: macs,
         psum_reg_updates: macs,
         idle_lane_cycles: ft.folds * stream * arch.pes() - macs,
         ..Actions::default()
     };
+    // Words and port stalls follow at layer level from the element counts (see
+    // `engine::unit_cost_ports`).
     FoldSums {
         compute_cycles: ft.folds * (load + stream),
         imbalance_cycles: 0,
+        sram_stall_cycles: 0,
+        words: BufferWords::default(),
         actions: a,
     }
 }
@@ -191,9 +295,10 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
                         };
                     }
                 }
+                let demand = plan.fold_demand(arch, rf, cf);
                 for &(tile_t, count) in &tiles {
                     let stream = lockstep::stream_cycles(arch.sync_scope, &s, tile_t);
-                    tally.tiles(count, tile_t, stream, active_sum, active);
+                    tally.tiles(count, tile_t, stream, (active_sum, active), &demand);
                 }
             }
         }
@@ -201,11 +306,21 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
     tally.finish()
 }
 
-/// Per-step cost and actions of a PE that skips zero activations: `items` pairs remain
-/// (non-zero activation, and non-zero weight for kinds that skip zero weights) of `held`.
-fn skipping_step(plan: &LayerPlan, lanes: u64, held: u64, items: u64) -> PeStep {
+/// Per-step cost and actions of a PE that skips zero activations: the pairs set in both `w`
+/// and `a` remain (non-zero activation, and non-zero weight for kinds that skip zero weights)
+/// of `held`; the skip network serves them.
+fn skipping_step(arch: &Arch, plan: &LayerPlan, held: u64, w: &[u64], a: &[u64]) -> PeStep {
+    let lanes = arch.pe.lanes as u64;
+    let items = activations::common(w, a);
+    let batches = match arch.pe.skip {
+        crate::pe::SkipNetwork::Ideal => items.div_ceil(lanes),
+        net => {
+            let both: Vec<u64> = w.iter().zip(a).map(|(x, y)| x & y).collect();
+            net.cycles(lanes, arch.pe.weights_per_lane as u64, &both)
+        }
+    };
     plan.cost
-        .skipping_step(lanes, held, items)
+        .skipping_step(batches, held, items)
         .expect("validation admits skip_zero_activations only on kinds that model it")
 }
 
@@ -218,7 +333,6 @@ pub fn fold_loop_skipping(
     mask: &ActivationMask,
 ) -> FoldSums {
     let (rows, cols) = (arch.rows as usize, arch.cols as usize);
-    let lanes = arch.pe.lanes as u64;
     let (n, k, kpp, chunks) = (
         plan.n as usize,
         plan.k as usize,
@@ -245,8 +359,7 @@ pub fn fold_loop_skipping(
             for f in 0..n {
                 let w = wbits.get(f, ch);
                 for m in 0..m_total {
-                    let items = activations::common(w, acts.get(g * m_total + m, ch));
-                    let st = skipping_step(plan, lanes, held(ch), items);
+                    let st = skipping_step(arch, plan, held(ch), w, acts.get(g * m_total + m, ch));
                     cost[(ch * n + f) * m_total + m] = st.cycles as u32;
                     work[f] += st.cycles;
                     tally.sums.actions.add_step(&st, 1);
@@ -257,6 +370,7 @@ pub fn fold_loop_skipping(
         for cf in 0..ft.col_folds as usize {
             for rf in 0..ft.row_folds as usize {
                 let pe = |r: usize, c: usize| holder(arch, plan, &order, (rf, cf), (r, c));
+                let demand = plan.fold_demand(arch, rf, cf);
                 let mut m0 = 0usize;
                 while m0 < m_total {
                     let tile = (ft.m_tile as usize).min(m_total - m0);
@@ -281,7 +395,7 @@ pub fn fold_loop_skipping(
                             }
                         }
                     }
-                    tally.tiles(1, tile as u64, stream, active_sum, active);
+                    tally.tiles(1, tile as u64, stream, (active_sum, active), &demand);
                     m0 += tile;
                 }
             }

@@ -62,6 +62,8 @@ pub struct Traffic {
     pub input_passes: u64,
     pub weight_passes: u64,
     pub memory_stall_cycles: u64,
+    /// The array-side accesses in words (the energy model prices words).
+    pub words: crate::engine::folds::BufferWords,
 }
 
 impl Traffic {

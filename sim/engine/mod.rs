@@ -65,6 +65,8 @@ crate::record! {
         pub idle_lane_cycles: u64 = Cycles,
         /// Weight register reads (one per busy lane-cycle).
         pub weight_reg_reads: u64 = Count,
+        /// Operand selections: a lane switching to a new (weight, activation) pair.
+        pub operand_selects: u64 = Count,
         /// Activation register writes (one per held weight per step: the activations a PE
         /// receives).
         pub activation_reg_writes: u64 = Count,
@@ -80,6 +82,7 @@ impl Actions {
         self.shifts += st.shifts * steps;
         self.busy_lane_cycles += st.busy_lane_cycles * steps;
         self.weight_reg_reads += st.busy_lane_cycles * steps;
+        self.operand_selects += st.selects * steps;
         if st.held > 0 {
             self.activation_reg_writes += st.held * steps;
             self.psum_reg_updates += steps;
@@ -100,6 +103,8 @@ pub struct LayerResult {
     pub compute_cycles: u64,
     /// Of the compute cycles, those lost because lock-step units had unequal work.
     pub imbalance_cycles: u64,
+    /// Cycles the array waits for a buffer port (demand above its words per cycle).
+    pub sram_stall_cycles: u64,
     /// Cycles the array waits for DRAM.
     pub memory_stall_cycles: u64,
     pub traffic: Traffic,
@@ -117,9 +122,9 @@ impl LayerResult {
         self.array_cycles() + self.vector.exposed_cycles
     }
 
-    /// Cycles of the PE array: compute plus memory stalls.
+    /// Cycles of the PE array: compute plus buffer-port and memory stalls.
     pub fn array_cycles(&self) -> u64 {
-        self.compute_cycles + self.memory_stall_cycles
+        self.compute_cycles + self.sram_stall_cycles + self.memory_stall_cycles
     }
 
     /// Fraction of the array's lane-cycles doing effectual work over the layer's total
@@ -152,6 +157,9 @@ impl RunResult {
     }
     pub fn imbalance_cycles(&self) -> u64 {
         self.layers.iter().map(|l| l.imbalance_cycles).sum()
+    }
+    pub fn sram_stall_cycles(&self) -> u64 {
+        self.layers.iter().map(|l| l.sram_stall_cycles).sum()
     }
     pub fn memory_stall_cycles(&self) -> u64 {
         self.layers.iter().map(|l| l.memory_stall_cycles).sum()
@@ -231,7 +239,7 @@ pub fn needs_codes(arch: &Arch, layer: &Layer) -> bool {
     layer.weight_shape().is_some()
         && arch
             .pe
-            .layer_cost(&layer.quant.scheme)
+            .layer_cost(&layer.quant)
             .is_ok_and(|c| c.needs_codes())
 }
 
@@ -253,6 +261,20 @@ fn footprint(arch: &Arch, net: &Network, layer: &Layer, q: Option<&QuantizedTens
             crate::quant::storage_bits_for(&layer.quant.scheme, &sh) as f64 / 8.0
         }),
     };
+    // A zero-skipping PE's offline index is stored and moved beside the codes.
+    let index_bits = if arch
+        .pe
+        .layer_cost(&layer.quant)
+        .is_ok_and(|c| c.uses_skip_index())
+    {
+        arch.pe.datapath().index_bits
+    } else {
+        0
+    };
+    let weights = layer
+        .weight_shape()
+        .map_or(0, |sh| sh.iter().product::<u64>());
+    let weight_bytes = weight_bytes + weights as f64 * index_bits as f64 / 8.0;
     Footprint {
         input_bytes: input_elems as f64 * activation_bits as f64 / 8.0,
         weight_bytes,
@@ -277,6 +299,8 @@ pub struct LayerPlan<'a> {
     /// K indices one PE covers, and how many such chunks a filter has.
     pub k_per_pe: u64,
     pub k_chunks: u64,
+    /// Widths the buffer ports move for this layer.
+    pub port_bits: folds::PortBits,
 }
 
 impl<'a> LayerPlan<'a> {
@@ -288,7 +312,7 @@ impl<'a> LayerPlan<'a> {
     ) -> Result<Self> {
         let cost = arch
             .pe
-            .layer_cost(&layer.quant.scheme)
+            .layer_cost(&layer.quant)
             .map_err(|why| Error::Unsupported(format!("layer `{}`: {why}", layer.name)))?;
         if cost.needs_codes() && codes.is_none() {
             return Err(Error::Unsupported(format!(
@@ -304,6 +328,16 @@ impl<'a> LayerPlan<'a> {
             1
         };
         let map = systolic::mapping(arch.dataflow, &gemm);
+        let index_bits = if cost.uses_skip_index() {
+            arch.pe.datapath().index_bits
+        } else {
+            0
+        };
+        let port_bits = folds::PortBits {
+            activation: layer.quant.activation_bits as u64,
+            weight: (layer.quant.scheme.weight_bits() + index_bits) as u64,
+            psum: arch.pe.accumulator_bits as u64,
+        };
         Ok(LayerPlan {
             gemm,
             cost,
@@ -313,7 +347,20 @@ impl<'a> LayerPlan<'a> {
             t: map.t,
             k_per_pe,
             k_chunks: gemm.k.div_ceil(k_per_pe),
+            port_bits,
         })
+    }
+
+    /// What fold (`rf`, `cf`) asks of the buffer ports.
+    pub fn fold_demand(&self, arch: &Arch, rf: usize, cf: usize) -> folds::PortDemand {
+        let (rows, cols) = (arch.rows as u64, arch.cols as u64);
+        let held: Vec<u64> = (0..rows)
+            .map(|r| rf as u64 * rows + r)
+            .filter(|&ch| ch < self.k_chunks)
+            .map(|ch| (self.k - ch * self.k_per_pe).min(self.k_per_pe))
+            .collect();
+        let cols_active = (self.n - cf as u64 * cols).min(cols);
+        folds::PortDemand::of_fold(arch, &held, cols_active, rf > 0, self.port_bits)
     }
 
     /// Cost of the PE holding chunk `chunk` of filter `filter` (global filter index).
@@ -328,6 +375,7 @@ impl<'a> LayerPlan<'a> {
             lanes: arch.pe.lanes as u64,
             slots: arch.pe.weights_per_lane as u64,
             lane_scope: arch.sync_scope == crate::arch::SyncScope::Lane,
+            skip: arch.pe.skip,
         };
         crate::pe::pe_step(self.cost.as_ref(), &ctx, &w)
     }
@@ -361,6 +409,34 @@ pub fn layer_m_tile(
     memory::m_tile(arch, gemm, &footprint(arch, net, layer, codes))
 }
 
+/// Output- and input-stationary layers: buffer words from the element counts (an access
+/// moves whole words), and the cycles by which the slowest port exceeds the compute time.
+fn unit_cost_ports(
+    arch: &Arch,
+    gemm: &Gemm,
+    ft: &FoldTiming,
+    fp: &Footprint,
+    sums: &mut folds::FoldSums,
+) {
+    let t = memory::traffic(arch, gemm, ft, fp, sums.compute_cycles);
+    let words = |elems: u64, bits: u32, b: &crate::arch::Buffer| {
+        (elems * bits as u64).div_ceil(b.word_bits as u64)
+    };
+    let (ib, wb, ob) = (&arch.input_buffer, &arch.weight_buffer, &arch.output_buffer);
+    let w = folds::BufferWords {
+        input_read: words(t.input_buffer_reads, fp.activation_bits, ib),
+        weight_read: words(t.weight_buffer_reads, fp.weight_bits, wb),
+        output_write: words(t.output_buffer_writes, fp.accumulator_bits, ob),
+        output_read: words(t.output_buffer_reads, fp.accumulator_bits, ob),
+    };
+    let need = folds::port_cycles(w.input_read, ib.read_words_per_cycle)
+        .max(folds::port_cycles(w.weight_read, wb.read_words_per_cycle))
+        .max(folds::port_cycles(w.output_write, ob.write_words_per_cycle))
+        .max(folds::port_cycles(w.output_read, ob.read_words_per_cycle));
+    sums.sram_stall_cycles = need.saturating_sub(sums.compute_cycles);
+    sums.words = w;
+}
+
 fn simulate_layer(
     arch: &Arch,
     net: &Network,
@@ -380,6 +456,7 @@ fn simulate_layer(
             macs: 0,
             compute_cycles: 0,
             imbalance_cycles: 0,
+            sram_stall_cycles: 0,
             memory_stall_cycles: 0,
             traffic: Traffic::default(),
             actions: Actions::default(),
@@ -400,7 +477,18 @@ fn simulate_layer(
     } else {
         folds::fold_loop(arch, &plan, &ft)
     };
-    let traffic = memory::traffic(arch, &gemm, &ft, &fp, sums.compute_cycles);
+    let mut sums = sums;
+    if arch.dataflow != Dataflow::Ws {
+        unit_cost_ports(arch, &gemm, &ft, &fp, &mut sums);
+    }
+    let mut traffic = memory::traffic(
+        arch,
+        &gemm,
+        &ft,
+        &fp,
+        sums.compute_cycles + sums.sram_stall_cycles,
+    );
+    traffic.words = sums.words;
     Ok(LayerResult {
         name: layer.name.clone(),
         op,
@@ -409,6 +497,7 @@ fn simulate_layer(
         macs: gemm.macs(),
         compute_cycles: sums.compute_cycles,
         imbalance_cycles: sums.imbalance_cycles,
+        sram_stall_cycles: sums.sram_stall_cycles,
         memory_stall_cycles: traffic.memory_stall_cycles,
         traffic,
         actions: sums.actions,

@@ -4,8 +4,11 @@
 //! the rest (UCNN/SumMerge's idea): y = 2 S+ - W (or W - 2 S-).
 
 use super::bit_serial::Serial;
-use super::{Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, StepContext, StepCost};
-use crate::quant::Scheme;
+use super::{
+    Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
+    StepCost,
+};
+use crate::quant::{QuantSpec, Scheme};
 
 pub struct Binary;
 
@@ -23,22 +26,22 @@ impl Kind for Binary {
             },
             KindDoc {
                 config: "`binary`, `exploit_repetition`",
-                cycles_per_step: "ceil(min(n+, n-) / lanes): only the rarer sign is accumulated, y = 2 S+ - W (or W - 2 S-), where the window sum W of the activations is computed once per row and shared by every filter of the fold",
-                per_step: "min(n+, n-) adds, plus the shared window-sum adds (counted separately)",
+                cycles_per_step: "the skip network's cycles for the cheaper of the +1 and the -1 positions (ideal: ceil(min(n+, n-) / lanes)): only that sign is accumulated, y = 2 S+ - W (or W - 2 S-), where the window sum W of the activations is computed once per row and shared by every filter of the fold",
+                per_step: "one add per accumulated weight, plus the shared window-sum adds (counted separately)",
             },
         ]
     }
 
     fn options(&self) -> &'static [PeOption] {
-        &[PeOption::ExploitRepetition]
+        &[PeOption::ExploitRepetition, PeOption::Skip]
     }
 
     fn skips_zero_activations(&self) -> bool {
         true
     }
 
-    fn layer_cost(&self, pe: &Pe, scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
-        Ok(match scheme {
+    fn layer_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        Ok(match &quant.scheme {
             Scheme::Binary => Box::new(AddSub {
                 repetition: pe.exploit_repetition,
             }),
@@ -46,12 +49,30 @@ impl Kind for Binary {
         })
     }
 
+    fn datapath(&self, pe: &Pe) -> Datapath {
+        // One PE shifter for the bit-plane fallback of schemes it has no native support for.
+        let d = Datapath {
+            shifters: Some(ShifterPlacement::Pe),
+            ..Datapath::base(pe)
+        };
+        if pe.exploit_repetition {
+            d.with_skip_index(pe.skip)
+        } else {
+            d
+        }
+    }
+
     fn compare_design(&self) -> Option<&'static str> {
         Some("binary_pe16.toml")
     }
 
     fn test_configs(&self) -> &'static [&'static str] {
-        &["exploit_repetition = false", "exploit_repetition = true"]
+        &[
+            "exploit_repetition = false",
+            "exploit_repetition = true\nskip = \"ideal\"",
+            "exploit_repetition = true\nskip = \"lane\"",
+            "exploit_repetition = true\nskip = \"window\"\nlookahead = 1\nlookaside = 2",
+        ]
     }
 }
 
@@ -69,24 +90,28 @@ impl StepCost for AddSub {
 
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
-        let work = if self.repetition {
-            let plus = (0..held).filter(|&i| w.code(i) > 0).count() as u64;
-            plus.min(held - plus)
+        let (cycles, work) = if self.repetition {
+            super::cheaper_list(
+                ctx,
+                &w.positions(ctx, |c| c > 0),
+                &w.positions(ctx, |c| c <= 0),
+            )
         } else {
-            held
+            (held.div_ceil(ctx.lanes), held)
         };
         PeStep {
-            cycles: work.div_ceil(ctx.lanes),
+            cycles,
             held,
             mults: 0,
             adds: work,
             shifts: 0,
             busy_lane_cycles: work,
+            selects: work,
         }
     }
 
-    fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
-        Some(super::pairs_step(lanes, held, items, 1, false, false))
+    fn skipping_step(&self, batches: u64, held: u64, items: u64) -> Option<PeStep> {
+        Some(super::pairs_step(batches, held, items, 1, false, None))
     }
 
     fn weight_reg_bits(&self, code_bits: u32) -> u32 {
@@ -94,6 +119,10 @@ impl StepCost for AddSub {
     }
 
     fn shares_window_sums(&self) -> bool {
+        self.repetition
+    }
+
+    fn uses_skip_index(&self) -> bool {
         self.repetition
     }
 }

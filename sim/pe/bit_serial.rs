@@ -4,8 +4,11 @@
 
 use serde::Deserialize;
 
-use super::{Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, StepContext, StepCost};
-use crate::quant::Scheme;
+use super::{
+    Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
+    StepCost,
+};
+use crate::quant::{QuantSpec, Scheme};
 
 /// Which operand a bit-serial PE streams bit by bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -25,26 +28,35 @@ impl Kind for BitSerial {
     fn doc(&self) -> &'static [KindDoc] {
         &[KindDoc {
             config: "`bit_serial`",
-            cycles_per_step: "occupied slots x B, B = the layer's weight bits (weight-serial) or `activation_bits` (activation-serial)",
-            per_step: "one shift-add per lane per cycle",
+            cycles_per_step: "occupied slots x B, B = the layer's weight bits (weight-serial) or its activation bits (activation-serial)",
+            per_step: "one add per lane per cycle; one shift per cycle (`shifter = \"pe\"`) or per lane per cycle (`\"lane\"`)",
         }]
     }
 
     fn options(&self) -> &'static [PeOption] {
-        &[PeOption::SerialOperand]
+        &[PeOption::SerialOperand, PeOption::Shifter]
     }
 
     fn skips_zero_activations(&self) -> bool {
         true
     }
 
-    fn layer_cost(&self, pe: &Pe, scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
+    fn layer_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
         Ok(Box::new(Serial {
             bits: match pe.serial_operand {
-                SerialOperand::Weight => scheme.weight_bits(),
-                SerialOperand::Activation => pe.activation_bits,
+                SerialOperand::Weight => quant.scheme.weight_bits(),
+                SerialOperand::Activation => quant.activation_bits,
             },
+            shifter: pe.shifter,
         }))
+    }
+
+    fn datapath(&self, pe: &Pe) -> Datapath {
+        Datapath {
+            shifters: Some(pe.shifter),
+            lane_accumulators: pe.shifter == ShifterPlacement::Lane,
+            ..Datapath::base(pe)
+        }
     }
 
     fn compare_design(&self) -> Option<&'static str> {
@@ -54,22 +66,27 @@ impl Kind for BitSerial {
     fn test_configs(&self) -> &'static [&'static str] {
         &[
             "serial_operand = \"weight\"",
+            "serial_operand = \"weight\"\nshifter = \"lane\"",
             "serial_operand = \"activation\"\nactivation_bits = 6",
         ]
     }
 }
 
-/// `bits` cycles per occupied slot: a shift-add per held weight and cycle.
+/// `bits` cycles per occupied slot: an add per held weight and cycle, shifts where the
+/// shifters sit.
 #[derive(Debug)]
 pub struct Serial {
     pub bits: u32,
+    pub shifter: ShifterPlacement,
 }
 
 impl Serial {
-    /// The cost of running `scheme` one bit plane per cycle on a PE without native support.
+    /// The cost of running `scheme` one bit plane per cycle on a PE without native support,
+    /// through the PE's one shifter.
     pub fn fallback(scheme: &Scheme) -> Box<dyn StepCost> {
         Box::new(Serial {
             bits: scheme.weight_bits(),
+            shifter: ShifterPlacement::Pe,
         })
     }
 }
@@ -82,24 +99,29 @@ impl StepCost for Serial {
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
         let b = self.bits as u64;
+        let cycles = held.div_ceil(ctx.lanes) * b;
         PeStep {
-            cycles: held.div_ceil(ctx.lanes) * b,
+            cycles,
             held,
             mults: 0,
             adds: held * b,
-            shifts: held * b,
+            shifts: match self.shifter {
+                ShifterPlacement::Lane => held * b,
+                ShifterPlacement::Pe => cycles,
+            },
             busy_lane_cycles: held * b,
+            selects: held,
         }
     }
 
-    fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
+    fn skipping_step(&self, batches: u64, held: u64, items: u64) -> Option<PeStep> {
         Some(super::pairs_step(
-            lanes,
+            batches,
             held,
             items,
             self.bits as u64,
             false,
-            true,
+            Some(self.shifter),
         ))
     }
 

@@ -5,8 +5,11 @@
 
 use serde::Deserialize;
 
-use super::{Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, StepContext, StepCost};
-use crate::quant::Scheme;
+use super::{
+    Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
+    StepCost,
+};
+use crate::quant::QuantSpec;
 
 /// How a bit-sparse PE encodes weights before skipping zero bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -44,7 +47,7 @@ impl Kind for BitSparse {
         &[KindDoc {
             config: "`bit_sparse`",
             cycles_per_step: "per slot, the most effectual digits among its lanes (lanes advance slot by slot); with `sync_scope = \"lane\"` each lane walks its own slots and the PE waits for the slowest lane",
-            per_step: "one shift-add per effectual digit",
+            per_step: "one shift (a shifter per lane places the activation at the digit's position) and one add per effectual digit",
         }]
     }
 
@@ -52,10 +55,17 @@ impl Kind for BitSparse {
         &[PeOption::Encoding]
     }
 
-    fn layer_cost(&self, pe: &Pe, _scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
+    fn layer_cost(&self, pe: &Pe, _quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
         Ok(Box::new(Digits {
             encoding: pe.encoding,
         }))
+    }
+
+    fn datapath(&self, pe: &Pe) -> Datapath {
+        Datapath {
+            shifters: Some(ShifterPlacement::Lane),
+            ..Datapath::base(pe)
+        }
     }
 
     fn compare_design(&self) -> Option<&'static str> {
@@ -107,6 +117,7 @@ impl StepCost for Digits {
             adds: total,
             shifts: total,
             busy_lane_cycles: total,
+            selects: held,
         }
     }
 

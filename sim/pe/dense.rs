@@ -1,8 +1,8 @@
 //! `dense`: an int-k multiply-accumulate per lane, one MAC per lane per cycle. The SCALE-Sim
 //! setting; the only kind modelled on the output- and input-stationary dataflows too.
 
-use super::{Kind, KindDoc, Pe, PeStep, PeWeights, StepContext, StepCost};
-use crate::quant::Scheme;
+use super::{Datapath, Kind, KindDoc, Pe, PeStep, PeWeights, StepContext, StepCost};
+use crate::quant::QuantSpec;
 
 pub struct Dense;
 
@@ -27,8 +27,19 @@ impl Kind for Dense {
         true
     }
 
-    fn layer_cost(&self, _pe: &Pe, _scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
+    fn layer_cost(&self, _pe: &Pe, _quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
         Ok(Box::new(Mac))
+    }
+
+    fn datapath(&self, pe: &Pe) -> Datapath {
+        Datapath {
+            multiplier: Some((pe.weight_bits, pe.activation_bits)),
+            ..Datapath::base(pe)
+        }
+    }
+
+    fn compare_design(&self) -> Option<&'static str> {
+        Some("dense_pe16.toml")
     }
 }
 
@@ -50,11 +61,12 @@ impl StepCost for Mac {
             adds: held,
             shifts: 0,
             busy_lane_cycles: held,
+            selects: held,
         }
     }
 
-    fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
-        Some(super::pairs_step(lanes, held, items, 1, true, false))
+    fn skipping_step(&self, batches: u64, held: u64, items: u64) -> Option<PeStep> {
+        Some(super::pairs_step(batches, held, items, 1, true, None))
     }
 
     fn weight_reg_bits(&self, code_bits: u32) -> u32 {

@@ -22,18 +22,22 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{check_range, Problem};
-use crate::quant::Scheme;
+use crate::quant::QuantSpec;
 
 pub mod binary;
 pub mod bit_serial;
 pub mod bit_sparse;
+pub mod datapath;
 pub mod dense;
 pub mod signed_binary;
+pub mod skip;
 pub mod swis;
 pub mod ternary;
 
 pub use bit_serial::SerialOperand;
 pub use bit_sparse::{csd_digits, effectual_digits, BitEncoding};
+pub use datapath::{Datapath, ShifterPlacement};
+pub use skip::{SkipKind, SkipNetwork};
 
 /// Every PE kind, in the order the docs and reports list them.
 pub static KINDS: &[&dyn Kind] = &[
@@ -71,7 +75,10 @@ pub trait Kind: Sync {
     fn check(&self, _pe: &Pe, _problems: &mut Vec<Problem>) {}
     /// How this PE runs a layer quantized with `scheme`, or why it cannot (the reason becomes
     /// an "unsupported" error naming the layer).
-    fn layer_cost(&self, pe: &Pe, scheme: &Scheme) -> Result<Box<dyn StepCost>, String>;
+    /// `quant.activation_bits` are the layer's (what an activation-serial PE streams).
+    fn layer_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String>;
+    /// The hardware one PE of this configuration is built from (area, clock, widths).
+    fn datapath(&self, pe: &Pe) -> Datapath;
     /// The shipped design of this kind (a file under `arch/`), which `plumsim compare` runs
     /// when no design is named; `None` for kinds left out of that comparison.
     fn compare_design(&self) -> Option<&'static str> {
@@ -100,8 +107,9 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     /// Cycles and actions of one step of a PE holding `w`. Before [`finish`], cycles may be 0.
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep;
     /// One step when zero activations are skipped: `items` (weight, activation) pairs remain
-    /// of the `held` ones. `None`: not modelled (validation keeps such designs out).
-    fn skipping_step(&self, _lanes: u64, _held: u64, _items: u64) -> Option<PeStep> {
+    /// of the `held` ones, which the skip network serves in `batches` cycles of parallel work.
+    /// `None`: not modelled (validation keeps such designs out).
+    fn skipping_step(&self, _batches: u64, _held: u64, _items: u64) -> Option<PeStep> {
         None
     }
     /// With zero activations skipped, a pair also drops out when its weight is zero.
@@ -116,6 +124,24 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     fn shares_window_sums(&self) -> bool {
         false
     }
+    /// The layer's weights carry the skip network's offline index (stored, moved and loaded
+    /// beside the codes).
+    fn uses_skip_index(&self) -> bool {
+        false
+    }
+}
+
+/// Of two position lists a PE may accumulate instead of each other (repetition: the +1 or the
+/// -1 weights; the non-zero or the zero ones), the one the skip network serves in fewer
+/// cycles (on a tie the one with fewer positions, then the first): its (cycles, positions).
+pub fn cheaper_list(ctx: &StepContext, a: &[u64], b: &[u64]) -> (u64, u64) {
+    let cost = |w: &[u64]| {
+        (
+            ctx.skip.cycles(ctx.lanes, ctx.slots, w),
+            w.iter().map(|x| x.count_ones() as u64).sum::<u64>(),
+        )
+    };
+    cost(a).min(cost(b))
 }
 
 /// Cost of one PE per step under `cost`, at least one cycle (a PE always passes its operands on).
@@ -130,24 +156,30 @@ pub fn finish(mut st: PeStep) -> PeStep {
 }
 
 /// One step of a PE that skips zero activations: `items` (weight, activation) pairs of the
-/// `held` ones remain, processed `lanes` at a time, `bits` cycles a batch (1 for parallel
-/// datapaths); each pair is one add per bit, a multiply with `mults`, a shift per bit with
-/// `shifts`.
+/// `held` ones remain, served in `batches` parallel cycles by the skip network, `bits` cycles a
+/// batch (1 for parallel datapaths); each pair is one add per bit and a multiply with `mults`;
+/// a serial PE shifts per busy lane-cycle or once per cycle, as its shifters sit.
 pub fn pairs_step(
-    lanes: u64,
+    batches: u64,
     held: u64,
     items: u64,
     bits: u64,
     mults: bool,
-    shifts: bool,
+    shifts: Option<ShifterPlacement>,
 ) -> PeStep {
+    let cycles = batches * bits;
     finish(PeStep {
-        cycles: items.div_ceil(lanes) * bits,
+        cycles,
         held,
         mults: if mults { items } else { 0 },
         adds: items * bits,
-        shifts: if shifts { items * bits } else { 0 },
+        shifts: match shifts {
+            None => 0,
+            Some(ShifterPlacement::Lane) => items * bits,
+            Some(ShifterPlacement::Pe) => cycles,
+        },
         busy_lane_cycles: items * bits,
+        selects: items,
     })
 }
 
@@ -159,6 +191,8 @@ pub struct StepContext {
     pub slots: u64,
     /// Lanes walk their own slots (`sync_scope = "lane"`); otherwise they advance slot by slot.
     pub lane_scope: bool,
+    /// Which held positions a lane can take in a cycle when zeros are skipped.
+    pub skip: SkipNetwork,
 }
 
 /// Per-step cost and actions of one PE.
@@ -176,6 +210,9 @@ pub struct PeStep {
     pub shifts: u64,
     /// Lane-cycles doing effectual work per step.
     pub busy_lane_cycles: u64,
+    /// Operand selections per step: a lane switching to a new (weight, activation) pair, once
+    /// per held weight it processes (a serial lane keeps its pair for all its bit cycles).
+    pub selects: u64,
 }
 
 /// The codes a PE holds, as a slice of one filter's codes from K offset `k0`.
@@ -200,6 +237,18 @@ impl PeWeights<'_> {
     pub fn code(&self, i: u64) -> i32 {
         self.codes.map_or(1, |c| c[(self.k0 + i) as usize])
     }
+
+    /// The held positions whose code satisfies `keep`, as a bit set (bit i = held weight i).
+    pub fn positions(&self, ctx: &StepContext, keep: impl Fn(i32) -> bool) -> Vec<u64> {
+        let held = self.held(ctx);
+        let mut bits = vec![0u64; (held as usize).div_ceil(64).max(1)];
+        for i in 0..held {
+            if keep(self.code(i)) {
+                bits[(i / 64) as usize] |= 1 << (i % 64);
+            }
+        }
+        bits
+    }
 }
 
 /// An option field of `[pe]` that only some kinds read.
@@ -208,13 +257,19 @@ pub enum PeOption {
     SerialOperand,
     Encoding,
     ExploitRepetition,
+    /// `skip` (and `lookahead`, `lookaside` with `skip = "window"`); any kind takes it with
+    /// `skip_zero_activations = true`.
+    Skip,
+    Shifter,
 }
 
 impl PeOption {
-    pub const ALL: [PeOption; 3] = [
+    pub const ALL: [PeOption; 5] = [
         PeOption::SerialOperand,
         PeOption::Encoding,
         PeOption::ExploitRepetition,
+        PeOption::Skip,
+        PeOption::Shifter,
     ];
 
     pub fn field(self) -> &'static str {
@@ -222,6 +277,8 @@ impl PeOption {
             PeOption::SerialOperand => "serial_operand",
             PeOption::Encoding => "encoding",
             PeOption::ExploitRepetition => "exploit_repetition",
+            PeOption::Skip => "skip",
+            PeOption::Shifter => "shifter",
         }
     }
 }
@@ -299,6 +356,11 @@ pub struct RawPe {
     pub encoding: Option<BitEncoding>,
     pub exploit_repetition: Option<bool>,
     pub skip_zero_activations: Option<bool>,
+    pub skip: Option<SkipKind>,
+    pub lookahead: Option<i64>,
+    pub lookaside: Option<i64>,
+    pub shifter: Option<ShifterPlacement>,
+    pub clock_gating: Option<bool>,
 }
 
 impl RawPe {
@@ -307,6 +369,8 @@ impl RawPe {
             PeOption::SerialOperand => self.serial_operand.is_some(),
             PeOption::Encoding => self.encoding.is_some(),
             PeOption::ExploitRepetition => self.exploit_repetition.is_some(),
+            PeOption::Skip => self.skip.is_some(),
+            PeOption::Shifter => self.shifter.is_some(),
         }
     }
 }
@@ -329,9 +393,15 @@ pub struct Pe {
     pub encoding: BitEncoding,
     /// binary/signed_binary: share the accumulation of equal weights (UCNN/SumMerge idea).
     pub exploit_repetition: bool,
-    /// Skip (weight, activation) pairs whose activation is zero: the PE compacts the pairs
-    /// that remain and processes `lanes` of them per cycle.
+    /// Skip (weight, activation) pairs whose activation is zero: the skip network serves the
+    /// pairs that remain.
     pub skip_zero_activations: bool,
+    /// The zero-skipping network (kinds that skip zero weights, or with skip_zero_activations).
+    pub skip: SkipNetwork,
+    /// Where serial PEs shift (`bit_serial`, `swis`).
+    pub shifter: ShifterPlacement,
+    /// Idle lanes' clocks are gated (see the energy model's clock component).
+    pub clock_gating: bool,
 }
 
 impl Pe {
@@ -340,9 +410,46 @@ impl Pe {
         self.lanes as u64 * self.weights_per_lane as u64
     }
 
-    /// The step-cost model of this PE on a layer quantized with `scheme`.
-    pub fn layer_cost(&self, scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
-        self.kind.model().layer_cost(self, scheme)
+    /// The step-cost model of this PE on a layer quantized as `quant`, or why it cannot run
+    /// it: operands wider than the datapath are not run (there is no multi-pass mode), every
+    /// other reason is the kind's.
+    pub fn layer_cost(&self, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        let wb = quant.scheme.weight_bits();
+        if wb > self.weight_bits {
+            return Err(format!(
+                "its {wb}-bit weights are wider than the datapath (pe.weight_bits = {}); raise pe.weight_bits or quantize the layer to at most {} bits",
+                self.weight_bits, self.weight_bits
+            ));
+        }
+        if quant.activation_bits > self.activation_bits {
+            return Err(format!(
+                "its {}-bit activations are wider than the datapath (pe.activation_bits = {}); raise pe.activation_bits or give the layer at most {} activation bits",
+                quant.activation_bits, self.activation_bits, self.activation_bits
+            ));
+        }
+        self.kind.model().layer_cost(self, quant)
+    }
+
+    /// The hardware of one PE: the kind's, with the skip network's wider multiplexer when
+    /// zero activations are skipped (pairs are picked at run time, so no index is stored).
+    pub fn datapath(&self) -> Datapath {
+        let d = self.kind.model().datapath(self);
+        if self.skip_zero_activations {
+            Datapath {
+                mux_inputs: d
+                    .mux_inputs
+                    .max(self.skip.reach(self.lanes, self.weights_per_lane)),
+                ..d
+            }
+        } else {
+            d
+        }
+    }
+
+    /// Whether this PE has a zero-skipping network (its kind skips zero weights, or it skips
+    /// zero activations).
+    pub fn has_skip_network(&self) -> bool {
+        self.skip_zero_activations || self.kind.model().options().contains(&PeOption::Skip)
     }
 }
 
@@ -383,8 +490,11 @@ pub fn validate_pe(raw: &RawPe, p: &mut Vec<Problem>) -> Pe {
         1,
         64,
     );
+    let skip_zero_activations = raw.skip_zero_activations.unwrap_or(false);
     for o in PeOption::ALL {
-        if raw.is_set(o) && !model.options().contains(&o) {
+        let applies =
+            model.options().contains(&o) || (o == PeOption::Skip && skip_zero_activations);
+        if raw.is_set(o) && !applies {
             let takers: Vec<&str> = KINDS
                 .iter()
                 .filter(|k| k.options().contains(&o))
@@ -401,7 +511,7 @@ pub fn validate_pe(raw: &RawPe, p: &mut Vec<Problem>) -> Pe {
             ));
         }
     }
-    let skip_zero_activations = raw.skip_zero_activations.unwrap_or(false);
+    let skip = skip_network(raw, p);
     if skip_zero_activations {
         if !model.skips_zero_activations() {
             let takers: Vec<&str> = KINDS
@@ -438,9 +548,50 @@ pub fn validate_pe(raw: &RawPe, p: &mut Vec<Problem>) -> Pe {
         encoding: raw.encoding.unwrap_or(BitEncoding::Binary),
         exploit_repetition: raw.exploit_repetition.unwrap_or(false),
         skip_zero_activations,
+        skip,
+        shifter: raw.shifter.unwrap_or(ShifterPlacement::Pe),
+        clock_gating: raw.clock_gating.unwrap_or(true),
     };
     model.check(&pe, p);
     pe
+}
+
+/// `pe.skip` with its window distances; `lane` when not given (the simplest buildable
+/// network: each lane skips its own zeros).
+fn skip_network(raw: &RawPe, p: &mut Vec<Problem>) -> SkipNetwork {
+    let kind = raw.skip.unwrap_or(SkipKind::Lane);
+    for (field, v) in [("lookahead", raw.lookahead), ("lookaside", raw.lookaside)] {
+        if v.is_some() && kind != SkipKind::Window {
+            p.push(Problem::new(
+                format!("pe.{field}"),
+                "only applies to skip = \"window\"",
+            ));
+        }
+    }
+    match kind {
+        SkipKind::Ideal => SkipNetwork::Ideal,
+        SkipKind::Lane => SkipNetwork::Lane,
+        SkipKind::Window => {
+            let lookahead = check_range(
+                p,
+                "pe.lookahead",
+                raw.lookahead.unwrap_or(skip::DEFAULT_LOOKAHEAD as i64),
+                0,
+                63,
+            );
+            let lookaside = check_range(
+                p,
+                "pe.lookaside",
+                raw.lookaside.unwrap_or(skip::DEFAULT_LOOKASIDE as i64),
+                0,
+                63,
+            );
+            SkipNetwork::Window {
+                lookahead,
+                lookaside,
+            }
+        }
+    }
 }
 
 /// The docs' kind table (arch/README.md, "What each PE kind models"), from the registry.

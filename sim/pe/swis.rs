@@ -3,8 +3,11 @@
 //! costs N_g cycles. It also runs the truncation baseline (the kept bits per slot).
 
 use super::bit_serial::Serial;
-use super::{Kind, KindDoc, Pe, PeStep, PeWeights, StepContext, StepCost};
-use crate::quant::Scheme;
+use super::{
+    Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
+    StepCost,
+};
+use crate::quant::{QuantSpec, Scheme};
 
 pub struct Swis;
 
@@ -17,30 +20,55 @@ impl Kind for Swis {
         &[KindDoc {
             config: "`swis`",
             cycles_per_step: "sum over the PE's slots of N_g: a slot is one group of `lanes` weights sharing N_g bit positions; one shared shifter steps through them, one position per cycle",
-            per_step: "one shift per cycle, one add per set weight bit",
+            per_step: "one add per lane per cycle (the lane's bit at the shared position gates its activation into the adder tree); one shift per cycle (`shifter = \"pe\"`, SWIS's shared shifter) or per lane per cycle (`\"lane\"`)",
         }]
     }
 
-    fn layer_cost(&self, pe: &Pe, scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
-        match *scheme {
+    fn options(&self) -> &'static [PeOption] {
+        &[PeOption::Shifter]
+    }
+
+    fn layer_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        let shifter = pe.shifter;
+        match quant.scheme {
             Scheme::Swis { group_size, .. } if group_size != pe.lanes => Err(format!(
                 "SWIS group_size {group_size} differs from pe.lanes = {}; a SWIS PE processes one group per slot, one lane per weight",
                 pe.lanes
             )),
-            Scheme::Swis { .. } => Ok(Box::new(SharedPositions)),
-            Scheme::Truncate { kept_bits, .. } => Ok(Box::new(KeptBits { bits: kept_bits })),
+            Scheme::Swis { .. } => Ok(Box::new(SharedPositions { shifter })),
+            Scheme::Truncate { kept_bits, .. } => Ok(Box::new(KeptBits {
+                bits: kept_bits,
+                shifter,
+            })),
             ref other => Ok(Serial::fallback(other)),
+        }
+    }
+
+    fn datapath(&self, pe: &Pe) -> Datapath {
+        // Per slot (one group) a mask of the positions its weights share, one bit per
+        // position of the base width.
+        Datapath {
+            shifters: Some(pe.shifter),
+            lane_accumulators: pe.shifter == ShifterPlacement::Lane,
+            extra_register_bits: pe.weights_per_lane * pe.weight_bits,
+            ..Datapath::base(pe)
         }
     }
 
     fn compare_design(&self) -> Option<&'static str> {
         Some("swis_pe16.toml")
     }
+
+    fn test_configs(&self) -> &'static [&'static str] {
+        &["shifter = \"pe\"", "shifter = \"lane\""]
+    }
 }
 
 /// SWIS: slot s of the PE is group `k0 / lanes + s` of the filter; it costs N_g cycles.
 #[derive(Debug)]
-pub struct SharedPositions;
+pub struct SharedPositions {
+    pub shifter: ShifterPlacement,
+}
 
 impl StepCost for SharedPositions {
     fn needs_codes(&self) -> bool {
@@ -54,6 +82,7 @@ impl StepCost for SharedPositions {
         let g0 = (w.k0 / lanes) as usize;
         let mut st = PeStep {
             held,
+            selects: held,
             ..PeStep::default()
         };
         for s in 0..held.div_ceil(lanes) as usize {
@@ -61,12 +90,13 @@ impl StepCost for SharedPositions {
             let in_slot = (held - s as u64 * lanes).min(lanes);
             st.cycles += n_g;
             st.busy_lane_cycles += n_g * in_slot;
-            st.shifts += n_g;
         }
-        // Each set bit of a kept position is one add of the shifted activation.
-        st.adds = (0..held)
-            .map(|i| w.code(i).unsigned_abs().count_ones() as u64)
-            .sum();
+        // Every lane of a slot feeds the adder tree each cycle (its bit gates the activation).
+        st.adds = st.busy_lane_cycles;
+        st.shifts = match self.shifter {
+            ShifterPlacement::Lane => st.busy_lane_cycles,
+            ShifterPlacement::Pe => st.cycles,
+        };
         st
     }
 
@@ -79,26 +109,29 @@ impl StepCost for SharedPositions {
 #[derive(Debug)]
 pub struct KeptBits {
     pub bits: u32,
+    pub shifter: ShifterPlacement,
 }
 
 impl StepCost for KeptBits {
     fn needs_codes(&self) -> bool {
-        true
+        false
     }
 
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
         let b = self.bits as u64;
-        let slots = held.div_ceil(ctx.lanes);
+        let cycles = held.div_ceil(ctx.lanes) * b;
         PeStep {
-            cycles: slots * b,
+            cycles,
             held,
             mults: 0,
-            adds: (0..held)
-                .map(|i| w.code(i).unsigned_abs().count_ones() as u64)
-                .sum(),
-            shifts: slots * b,
+            adds: held * b,
+            shifts: match self.shifter {
+                ShifterPlacement::Lane => held * b,
+                ShifterPlacement::Pe => cycles,
+            },
             busy_lane_cycles: held * b,
+            selects: held,
         }
     }
 

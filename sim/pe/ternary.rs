@@ -1,10 +1,13 @@
-//! `ternary`: {-1,0,+1} weights (TWN) with zero skipping: the PE walks an offline-compacted
-//! list of its non-zero weights (with their indices), `lanes` per cycle. It runs binary and
-//! signed-binary codes natively too.
+//! `ternary`: {-1,0,+1} weights (TWN) with zero skipping: offline, each lane's non-zero
+//! weights are scheduled through the skip network (`pe.skip`, see [`super::skip`]) and their
+//! slot indices stored beside them. It runs binary and signed-binary codes natively too.
 
 use super::bit_serial::Serial;
-use super::{Kind, KindDoc, Pe, PeStep, PeWeights, StepContext, StepCost};
-use crate::quant::Scheme;
+use super::{
+    Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
+    StepCost,
+};
+use crate::quant::{QuantSpec, Scheme};
 
 pub struct Ternary;
 
@@ -16,17 +19,21 @@ impl Kind for Ternary {
     fn doc(&self) -> &'static [KindDoc] {
         &[KindDoc {
             config: "`ternary`",
-            cycles_per_step: "ceil(nnz / lanes): the PE walks its offline-compacted list of non-zero weights (with their indices), `lanes` per cycle",
+            cycles_per_step: "the skip network's cycles for the non-zero weights: `ideal` ceil(nnz / lanes); `lane` the most non-zeros of one lane; `window` Bit-Tactical's lookahead/lookaside schedule",
             per_step: "nnz add/subs",
         }]
+    }
+
+    fn options(&self) -> &'static [PeOption] {
+        &[PeOption::Skip]
     }
 
     fn skips_zero_activations(&self) -> bool {
         true
     }
 
-    fn layer_cost(&self, _pe: &Pe, scheme: &Scheme) -> Result<Box<dyn StepCost>, String> {
-        Ok(match scheme {
+    fn layer_cost(&self, _pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        Ok(match &quant.scheme {
             Scheme::Binary | Scheme::Ternary { .. } | Scheme::SignedBinary { .. } => {
                 Box::new(ZeroSkip { repetition: false })
             }
@@ -34,14 +41,41 @@ impl Kind for Ternary {
         })
     }
 
+    fn datapath(&self, pe: &Pe) -> Datapath {
+        skipping_datapath(pe)
+    }
+
     fn compare_design(&self) -> Option<&'static str> {
         Some("ternary_pe16.toml")
     }
+
+    fn test_configs(&self) -> &'static [&'static str] {
+        SKIP_CONFIGS
+    }
 }
 
-/// Zero skipping over the PE's compacted non-zero list: ceil(nnz / lanes) cycles. With
-/// repetition (one-sign filters), whichever of the non-zero and zero lists is shorter is
-/// summed; the zero list is subtracted from the shared window sum.
+/// The skip networks the differential tests check a zero-skipping kind with.
+pub const SKIP_CONFIGS: &[&str] = &[
+    "skip = \"ideal\"",
+    "skip = \"lane\"",
+    "skip = \"window\"",
+    "skip = \"window\"\nlookahead = 1\nlookaside = 1",
+    "skip = \"window\"\nlookahead = 0\nlookaside = 7",
+];
+
+/// A zero-skipping PE: the skip network's multiplexer and index, and one PE shifter for the
+/// bit-plane fallback of schemes it has no native support for.
+pub fn skipping_datapath(pe: &Pe) -> Datapath {
+    Datapath {
+        shifters: Some(ShifterPlacement::Pe),
+        ..Datapath::base(pe)
+    }
+    .with_skip_index(pe.skip)
+}
+
+/// Zero skipping through the skip network: its cycles for the non-zero positions. With
+/// repetition (one-sign filters), whichever of the non-zero and zero lists the network serves
+/// faster is summed; the zero list is subtracted from the shared window sum.
 #[derive(Debug)]
 pub struct ZeroSkip {
     pub repetition: bool,
@@ -54,27 +88,35 @@ impl StepCost for ZeroSkip {
 
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
-        let nnz = (0..held).filter(|&i| w.code(i) != 0).count() as u64;
-        let work = if self.repetition {
-            nnz.min(held - nnz)
+        let nonzero = w.positions(ctx, |c| c != 0);
+        let (cycles, work) = if self.repetition {
+            super::cheaper_list(ctx, &nonzero, &w.positions(ctx, |c| c == 0))
         } else {
-            nnz
+            (
+                ctx.skip.cycles(ctx.lanes, ctx.slots, &nonzero),
+                nonzero.iter().map(|x| x.count_ones() as u64).sum(),
+            )
         };
         PeStep {
-            cycles: work.div_ceil(ctx.lanes),
+            cycles,
             held,
             mults: 0,
             adds: work,
             shifts: 0,
             busy_lane_cycles: work,
+            selects: work,
         }
     }
 
-    fn skipping_step(&self, lanes: u64, held: u64, items: u64) -> Option<PeStep> {
-        Some(super::pairs_step(lanes, held, items, 1, false, false))
+    fn skipping_step(&self, batches: u64, held: u64, items: u64) -> Option<PeStep> {
+        Some(super::pairs_step(batches, held, items, 1, false, None))
     }
 
     fn skips_zero_weights(&self) -> bool {
+        true
+    }
+
+    fn uses_skip_index(&self) -> bool {
         true
     }
 

@@ -84,10 +84,17 @@ use plumsim::quant::{quantize, QuantizedTensor};
 use plumsim::synth::synthetic_weights;
 use plumsim::workload::{parse_workload, Distribution, Network};
 
-/// 1 MiB buffers and an ideal DRAM: nothing stalls, M is never tiled for small layers.
-pub const BIG_MEMORY: &str =
-    "[buffers.input]\ncapacity_bytes = 1048576\n[buffers.weight]\ncapacity_bytes = 1048576\n\
-[buffers.output]\ncapacity_bytes = 1048576\n[dram]\nideal = true\n";
+/// 1 MiB buffers with unlimited ports and an ideal DRAM: nothing stalls, M is never tiled
+/// for small layers.
+pub const BIG_MEMORY: &str = concat!(
+    "[buffers.input]\ncapacity_bytes = 1048576\n",
+    "read_words_per_cycle = \"unlimited\"\nwrite_words_per_cycle = \"unlimited\"\n",
+    "[buffers.weight]\ncapacity_bytes = 1048576\n",
+    "read_words_per_cycle = \"unlimited\"\nwrite_words_per_cycle = \"unlimited\"\n",
+    "[buffers.output]\ncapacity_bytes = 1048576\n",
+    "read_words_per_cycle = \"unlimited\"\nwrite_words_per_cycle = \"unlimited\"\n",
+    "[dram]\nideal = true\n"
+);
 
 /// Architecture TOML of a `rows x cols` array of `kind` PEs: `[array]` lines `array_extra`,
 /// `[pe]` lines `pe_extra`, then `rest` (buffers, DRAM, energy; [`BIG_MEMORY`] by default).

@@ -104,6 +104,7 @@ pub fn simulate_layer_traced(
     let rp = RefPe {
         pe: &arch.pe,
         scheme: &layer.quant.scheme,
+        activation_bits: layer.quant.activation_bits,
         lane_scope: arch.sync_scope == SyncScope::Lane,
     };
     // Geometry of the weight-stationary mapping: K over rows in chunks of a PE's weights, N
@@ -254,7 +255,7 @@ pub fn simulate_layer_traced(
                     // they cannot fail here.
                     let skip = |r: usize, c: usize, m: u64| {
                         step_program(order[cf * cols + c], rf * rows + r, m0 + m)
-                            .unwrap_or(Program::List { items: 0, lanes: 1 })
+                            .unwrap_or_else(|_| Program::idle())
                     };
                     let fold = Fold {
                         arch,

@@ -19,16 +19,14 @@ pub enum Program {
     },
     /// Lanes walking their own queues of cycles (bit-sparse, lane scope).
     Lanes { queues: Vec<u64> },
-    /// A compacted list of `items` additions, `lanes` per cycle.
-    List { items: u64, lanes: u64 },
-    /// A compacted list of `items` pairs (zero activations skipped), `lanes` at a time, each
-    /// batch taking `bits` cycles (1 for parallel PEs); `mults`: dense MACs; `shifts`: serial.
-    Pairs {
-        items: u64,
-        lanes: u64,
+    /// The skip network's schedule: `batches[j]` = the lanes busy in batch j (bit l = lane l),
+    /// each batch taking `bits` cycles (1 for parallel PEs), each busy lane adding every cycle;
+    /// `mults`: dense MACs.
+    Scheduled {
+        batches: Vec<u64>,
         bits: u64,
         mults: bool,
-        shifts: bool,
+        shifts: ShiftRule,
     },
 }
 
@@ -56,10 +54,7 @@ impl Program {
         let c = match self {
             Program::Slots { len, .. } => len.iter().sum(),
             Program::Lanes { queues } => queues.iter().copied().max().unwrap_or(0),
-            Program::List { items, lanes } => items.div_ceil(*lanes),
-            Program::Pairs {
-                items, lanes, bits, ..
-            } => items.div_ceil(*lanes) * bits,
+            Program::Scheduled { batches, bits, .. } => batches.len() as u64 * bits,
         };
         c.max(1)
     }
@@ -79,12 +74,9 @@ impl Program {
                 false
             }
             Program::Lanes { queues } => queues.get(lane).is_some_and(|&q| q > i),
-            Program::List { items, lanes } => {
-                (lane as u64) < items.saturating_sub(i * lanes).min(*lanes)
-            }
-            Program::Pairs {
-                items, lanes, bits, ..
-            } => (lane as u64) < items.saturating_sub(i / bits * lanes).min(*lanes),
+            Program::Scheduled { batches, bits, .. } => batches
+                .get((i / bits) as usize)
+                .is_some_and(|&b| b >> lane & 1 == 1),
         }
     }
 
@@ -127,31 +119,54 @@ impl Program {
                 a.adds += busy;
                 a.shifts += busy;
             }
-            Program::List { items, lanes } => {
-                let done = i * lanes;
-                let busy = items.saturating_sub(done).min(*lanes);
-                a.busy_lane_cycles += busy;
-                a.weight_reg_reads += busy;
-                a.adds += busy;
-            }
-            Program::Pairs {
-                items,
-                lanes,
+            Program::Scheduled {
+                batches,
                 bits,
                 mults,
                 shifts,
             } => {
-                let busy = items.saturating_sub(i / bits * lanes).min(*lanes);
+                let Some(batch) = batches.get((i / bits) as usize) else {
+                    // The one cycle of a PE with nothing to do: it passes its operands on.
+                    return;
+                };
+                let busy = batch.count_ones() as u64;
                 a.busy_lane_cycles += busy;
                 a.weight_reg_reads += busy;
                 a.adds += busy;
                 if *mults {
                     a.mults += busy;
                 }
-                if *shifts {
-                    a.shifts += busy;
+                match shifts {
+                    ShiftRule::None => {}
+                    ShiftRule::PerBusyLane => a.shifts += busy,
+                    ShiftRule::PerCycle => a.shifts += 1,
                 }
             }
+        }
+    }
+}
+
+impl Program {
+    /// Operand selections of one step of a PE holding `held` weights: every held weight of a
+    /// slot program and of lanes walking their queues, the scheduled positions of a skip
+    /// network's program.
+    pub fn selects(&self, held: u64) -> u64 {
+        match self {
+            Program::Slots { work, .. } => work.iter().map(|w| w.len() as u64).sum(),
+            Program::Lanes { .. } => held,
+            Program::Scheduled { batches, .. } => {
+                batches.iter().map(|b| b.count_ones() as u64).sum()
+            }
+        }
+    }
+
+    /// A program that does nothing (a PE holding no weights).
+    pub fn idle() -> Program {
+        Program::Scheduled {
+            batches: Vec::new(),
+            bits: 1,
+            mults: false,
+            shifts: ShiftRule::None,
         }
     }
 }

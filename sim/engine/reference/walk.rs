@@ -119,7 +119,7 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
     let (rows, cols) = (arch.rows as usize, arch.cols as usize);
     let tracing = tr.sink.enabled();
     let lanes = arch.pe.lanes as usize;
-    let idle = (Program::List { items: 0, lanes: 1 }, 0u64);
+    let idle = (Program::idle(), 0u64);
     let prog = |r: usize, c: usize| -> &(Program, u64) { grid[r * cols + c].unwrap_or(&idle) };
     let scope = arch.sync_scope;
     // Steps each PE has finished (visible from the next cycle on) and its running step.
@@ -196,12 +196,13 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
                 });
             }
         }
+        debug_assert!(m < t);
+        let own = skip.filter(|_| *held > 0).map(|f| f(r, c, m));
         if *held > 0 {
             res.actions.activation_reg_writes += held;
             res.actions.psum_reg_updates += 1;
+            res.actions.operand_selects += own.as_ref().unwrap_or(p).selects(*held);
         }
-        debug_assert!(m < t);
-        let own = skip.filter(|_| *held > 0).map(|f| f(r, c, m));
         running[r * cols + c] = Some(Running {
             cycle: 0,
             total: own.as_ref().unwrap_or(p).cycles(),

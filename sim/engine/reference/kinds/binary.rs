@@ -2,7 +2,7 @@
 //! cycle; with repetition, a compacted list of the rarer sign and a shared window sum.
 
 use super::bit_serial::{fallback, fallback_pairs};
-use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
+use super::{cheaper, pairs, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
 use crate::quant::Scheme;
 
@@ -23,12 +23,9 @@ impl RefKind for Binary {
         let lanes = p.pe.lanes as usize;
         Ok(match p.scheme {
             Scheme::Binary if p.pe.exploit_repetition => {
-                let plus = held.iter().filter(|&&c| c > 0).count();
-                let minus = held.len() - plus;
-                Program::List {
-                    items: plus.min(minus) as u64,
-                    lanes: lanes as u64,
-                }
+                let plus: Vec<bool> = held.iter().map(|&c| c > 0).collect();
+                let minus: Vec<bool> = plus.iter().map(|&x| !x).collect();
+                cheaper(p, &plus, &minus)
             }
             Scheme::Binary => Program::uniform(held.len(), lanes, 1, false, ShiftRule::None, true),
             _ => fallback(p, held),
@@ -42,13 +39,7 @@ impl RefKind for Binary {
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(match p.scheme {
-            Scheme::Binary => pairs(
-                p.pe.lanes as usize,
-                count_active(held, active, false),
-                1,
-                false,
-                false,
-            ),
+            Scheme::Binary => pairs(p, held, active, false, 1, false, ShiftRule::None),
             _ => fallback_pairs(p, held, active),
         })
     }

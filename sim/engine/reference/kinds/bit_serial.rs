@@ -1,9 +1,10 @@
-//! `bit_serial`: B cycles per slot, every lane shift-adding each cycle. Other kinds run a
-//! scheme they have no native support for the same way, one bit plane per cycle.
+//! `bit_serial`: B cycles per slot, every lane adding each cycle, shifting per lane or once
+//! per cycle as the shifters sit. Other kinds run a scheme they have no native support for
+//! the same way, one bit plane per cycle through one PE shifter.
 
-use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
+use super::{pairs, shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
-use crate::pe::SerialOperand;
+use crate::pe::{SerialOperand, ShifterPlacement};
 
 pub struct BitSerial;
 
@@ -11,45 +12,45 @@ pub struct BitSerial;
 fn width(p: &RefPe) -> u64 {
     match p.pe.serial_operand {
         SerialOperand::Weight => p.scheme.weight_bits() as u64,
-        SerialOperand::Activation => p.pe.activation_bits as u64,
+        SerialOperand::Activation => p.activation_bits as u64,
     }
 }
 
-/// `bits` cycles per occupied slot, a shift-add per lane per cycle.
-pub(super) fn serial(p: &RefPe, held: &[i32], bits: u64) -> Program {
-    Program::uniform(
-        held.len(),
-        p.pe.lanes as usize,
-        bits,
-        false,
-        ShiftRule::PerBusyLane,
-        true,
-    )
+/// `bits` cycles per occupied slot, an add per lane per cycle.
+pub(super) fn serial(p: &RefPe, held: &[i32], bits: u64, shifts: ShiftRule) -> Program {
+    Program::uniform(held.len(), p.pe.lanes as usize, bits, false, shifts, true)
 }
 
-/// With zero activations skipped: the non-zero pairs, `lanes` at a time, `bits` cycles each.
+/// With zero activations skipped: the non-zero pairs through the skip network, `bits` cycles
+/// per batch.
 pub(super) fn serial_pairs(
     p: &RefPe,
     held: &[i32],
     active: &dyn Fn(usize) -> bool,
     bits: u64,
+    shifts: ShiftRule,
 ) -> Program {
-    pairs(
-        p.pe.lanes as usize,
-        count_active(held, active, false),
-        bits,
-        false,
-        true,
-    )
+    pairs(p, held, active, false, bits, false, shifts)
 }
 
 /// A scheme the PE has no native support for: one bit plane of the weights per cycle.
 pub(super) fn fallback(p: &RefPe, held: &[i32]) -> Program {
-    serial(p, held, p.scheme.weight_bits() as u64)
+    serial(
+        p,
+        held,
+        p.scheme.weight_bits() as u64,
+        shift_rule(ShifterPlacement::Pe),
+    )
 }
 
 pub(super) fn fallback_pairs(p: &RefPe, held: &[i32], active: &dyn Fn(usize) -> bool) -> Program {
-    serial_pairs(p, held, active, p.scheme.weight_bits() as u64)
+    serial_pairs(
+        p,
+        held,
+        active,
+        p.scheme.weight_bits() as u64,
+        shift_rule(ShifterPlacement::Pe),
+    )
 }
 
 impl RefKind for BitSerial {
@@ -64,7 +65,7 @@ impl RefKind for BitSerial {
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
-        Ok(serial(p, held, width(p)))
+        Ok(serial(p, held, width(p), shift_rule(p.pe.shifter)))
     }
 
     fn pairs_program(
@@ -73,6 +74,12 @@ impl RefKind for BitSerial {
         held: &[i32],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
-        Some(serial_pairs(p, held, active, width(p)))
+        Some(serial_pairs(
+            p,
+            held,
+            active,
+            width(p),
+            shift_rule(p.pe.shifter),
+        ))
     }
 }

@@ -1,6 +1,6 @@
 //! `dense`: every held weight is a multiply-accumulate, one slot per cycle.
 
-use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
+use super::{pairs, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
 
 pub struct Dense;
@@ -33,12 +33,6 @@ impl RefKind for Dense {
         held: &[i32],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
-        Some(pairs(
-            p.pe.lanes as usize,
-            count_active(held, active, false),
-            1,
-            true,
-            false,
-        ))
+        Some(pairs(p, held, active, false, 1, true, ShiftRule::None))
     }
 }

@@ -3,10 +3,10 @@
 //! hold the two equal. [`for_kind`] finds a kind's programs by its `[pe] kind` name; a
 //! registered kind without a file here is reported, not silently skipped.
 
-use crate::pe::Pe;
+use crate::pe::{Pe, ShifterPlacement, SkipNetwork};
 use crate::quant::Scheme;
 
-use super::program::Program;
+use super::program::{Program, ShiftRule};
 
 mod binary;
 mod bit_serial;
@@ -27,6 +27,8 @@ pub struct FilterGroups<'a> {
 pub struct RefPe<'a> {
     pub pe: &'a Pe,
     pub scheme: &'a Scheme,
+    /// The layer's activation bits (what an activation-serial PE streams).
+    pub activation_bits: u32,
     /// Lanes walk their own slots (`sync_scope = "lane"`).
     pub lane_scope: bool,
 }
@@ -73,25 +75,131 @@ pub fn for_kind(name: &str) -> Option<&'static dyn RefKind> {
     KINDS.iter().find(|k| k.name() == name).copied()
 }
 
-/// A compacted list of `items` pairs, `lanes` at a time, `bits` cycles per batch.
-pub(super) fn pairs(lanes: usize, items: usize, bits: u64, mults: bool, shifts: bool) -> Program {
-    Program::Pairs {
-        items: items as u64,
-        lanes: lanes as u64,
+/// The shift rule of a PE whose shifters sit at `placement`.
+pub(super) fn shift_rule(placement: ShifterPlacement) -> ShiftRule {
+    match placement {
+        ShifterPlacement::Lane => ShiftRule::PerBusyLane,
+        ShifterPlacement::Pe => ShiftRule::PerCycle,
+    }
+}
+
+/// The skip network's schedule for the held positions with work (`work[i]`: held weight i,
+/// slot i / lanes, lane i % lanes): per cycle, the lanes that do work. Written from the rule
+/// in arch/README.md ("Zero skipping"), on a slot x lane grid.
+pub(super) fn schedule(pe: &Pe, work: &[bool]) -> Vec<u64> {
+    let lanes = pe.lanes as usize;
+    let slots = work.len().div_ceil(lanes);
+    let mut pending: Vec<Vec<bool>> = (0..slots)
+        .map(|s| {
+            (0..lanes)
+                .map(|l| work.get(s * lanes + l).copied().unwrap_or(false))
+                .collect()
+        })
+        .collect();
+    let left = |p: &Vec<Vec<bool>>| p.iter().flatten().filter(|&&x| x).count();
+    let mut batches = Vec::new();
+    match pe.skip {
+        SkipNetwork::Ideal => {
+            // Any lane takes any position: fill the lanes in order.
+            let mut n = left(&pending);
+            while n > 0 {
+                let take = n.min(lanes);
+                batches.push(if take == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << take) - 1
+                });
+                n -= take;
+            }
+        }
+        SkipNetwork::Lane => {
+            let queue: Vec<usize> = (0..lanes)
+                .map(|l| (0..slots).filter(|&s| pending[s][l]).count())
+                .collect();
+            let longest = queue.iter().copied().max().unwrap_or(0);
+            for cycle in 0..longest {
+                let mut busy = 0u64;
+                for (l, &q) in queue.iter().enumerate() {
+                    if q > cycle {
+                        busy |= 1 << l;
+                    }
+                }
+                batches.push(busy);
+            }
+        }
+        SkipNetwork::Window {
+            lookahead,
+            lookaside,
+        } => {
+            while left(&pending) > 0 {
+                let front = (0..slots)
+                    .find(|&s| pending[s].iter().any(|&x| x))
+                    .expect("work is left");
+                let mut busy = 0u64;
+                for l in 0..lanes {
+                    let own = (front..=front + lookahead as usize)
+                        .take_while(|&s| s < slots)
+                        .find(|&s| pending[s][l]);
+                    let taken = match own {
+                        Some(s) => Some((s, l)),
+                        None if front + 1 < slots => (1..=(lookaside as usize).min(lanes - 1))
+                            .map(|j| (front + 1, (l + j) % lanes))
+                            .find(|&(s, other)| pending[s][other]),
+                        None => None,
+                    };
+                    if let Some((s, other)) = taken {
+                        pending[s][other] = false;
+                        busy |= 1 << l;
+                    }
+                }
+                batches.push(busy);
+            }
+        }
+    }
+    batches
+}
+
+/// The schedule of `work` as a program of parallel adds (zero-weight skipping).
+pub(super) fn skipping(p: &RefPe, work: &[bool]) -> Program {
+    Program::Scheduled {
+        batches: schedule(p.pe, work),
+        bits: 1,
+        mults: false,
+        shifts: ShiftRule::None,
+    }
+}
+
+/// Of two lists of positions a PE may accumulate instead of each other, the one its network
+/// serves in fewer cycles; on a tie the one with fewer positions, then the first.
+pub(super) fn cheaper(p: &RefPe, a: &[bool], b: &[bool]) -> Program {
+    let cost = |w: &[bool]| (schedule(p.pe, w).len(), w.iter().filter(|&&x| x).count());
+    if cost(b) < cost(a) {
+        skipping(p, b)
+    } else {
+        skipping(p, a)
+    }
+}
+
+/// Pairs whose activation is non-zero (and, with `nonzero_weights`, whose weight is) through
+/// the skip network, `bits` cycles per batch; `mults`: dense MACs; `shifts`: serial PEs.
+pub(super) fn pairs(
+    p: &RefPe,
+    held: &[i32],
+    active: &dyn Fn(usize) -> bool,
+    nonzero_weights: bool,
+    bits: u64,
+    mults: bool,
+    shifts: ShiftRule,
+) -> Program {
+    let work: Vec<bool> = held
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| active(i) && (!nonzero_weights || w != 0))
+        .collect();
+    Program::Scheduled {
+        batches: schedule(p.pe, &work),
         bits,
         mults,
         shifts,
     }
-}
-
-/// Held pairs whose activation is non-zero (and, with `nonzero_weights`, whose weight is).
-pub(super) fn count_active(
-    held: &[i32],
-    active: &dyn Fn(usize) -> bool,
-    nonzero_weights: bool,
-) -> usize {
-    held.iter()
-        .enumerate()
-        .filter(|&(i, &w)| active(i) && (!nonzero_weights || w != 0))
-        .count()
 }

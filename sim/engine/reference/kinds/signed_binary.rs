@@ -2,8 +2,8 @@
 //! repetition, whichever of the non-zero and zero lists is shorter.
 
 use super::bit_serial::{fallback, fallback_pairs};
-use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
-use crate::engine::reference::program::Program;
+use super::{cheaper, pairs, skipping, FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{Program, ShiftRule};
 use crate::quant::Scheme;
 
 pub struct SignedBinary;
@@ -23,15 +23,12 @@ impl RefKind for SignedBinary {
         if !matches!(p.scheme, Scheme::SignedBinary { .. }) {
             return Ok(fallback(p, held));
         }
-        let nonzero = held.iter().filter(|&&c| c != 0).count();
-        let zero = held.len() - nonzero;
-        Ok(Program::List {
-            items: if p.pe.exploit_repetition {
-                nonzero.min(zero)
-            } else {
-                nonzero
-            } as u64,
-            lanes: p.pe.lanes as u64,
+        let nonzero: Vec<bool> = held.iter().map(|&c| c != 0).collect();
+        Ok(if p.pe.exploit_repetition {
+            let zero: Vec<bool> = nonzero.iter().map(|&x| !x).collect();
+            cheaper(p, &nonzero, &zero)
+        } else {
+            skipping(p, &nonzero)
         })
     }
 
@@ -42,13 +39,7 @@ impl RefKind for SignedBinary {
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(if matches!(p.scheme, Scheme::SignedBinary { .. }) {
-            pairs(
-                p.pe.lanes as usize,
-                count_active(held, active, true),
-                1,
-                false,
-                false,
-            )
+            pairs(p, held, active, true, 1, false, ShiftRule::None)
         } else {
             fallback_pairs(p, held, active)
         })

@@ -1,10 +1,10 @@
-//! `swis`: each slot is one SWIS group; a shared shifter steps through the group's kept
-//! positions, one per cycle, and a lane adds when its code has that bit. Truncation keeps a
-//! fixed number of positions per slot.
+//! `swis`: each slot is one SWIS group; the shifter steps through the group's kept positions,
+//! one per cycle, and every lane of the slot feeds the adder tree each cycle (its bit at the
+//! position gates its activation). Truncation keeps a fixed number of positions per slot.
 
 use super::bit_serial::fallback;
-use super::{FilterGroups, RefKind, RefPe};
-use crate::engine::reference::program::{first, Program, ShiftRule};
+use super::{shift_rule, FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{first, Program};
 use crate::quant::Scheme;
 
 pub struct Swis;
@@ -39,27 +39,17 @@ impl RefKind for Swis {
                     if n_g != g.shared[first_group + s] as u64 {
                         return Err("SWIS mask and N_g disagree".into());
                     }
+                    // Cycle j handles the j-th kept position; every lane of the slot adds.
                     len.push(n_g);
                     work.push(vec![n_g; slot.len()]);
-                    // Cycle j handles the j-th kept position.
-                    adds.push(
-                        slot.iter()
-                            .map(|&c| {
-                                positions
-                                    .iter()
-                                    .enumerate()
-                                    .filter(|(_, &b)| c.unsigned_abs() >> b & 1 == 1)
-                                    .fold(0u64, |m, (j, _)| m | 1 << j)
-                            })
-                            .collect(),
-                    );
+                    adds.push(vec![first(n_g); slot.len()]);
                 }
                 Ok(Program::Slots {
                     len,
                     work,
                     adds,
                     mults: false,
-                    shifts_per_cycle: ShiftRule::PerCycle,
+                    shifts_per_cycle: shift_rule(p.pe.shifter),
                 })
             }
             Scheme::Truncate { kept_bits, .. } => {
@@ -68,17 +58,9 @@ impl RefKind for Swis {
                 Ok(Program::Slots {
                     len: vec![b; slots.len()],
                     work: slots.iter().map(|s| vec![b; s.len()]).collect(),
-                    // Truncation keeps each weight's bits at its own positions: one add per set bit.
-                    adds: slots
-                        .iter()
-                        .map(|s| {
-                            s.iter()
-                                .map(|&c| first(c.unsigned_abs().count_ones() as u64))
-                                .collect()
-                        })
-                        .collect(),
+                    adds: slots.iter().map(|s| vec![first(b); s.len()]).collect(),
                     mults: false,
-                    shifts_per_cycle: ShiftRule::PerCycle,
+                    shifts_per_cycle: shift_rule(p.pe.shifter),
                 })
             }
             _ => Ok(fallback(p, held)),

@@ -1,9 +1,9 @@
-//! `ternary`: a compacted list of the held non-zero weights, `lanes` per cycle, for binary,
-//! ternary and signed-binary codes.
+//! `ternary`: the held non-zero weights through the skip network, for binary, ternary and
+//! signed-binary codes.
 
 use super::bit_serial::{fallback, fallback_pairs};
-use super::{count_active, pairs, FilterGroups, RefKind, RefPe};
-use crate::engine::reference::program::Program;
+use super::{pairs, skipping, FilterGroups, RefKind, RefPe};
+use crate::engine::reference::program::{Program, ShiftRule};
 use crate::quant::Scheme;
 
 pub struct Ternary;
@@ -30,10 +30,8 @@ impl RefKind for Ternary {
         if !native(p.scheme) {
             return Ok(fallback(p, held));
         }
-        Ok(Program::List {
-            items: held.iter().filter(|&&c| c != 0).count() as u64,
-            lanes: p.pe.lanes as u64,
-        })
+        let nonzero: Vec<bool> = held.iter().map(|&c| c != 0).collect();
+        Ok(skipping(p, &nonzero))
     }
 
     fn pairs_program(
@@ -43,13 +41,7 @@ impl RefKind for Ternary {
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(if native(p.scheme) {
-            pairs(
-                p.pe.lanes as usize,
-                count_active(held, active, true),
-                1,
-                false,
-                false,
-            )
+            pairs(p, held, active, true, 1, false, ShiftRule::None)
         } else {
             fallback_pairs(p, held, active)
         })

@@ -1,0 +1,119 @@
+//! Cost tables as data: named entries, each with a default value, its unit and its source, and
+//! an architecture's overrides of them. The energy table ([`crate::energy::table`]) and the
+//! area table ([`crate::area::table`]) are both one of these; `plumsim energy-table` and
+//! `plumsim area-table` print them. A leaf module.
+
+use std::collections::BTreeMap;
+
+use crate::error::Problem;
+
+/// One table entry: default value, unit and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry {
+    pub key: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+    pub source: &'static str,
+}
+
+/// The entry named `key` of `defaults`, if there is one.
+pub fn find(defaults: &'static [Entry], key: &str) -> Option<&'static Entry> {
+    defaults.iter().find(|e| e.key == key)
+}
+
+/// Check an architecture's overrides of the table `section` (`energy`, `area`): every key an
+/// entry, every value finite and non-negative. `command` is the CLI command that lists them.
+pub fn check_overrides(
+    section: &str,
+    defaults: &'static [Entry],
+    command: &str,
+    overrides: &BTreeMap<String, f64>,
+    p: &mut Vec<Problem>,
+) {
+    for (k, v) in overrides {
+        if find(defaults, k).is_none() {
+            p.push(
+                Problem::new(
+                    format!("{section}.{k}"),
+                    format!("is not an {section}-table entry"),
+                )
+                .with_help(format!("`plumsim {command} ARCH` lists the entries")),
+            );
+        } else if !(v.is_finite() && *v >= 0.0) {
+            p.push(
+                Problem::new(format!("{section}.{k}"), format!("{v} is not allowed")).with_help(
+                    format!(
+                        "allowed: a finite number >= 0 (in the entry's unit; `plumsim {command} ARCH` lists them)"
+                    ),
+                ),
+            );
+        }
+    }
+}
+
+/// Values in force: the defaults with an architecture's overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entries {
+    defaults: &'static [Entry],
+    values: BTreeMap<&'static str, f64>,
+    overridden: BTreeMap<&'static str, bool>,
+}
+
+impl Entries {
+    pub fn defaults(defaults: &'static [Entry]) -> Self {
+        Entries {
+            defaults,
+            values: defaults.iter().map(|e| (e.key, e.value)).collect(),
+            overridden: BTreeMap::new(),
+        }
+    }
+
+    /// Defaults with `overrides` (keys were checked by [`check_overrides`]; unknown keys are
+    /// ignored here).
+    pub fn with_overrides(defaults: &'static [Entry], overrides: &BTreeMap<String, f64>) -> Self {
+        let mut t = Self::defaults(defaults);
+        for (k, v) in overrides {
+            if let Some(e) = find(defaults, k) {
+                t.values.insert(e.key, *v);
+                t.overridden.insert(e.key, true);
+            }
+        }
+        t
+    }
+
+    /// The raw entry value.
+    pub fn raw(&self, key: &str) -> f64 {
+        *self
+            .values
+            .get(key)
+            .unwrap_or_else(|| panic!("no table entry `{key}`"))
+    }
+
+    pub fn is_overridden(&self, key: &str) -> bool {
+        self.overridden.get(key).copied().unwrap_or(false)
+    }
+
+    /// Every entry with the value in force and whether it was overridden, in table order.
+    pub fn entries(&self) -> Vec<(Entry, f64, bool)> {
+        self.defaults
+            .iter()
+            .map(|e| (*e, self.raw(e.key), self.is_overridden(e.key)))
+            .collect()
+    }
+
+    /// Set one entry (tests and what-if studies).
+    pub fn set(&mut self, key: &'static str, value: f64) {
+        assert!(find(self.defaults, key).is_some(), "no table entry `{key}`");
+        self.values.insert(key, value);
+        self.overridden.insert(key, true);
+    }
+
+    /// Multiply by `k` every entry whose key `scaled` accepts.
+    pub fn scale_where(&mut self, k: f64, scaled: impl Fn(&str) -> bool) {
+        for (key, v) in self.values.iter_mut() {
+            if scaled(key) {
+                *v *= k;
+            }
+        }
+    }
+}

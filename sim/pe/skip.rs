@@ -1,0 +1,221 @@
+//! The zero-skipping network: which held weight (or weight-activation pair) a lane can take in
+//! a cycle, so how many cycles a PE needs for the work it has left after skipping zeros.
+//!
+//! A PE's held positions form a grid of `weights_per_lane` slots (time) by `lanes`: position
+//! `i` is slot `i / lanes`, lane `i % lanes`. The positions with work (non-zero weights, or
+//! pairs whose weight and activation are both non-zero) are a bit set. Three networks:
+//!
+//! - `ideal`: a full crossbar; any lane takes any position, so ceil(work / lanes) cycles. An
+//!   upper bound on what skipping buys, kept as a labelled option.
+//! - `lane`: each lane skips only its own zeros; it walks its own slots through a
+//!   `weights_per_lane`:1 multiplexer, and the PE waits for its slowest lane.
+//! - `window` (Bit-Tactical's lookahead/lookaside, Delmas Lascorz et al., ASPLOS 2019): in each
+//!   cycle the *front* is the first slot with work left; lane `l` takes, in this order, the
+//!   first position with work among its own slots front .. front + `lookahead`, else among
+//!   slot front + 1 of lanes l + 1 .. l + `lookaside` (modulo lanes). Lanes choose in lane
+//!   order; a position is taken once. Every cycle clears the front slot, so a PE never needs
+//!   more cycles than it has occupied slots. The multiplexer has
+//!   min(lookahead + 1, slots) + min(lookaside, lanes - 1) inputs.
+//!
+//! The per-cycle reference engine schedules the same rule on its own
+//! (`engine/reference/kinds/mod.rs`); the differential tests hold the two equal.
+
+use serde::Deserialize;
+
+/// The zero-skipping network of a PE (`pe.skip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipNetwork {
+    Ideal,
+    Lane,
+    Window { lookahead: u32, lookaside: u32 },
+}
+
+/// `pe.skip` as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    Ideal,
+    Lane,
+    Window,
+}
+
+/// Bit-Tactical's T<2,5> design point: lookahead 2, lookaside 5 (an 8-input multiplexer).
+pub const DEFAULT_LOOKAHEAD: u32 = 2;
+pub const DEFAULT_LOOKASIDE: u32 = 5;
+
+impl SkipNetwork {
+    pub fn name(self) -> &'static str {
+        match self {
+            SkipNetwork::Ideal => "ideal",
+            SkipNetwork::Lane => "lane",
+            SkipNetwork::Window { .. } => "window",
+        }
+    }
+
+    /// Inputs of a lane's operand multiplexer.
+    pub fn reach(self, lanes: u32, slots: u32) -> u32 {
+        match self {
+            SkipNetwork::Ideal => lanes * slots,
+            SkipNetwork::Lane => slots,
+            SkipNetwork::Window {
+                lookahead,
+                lookaside,
+            } => (lookahead + 1).min(slots) + lookaside.min(lanes - 1),
+        }
+    }
+
+    /// Cycles a PE of `lanes` x `slots` needs for the positions set in `work` (bit i of word
+    /// i / 64 is position i).
+    pub fn cycles(self, lanes: u64, slots: u64, work: &[u64]) -> u64 {
+        match self {
+            SkipNetwork::Ideal => {
+                let n: u64 = work.iter().map(|w| w.count_ones() as u64).sum();
+                n.div_ceil(lanes)
+            }
+            SkipNetwork::Lane => {
+                let mut per_lane = [0u64; 64];
+                for_each_set(work, |i| per_lane[(i % lanes) as usize] += 1);
+                per_lane[..lanes as usize]
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(0)
+            }
+            SkipNetwork::Window {
+                lookahead,
+                lookaside,
+            } => window_cycles(lanes, slots, lookahead as u64, lookaside as u64, work),
+        }
+    }
+}
+
+fn for_each_set(work: &[u64], mut f: impl FnMut(u64)) {
+    for (wi, &w) in work.iter().enumerate() {
+        let mut w = w;
+        while w != 0 {
+            let b = w.trailing_zeros() as u64;
+            f(wi as u64 * 64 + b);
+            w &= w - 1;
+        }
+    }
+}
+
+/// The window schedule over per-lane slot masks (slots <= 64, lanes <= 64).
+fn window_cycles(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -> u64 {
+    let mut rem = [0u64; 64];
+    for_each_set(work, |i| rem[(i % lanes) as usize] |= 1 << (i / lanes));
+    let rem = &mut rem[..lanes as usize];
+    let own_window = |f: u64| -> u64 {
+        let width = (ahead + 1).min(slots - f.min(slots));
+        if width >= 64 {
+            u64::MAX << f
+        } else {
+            ((1u64 << width) - 1) << f
+        }
+    };
+    let mut cycles = 0;
+    loop {
+        let Some(front) = rem
+            .iter()
+            .filter(|&&m| m != 0)
+            .map(|m| m.trailing_zeros() as u64)
+            .min()
+        else {
+            return cycles;
+        };
+        cycles += 1;
+        let win = own_window(front);
+        for l in 0..lanes as usize {
+            let own = rem[l] & win;
+            if own != 0 {
+                rem[l] &= !(own & own.wrapping_neg());
+                continue;
+            }
+            if front + 1 >= slots {
+                continue;
+            }
+            let next = 1u64 << (front + 1);
+            for j in 1..=aside.min(lanes - 1) as usize {
+                let other = (l + j) % lanes as usize;
+                if rem[other] & next != 0 {
+                    rem[other] &= !next;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(positions: &[u64]) -> Vec<u64> {
+        let mut w = vec![0u64; 1];
+        for &p in positions {
+            w[0] |= 1 << p;
+        }
+        w
+    }
+
+    #[test]
+    fn hand_computed_schedules() {
+        // 4 lanes x 4 slots; lane 0 holds work in all four slots (positions 0, 4, 8, 12),
+        // lane 1 one (position 1).
+        let w = bits(&[0, 4, 8, 12, 1]);
+        assert_eq!(SkipNetwork::Ideal.cycles(4, 4, &w), 2);
+        assert_eq!(SkipNetwork::Lane.cycles(4, 4, &w), 4);
+        // Window <1, 1>: cycle 1 front 0: lane 0 takes (0,0), lane 1 takes (0,1), lane 3 finds
+        // nothing of its own and takes slot 1 of lane 0 (lookaside 1 from lane 3 is lane 0).
+        // Cycle 2 front 2: lane 0 takes (2,0); lane 3 takes (3,0). Done.
+        let win = SkipNetwork::Window {
+            lookahead: 1,
+            lookaside: 1,
+        };
+        assert_eq!(win.cycles(4, 4, &w), 2);
+        // Without lookaside the window is lane-private with a shorter reach.
+        let la = SkipNetwork::Window {
+            lookahead: 3,
+            lookaside: 0,
+        };
+        assert_eq!(la.cycles(4, 4, &w), 4);
+        assert_eq!(win.reach(4, 4), 3);
+        assert_eq!(SkipNetwork::Ideal.reach(8, 4), 32);
+        assert_eq!(SkipNetwork::Lane.reach(8, 4), 4);
+        assert_eq!(
+            SkipNetwork::Window {
+                lookahead: 2,
+                lookaside: 5
+            }
+            .reach(8, 4),
+            8
+        );
+        assert_eq!(SkipNetwork::Ideal.cycles(4, 4, &[0]), 0);
+    }
+
+    proptest::proptest! {
+        /// Invariants of the three networks on random work: the crossbar is the lower bound;
+        /// a window clears its front slot every cycle, so never needs more cycles than there
+        /// are occupied slots; a window reaching all of a lane's slots without lookaside is
+        /// the lane-private network.
+        #[test]
+        fn networks_are_ordered(
+            lanes in 1u64..9, slots in 1u64..9, words in proptest::collection::vec(proptest::num::u64::ANY, 1),
+            ahead in 0u32..5, aside in 0u32..8,
+        ) {
+            let n = lanes * slots;
+            let w: Vec<u64> = words.iter().map(|x| if n >= 64 { *x } else { x & ((1 << n) - 1) }).collect();
+            let count = w[0].count_ones() as u64;
+            let occupied = (0..slots).filter(|s| (0..lanes).any(|l| w[0] >> (s * lanes + l) & 1 == 1)).count() as u64;
+            let ideal = SkipNetwork::Ideal.cycles(lanes, slots, &w);
+            let lane = SkipNetwork::Lane.cycles(lanes, slots, &w);
+            let win = SkipNetwork::Window { lookahead: ahead, lookaside: aside }.cycles(lanes, slots, &w);
+            proptest::prop_assert_eq!(ideal, count.div_ceil(lanes));
+            proptest::prop_assert!(ideal <= lane && lane <= slots);
+            proptest::prop_assert!(ideal <= win && win <= occupied, "ideal {} window {} occupied {}", ideal, win, occupied);
+            let full = SkipNetwork::Window { lookahead: slots as u32 - 1, lookaside: 0 };
+            proptest::prop_assert_eq!(full.cycles(lanes, slots, &w), lane);
+            proptest::prop_assert_eq!(win == 0, count == 0);
+        }
+    }
+}
