@@ -49,6 +49,10 @@ pub enum SyncScope {
     Column,
     /// The whole array advances one wavefront step at a time.
     Array,
+    /// The whole array advances one weight slot (a brick of `lanes` weights) at a time:
+    /// Pragmatic's brick lock-step, as DNNsim's `BitPragmatic` synchronizes its columns. A
+    /// wavefront step costs the sum over slots of the slowest active PE's slot.
+    Brick,
 }
 
 impl SyncScope {
@@ -59,6 +63,7 @@ impl SyncScope {
             SyncScope::Row => "row",
             SyncScope::Column => "column",
             SyncScope::Array => "array",
+            SyncScope::Brick => "brick",
         }
     }
 }
@@ -269,6 +274,24 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
                 .with_help("use dataflow = \"ws\": weight-dependent PE costs need the weights held still in the PEs"),
         );
     }
+    let sync_scope = raw.array.sync_scope.unwrap_or(SyncScope::Array);
+    if sync_scope == SyncScope::Brick {
+        if !kind.model().brick_lockstep() {
+            p.push(
+                Problem::new(
+                    "array.sync_scope",
+                    format!("\"brick\" is not modelled for pe.kind = \"{}\"", kind.as_str()),
+                )
+                .with_help("brick lock-step needs PEs whose lanes advance slot by slot with value-dependent slot costs: kind = \"bit_sparse\""),
+            );
+        }
+        if pe.skip_zero_activations {
+            p.push(Problem::new(
+                "array.sync_scope",
+                "\"brick\" is not modelled together with pe.skip_zero_activations",
+            ));
+        }
+    }
     let (activation_bits, weight_bits, accumulator_bits) =
         (pe.activation_bits, pe.weight_bits, pe.accumulator_bits);
 
@@ -401,7 +424,7 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         rows,
         cols,
         dataflow: raw.array.dataflow,
-        sync_scope: raw.array.sync_scope.unwrap_or(SyncScope::Array),
+        sync_scope,
         schedule: raw.array.schedule.unwrap_or(true),
         tile_m: raw.array.tile_m.unwrap_or(true),
         pe,

@@ -190,6 +190,26 @@ fn bit_sparse_tiny_layer() {
         "",
     );
     assert_eq!(cycles(&csd, &n, &c), 26);
+    // Brick lock-step: slot s of both PEs lasts the slower one's. Slots of PE 0 cost
+    // [2, 0, 2, 1], of PE 1 [3, 0, 0, 0]; with both active a step costs 3 + 0 + 2 + 1 = 6
+    // instead of max(5, 3) = 5: 5 + 3 x 6 + 3 = 26, + 4.
+    let brick = arch(
+        1,
+        2,
+        "bit_sparse",
+        "weights_per_lane = 4",
+        "sync_scope = \"brick\"",
+    );
+    assert_eq!(cycles(&brick, &n, &c), 30);
+    // Brick lock-step is refused where it is not modelled.
+    let text = common::ArchToml {
+        kind: "dense",
+        array_extra: "sync_scope = \"brick\"",
+        ..Default::default()
+    }
+    .text();
+    let err = plumsim::design::parse_arch(&text, "t.toml").unwrap_err().to_string();
+    assert!(err.contains("array.sync_scope: \"brick\" is not modelled for pe.kind = \"dense\""), "{err}");
 }
 
 #[test]

@@ -240,6 +240,10 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
         // Per (chunk, filter) step cost, and each filter's total work for scheduling. When
         // the cost does not depend on code values, every filter's chunk costs the same.
         let per_filter = plan.cost.needs_codes();
+        let brick = arch.sync_scope == crate::arch::SyncScope::Brick;
+        let slots = arch.pe.weights_per_lane as usize;
+        // Brick lock-step: each (chunk, filter)'s slot costs, `slots` entries each.
+        let mut slot_cost = vec![0u64; if brick { chunks * n * slots } else { 0 }];
         let mut cost = vec![0u64; if per_filter { chunks * n } else { chunks }];
         let mut work = vec![0u64; n];
         let mut held_rows = vec![0u64; chunks];
@@ -247,6 +251,11 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
             for f in 0..n {
                 for ch in 0..chunks {
                     let st = plan.pe_step(arch, ch as u64, g * n + f);
+                    if brick {
+                        let sc = plan.slot_cycles(arch, ch as u64, g * n + f);
+                        let at = (ch * n + f) * slots;
+                        slot_cost[at..at + sc.len()].copy_from_slice(&sc);
+                    }
                     cost[ch * n + f] = st.cycles;
                     work[f] += st.cycles;
                     held_rows[ch] = st.held;
@@ -296,8 +305,28 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
                     }
                 }
                 let demand = plan.fold_demand(arch, rf, cf);
+                let bricks = brick.then(|| {
+                    let mut b = lockstep::BrickCosts {
+                        rows,
+                        cols,
+                        slots,
+                        s: vec![0; rows * cols * slots],
+                    };
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            if let Some((ch, f)) = holder(arch, plan, &order, (rf, cf), (r, c)) {
+                                let (from, to) = ((ch * n + f) * slots, (r * cols + c) * slots);
+                                b.s[to..to + slots].copy_from_slice(&slot_cost[from..from + slots]);
+                            }
+                        }
+                    }
+                    b
+                });
                 for &(tile_t, count) in &tiles {
-                    let stream = lockstep::stream_cycles(arch.sync_scope, &s, tile_t);
+                    let stream = match &bricks {
+                        Some(b) => lockstep::brick_cycles(b, tile_t),
+                        None => lockstep::stream_cycles(arch.sync_scope, &s, tile_t),
+                    };
                     tally.tiles(count, tile_t, stream, (active_sum, active), &demand);
                 }
             }

@@ -11,6 +11,9 @@
 //!   step j of row r waits for step j of row r-1.
 //! - `column`: the same with rows and columns exchanged.
 //! - `pe` / `lane`: every PE steps on its own, waiting only for its inputs.
+//! - `brick`: the array's wavefront steps as `array`, each slot of a step synchronized: a
+//!   step costs, summed over slots, the most expensive active PE's slot (at least 1 cycle)
+//!   ([`brick_cycles`]).
 //!
 //! `reference.rs` obtains the same numbers by simulating every cycle; the property tests
 //! hold the two equal.
@@ -51,11 +54,68 @@ pub fn stream_cycles(scope: SyncScope, costs: &StepCosts, t: u64) -> u64 {
         return 0;
     }
     match scope {
-        SyncScope::Array => array_cycles(costs, t),
+        // Brick costs are per slot (see `brick_cycles`); with one slot per PE they are these.
+        SyncScope::Array | SyncScope::Brick => array_cycles(costs, t),
         SyncScope::Row => band_cycles(costs, t),
         SyncScope::Column => band_cycles(&costs.transposed(), t),
         SyncScope::Pe | SyncScope::Lane => pe_cycles(costs, t),
     }
+}
+
+/// Per-PE, per-slot costs of a fold for brick lock-step: row-major `rows x cols`, `slots`
+/// entries each (0 past a PE's occupied slots and for PEs holding nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrickCosts {
+    pub rows: usize,
+    pub cols: usize,
+    pub slots: usize,
+    pub s: Vec<u64>,
+}
+
+/// Brick lock-step: wavefront steps g = 0..T+R+C-2 as `array`; step g costs
+/// max(1, sum over slots of the most expensive slot among the active anti-diagonals). The
+/// steps where every diagonal is active cost the same and are added at once; the others
+/// (fill and drain, at most 2 (R + C) of them) one by one.
+pub fn brick_cycles(costs: &BrickCosts, t: u64) -> u64 {
+    if t == 0 {
+        return 0;
+    }
+    let (rows, cols, slots) = (costs.rows, costs.cols, costs.slots);
+    let diags = rows + cols - 1;
+    // d[diag * slots + s]: the most expensive slot s on the diagonal.
+    let mut d = vec![0u64; diags * slots];
+    for r in 0..rows {
+        for c in 0..cols {
+            for s in 0..slots {
+                let v = costs.s[(r * cols + c) * slots + s];
+                let e = &mut d[(r + c) * slots + s];
+                *e = (*e).max(v);
+            }
+        }
+    }
+    let window = |lo: usize, hi: usize| -> u64 {
+        let sum: u64 = (0..slots)
+            .map(|s| (lo..=hi).map(|i| d[i * slots + s]).max().unwrap_or(0))
+            .sum();
+        sum.max(1)
+    };
+    let n = diags as u64;
+    let steps = n + t - 1;
+    let mut total = 0u64;
+    let mut g = 0u64;
+    while g < steps {
+        let lo = g.saturating_sub(t - 1) as usize;
+        let hi = g.min(n - 1) as usize;
+        if lo == 0 && hi == diags - 1 {
+            // Every diagonal active until g = t - 1.
+            total += window(0, diags - 1) * (t - g);
+            g = t;
+            continue;
+        }
+        total += window(lo, hi);
+        g += 1;
+    }
+    total
 }
 
 /// Sum over wavefront steps of the most expensive active anti-diagonal.
@@ -249,7 +309,8 @@ pub fn stream_cycles_varying(
         return 0;
     }
     match scope {
-        SyncScope::Array => {
+        // Validation keeps brick lock-step away from zero-activation skipping.
+        SyncScope::Array | SyncScope::Brick => {
             let mut sum = 0;
             for g in 0..t + (rows + cols) as u64 - 2 {
                 let mut step = 0;

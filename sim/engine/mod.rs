@@ -363,8 +363,8 @@ impl<'a> LayerPlan<'a> {
         folds::PortDemand::of_fold(arch, &held, cols_active, rf > 0, self.port_bits)
     }
 
-    /// Cost of the PE holding chunk `chunk` of filter `filter` (global filter index).
-    pub fn pe_step(&self, arch: &Arch, chunk: u64, filter: usize) -> PeStep {
+    /// What the PE holding chunk `chunk` of filter `filter` (global filter index) holds.
+    fn held(&self, arch: &Arch, chunk: u64, filter: usize) -> (StepContext, PeWeights<'a>) {
         let w = PeWeights {
             codes: self.codes.map(|q| q.filter_codes(filter)),
             group_bits: self.codes.and_then(|q| q.filter_group_bits(filter)),
@@ -377,7 +377,19 @@ impl<'a> LayerPlan<'a> {
             lane_scope: arch.sync_scope == crate::arch::SyncScope::Lane,
             skip: arch.pe.skip,
         };
+        (ctx, w)
+    }
+
+    /// Cost of the PE holding chunk `chunk` of filter `filter` (global filter index).
+    pub fn pe_step(&self, arch: &Arch, chunk: u64, filter: usize) -> PeStep {
+        let (ctx, w) = self.held(arch, chunk, filter);
         crate::pe::pe_step(self.cost.as_ref(), &ctx, &w)
+    }
+
+    /// Cycles of each occupied slot of that PE's step (brick lock-step).
+    pub fn slot_cycles(&self, arch: &Arch, chunk: u64, filter: usize) -> Vec<u64> {
+        let (ctx, w) = self.held(arch, chunk, filter);
+        self.cost.slot_cycles(&ctx, &w)
     }
 }
 

@@ -46,13 +46,17 @@ impl Kind for BitSparse {
     fn doc(&self) -> &'static [KindDoc] {
         &[KindDoc {
             config: "`bit_sparse`",
-            cycles_per_step: "per slot, the most effectual digits among its lanes (lanes advance slot by slot); with `sync_scope = \"lane\"` each lane walks its own slots and the PE waits for the slowest lane",
+            cycles_per_step: "per slot, the most effectual digits among its lanes (lanes advance slot by slot); with `sync_scope = \"lane\"` each lane walks its own slots and the PE waits for the slowest lane; with `sync_scope = \"brick\"` every slot of the array's active PEs takes the slowest PE's slot (Pragmatic's brick lock-step)",
             per_step: "one shift (a shifter per lane places the activation at the digit's position) and one add per effectual digit",
         }]
     }
 
     fn options(&self) -> &'static [PeOption] {
         &[PeOption::Encoding]
+    }
+
+    fn brick_lockstep(&self) -> bool {
+        true
     }
 
     fn layer_cost(&self, pe: &Pe, _quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
@@ -119,6 +123,19 @@ impl StepCost for Digits {
             busy_lane_cycles: total,
             selects: held,
         }
+    }
+
+    fn slot_cycles(&self, ctx: &StepContext, w: &PeWeights) -> Vec<u64> {
+        let held = w.held(ctx);
+        let lanes = ctx.lanes;
+        (0..held.div_ceil(lanes))
+            .map(|s| {
+                (s * lanes..((s + 1) * lanes).min(held))
+                    .map(|i| effectual_digits(w.code(i), self.encoding) as u64)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
     }
 
     fn weight_reg_bits(&self, _code_bits: u32) -> u32 {

@@ -71,6 +71,11 @@ pub trait Kind: Sync {
     fn skips_zero_activations(&self) -> bool {
         false
     }
+    /// Whether `sync_scope = "brick"` is modelled: the step costs come per slot
+    /// ([`StepCost::slot_cycles`]).
+    fn brick_lockstep(&self) -> bool {
+        false
+    }
     /// Checks of a configuration of this kind beyond the generic ones (problems under `pe.`).
     fn check(&self, _pe: &Pe, _problems: &mut Vec<Problem>) {}
     /// How this PE runs a layer quantized with `scheme`, or why it cannot (the reason becomes
@@ -123,6 +128,11 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     /// (binary repetition: y = 2 S+ - W).
     fn shares_window_sums(&self) -> bool {
         false
+    }
+    /// Cycles of each occupied slot of one step (brick lock-step); kinds whose lanes do not
+    /// advance slot by slot leave it empty.
+    fn slot_cycles(&self, _ctx: &StepContext, _w: &PeWeights) -> Vec<u64> {
+        Vec::new()
     }
     /// The layer's weights carry the skip network's offline index (stored, moved and loaded
     /// beside the codes).

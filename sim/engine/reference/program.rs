@@ -160,6 +160,46 @@ impl Program {
         }
     }
 
+    /// Cycles of each slot (empty for programs that are not slot sequences).
+    pub fn slot_lens(&self) -> &[u64] {
+        match self {
+            Program::Slots { len, .. } => len,
+            _ => &[],
+        }
+    }
+
+    /// The program with its slots stretched to `lens` (brick lock-step: slot s lasts the
+    /// slowest PE's slot s); the lanes keep their own work and wait out the rest of each slot.
+    pub fn stretched(&self, lens: &[u64]) -> Program {
+        let pad = |v: &[Vec<u64>]| -> Vec<Vec<u64>> {
+            (0..lens.len())
+                .map(|s| v.get(s).cloned().unwrap_or_default())
+                .collect()
+        };
+        match self {
+            Program::Slots {
+                work,
+                adds,
+                mults,
+                shifts_per_cycle,
+                ..
+            } => Program::Slots {
+                len: lens.to_vec(),
+                work: pad(work),
+                adds: pad(adds),
+                mults: *mults,
+                shifts_per_cycle: *shifts_per_cycle,
+            },
+            _ => Program::Slots {
+                len: lens.to_vec(),
+                work: pad(&[]),
+                adds: pad(&[]),
+                mults: false,
+                shifts_per_cycle: ShiftRule::None,
+            },
+        }
+    }
+
     /// A program that does nothing (a PE holding no weights).
     pub fn idle() -> Program {
         Program::Scheduled {

@@ -127,7 +127,7 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
     let mut running: Vec<Option<Running>> = vec![None; rows * cols];
     // Lock-step domains: step counters per domain (array: 1, row: rows, column: cols).
     let domains = match scope {
-        SyncScope::Array => 1,
+        SyncScope::Array | SyncScope::Brick => 1,
         SyncScope::Row => rows,
         SyncScope::Column => cols,
         SyncScope::Pe | SyncScope::Lane => 0,
@@ -136,7 +136,7 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
     let mut dom_busy = vec![false; domains];
     let mut dom_done = vec![0u64; domains];
     let dom_steps = match scope {
-        SyncScope::Array => t + (rows + cols) as u64 - 2,
+        SyncScope::Array | SyncScope::Brick => t + (rows + cols) as u64 - 2,
         SyncScope::Row => t + cols as u64 - 1,
         SyncScope::Column => t + rows as u64 - 1,
         _ => 0,
@@ -144,7 +144,7 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
     // m processed by PE (r, c) in domain step j.
     let m_of = |r: usize, c: usize, j: u64| -> Option<u64> {
         let skew = match scope {
-            SyncScope::Array => (r + c) as u64,
+            SyncScope::Array | SyncScope::Brick => (r + c) as u64,
             SyncScope::Row => c as u64,
             SyncScope::Column => r as u64,
             _ => 0,
@@ -153,7 +153,9 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
     };
     let members = |d: usize| -> Vec<(usize, usize)> {
         match scope {
-            SyncScope::Array => (0..rows * cols).map(|i| (i / cols, i % cols)).collect(),
+            SyncScope::Array | SyncScope::Brick => {
+                (0..rows * cols).map(|i| (i / cols, i % cols)).collect()
+            }
             SyncScope::Row => (0..cols).map(|c| (d, c)).collect(),
             SyncScope::Column => (0..rows).map(|r| (r, d)).collect(),
             _ => Vec::new(),
@@ -163,6 +165,7 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
                       c: usize,
                       m: u64,
                       cycle: u64,
+                      stretch: Option<&[u64]>,
                       running: &mut Vec<Option<Running>>,
                       res: &mut ReferenceResult,
                       tr: &mut FoldTrace| {
@@ -197,7 +200,10 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
             }
         }
         debug_assert!(m < t);
-        let own = skip.filter(|_| *held > 0).map(|f| f(r, c, m));
+        let own = match stretch {
+            Some(lens) => Some(p.stretched(lens)),
+            None => skip.filter(|_| *held > 0).map(|f| f(r, c, m)),
+        };
         if *held > 0 {
             res.actions.activation_reg_writes += held;
             res.actions.psum_reg_updates += 1;
@@ -229,7 +235,7 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
                         let left_ok = c == 0 || done[i - 1] > m;
                         let up_ok = r == 0 || done[i - cols] > m;
                         if left_ok && up_ok {
-                            start_step(r, c, m, cycles, &mut running, res, tr);
+                            start_step(r, c, m, cycles, None, &mut running, res, tr);
                         }
                     }
                 }
@@ -247,10 +253,30 @@ pub fn run_fold(f: &Fold, res: &mut ReferenceResult, tr: &mut FoldTrace) -> u64 
                     };
                     if ready {
                         dom_busy[d] = true;
-                        for (r, c) in members(d) {
-                            if let Some(m) = m_of(r, c, j) {
-                                start_step(r, c, m, cycles, &mut running, res, tr);
-                            }
+                        let active: Vec<(usize, usize, u64)> = members(d)
+                            .into_iter()
+                            .filter_map(|(r, c)| m_of(r, c, j).map(|m| (r, c, m)))
+                            .collect();
+                        // Brick lock-step: slot s of every active PE lasts the slowest one's.
+                        let lens: Option<Vec<u64>> = (scope == SyncScope::Brick).then(|| {
+                            let n = active
+                                .iter()
+                                .map(|&(r, c, _)| prog(r, c).0.slot_lens().len())
+                                .max()
+                                .unwrap_or(0);
+                            (0..n)
+                                .map(|s| {
+                                    active
+                                        .iter()
+                                        .filter_map(|&(r, c, _)| prog(r, c).0.slot_lens().get(s))
+                                        .copied()
+                                        .max()
+                                        .unwrap_or(0)
+                                })
+                                .collect()
+                        });
+                        for (r, c, m) in active {
+                            start_step(r, c, m, cycles, lens.as_deref(), &mut running, res, tr);
                         }
                     }
                 }
