@@ -18,7 +18,7 @@ mkdir -p results/sweeps
   --color-by quant.shared_bits --pareto --out results/sweeps/swis_gnl_util_latency.svg
 # Per-layer breakdown of the shipped design point for reference.
 "$plumsim" run arch/swis_pe16.toml workloads/resnet18.json --out results/run/swis_pe16__resnet18 > /dev/null
-"$plumsim" plot results/run/swis_pe16__resnet18/layers.csv --bars compute_cycles,memory_stall_cycles \
+"$plumsim" plot results/run/swis_pe16__resnet18/layers.csv --bars compute_cycles,sram_stall_cycles,memory_stall_cycles \
   --stack --out results/sweeps/swis_pe16_resnet18_cycles.svg
 "$plumsim" plot results/run/swis_pe16__resnet18/layers.csv --bars energy_pj \
   --out results/sweeps/swis_pe16_resnet18_energy.svg

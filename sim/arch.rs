@@ -228,6 +228,28 @@ impl Arch {
     pub fn pes(&self) -> u64 {
         self.rows as u64 * self.cols as u64
     }
+
+    /// Whether the buffers hold one `rows x cols` tile of their operands (the validation rule
+    /// for `capacity_bytes`, for an array resized after validation).
+    pub fn buffers_hold_tiles(&self, rows: u32, cols: u32) -> bool {
+        let fits = |b: &Buffer, bits: u32, depth: u64| {
+            b.capacity_bytes >= tile_need_bytes(rows, cols, bits, depth, b.double_buffered)
+        };
+        fits(&self.input_buffer, self.pe.activation_bits, 1)
+            && fits(&self.weight_buffer, self.pe.weight_bits, self.pe.k_per_pe())
+            && fits(&self.output_buffer, self.pe.accumulator_bits, 1)
+    }
+}
+
+/// Bytes a buffer needs for one `rows x cols` tile of `elem_bits`-bit values, `depth` per PE,
+/// twice when double-buffered.
+pub fn tile_need_bytes(rows: u32, cols: u32, elem_bits: u32, depth: u64, double: bool) -> u64 {
+    let tile = (rows as u64 * cols as u64 * elem_bits as u64 * depth).div_ceil(8);
+    if double {
+        2 * tile
+    } else {
+        tile
+    }
 }
 
 pub const DEFAULT_CLOCK_MHZ: f64 = 1000.0;
@@ -343,13 +365,7 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         let read_words_per_cycle = rate("read_words_per_cycle", &b.read_words_per_cycle);
         let write_words_per_cycle = rate("write_words_per_cycle", &b.write_words_per_cycle);
         let double_buffered = b.double_buffered.unwrap_or(true);
-        // One R x C tile of this buffer's operand must fit (twice when double-buffered).
-        let tile_bytes = (rows as u64 * cols as u64 * elem_bits as u64 * tile_depth).div_ceil(8);
-        let need = if double_buffered {
-            2 * tile_bytes
-        } else {
-            tile_bytes
-        };
+        let need = tile_need_bytes(rows, cols, elem_bits, tile_depth, double_buffered);
         if capacity_bytes < need {
             p.push(
                 Problem::new(

@@ -87,6 +87,49 @@ impl CompareRow {
     }
 }
 
+/// The design with a `rows x cols` array, its buffer ports scaled with the array edge that
+/// feeds them (inputs enter along the rows; weights load and partial sums leave along the
+/// columns), so the resized array gets the bandwidth per PE the design had.
+pub fn resized(arch: &Arch, rows: u32, cols: u32) -> Arch {
+    let mut a = arch.clone();
+    let scale = |r: Option<f64>, new: u32, old: u32| r.map(|r| r * new as f64 / old as f64);
+    let (r0, c0) = (arch.rows, arch.cols);
+    for (b, new, old) in [
+        (&mut a.input_buffer, rows, r0),
+        (&mut a.weight_buffer, cols, c0),
+        (&mut a.output_buffer, cols, c0),
+    ] {
+        b.read_words_per_cycle = scale(b.read_words_per_cycle, new, old);
+        b.write_words_per_cycle = scale(b.write_words_per_cycle, new, old);
+    }
+    a.rows = rows;
+    a.cols = cols;
+    a
+}
+
+/// The design resized ([`resized`]) to the most PEs whose area fits `budget_mm2`: the largest
+/// square n x n, then as many more columns as still fit (buffer capacities, PE and vector
+/// unit unchanged; the buffers must still hold one tile). Its name gets the new shape.
+pub fn size_to_area(arch: &Arch, budget_mm2: f64) -> Result<Arch, String> {
+    let max = crate::arch::MAX_ARRAY_DIM as u32;
+    let area = |rows: u32, cols: u32| crate::area::area_of(&resized(arch, rows, cols)).total_mm2();
+    let fits = |rows: u32, cols: u32| {
+        arch.buffers_hold_tiles(rows, cols) && area(rows, cols) <= budget_mm2
+    };
+    if !fits(1, 1) {
+        return Err(format!(
+            "`{}` does not fit {budget_mm2} mm^2: a 1x1 array of it takes {:.4} mm^2 (buffers and vector unit included)",
+            arch.name,
+            area(1, 1)
+        ));
+    }
+    let n = (1..=max).take_while(|&n| fits(n, n)).last().unwrap_or(1);
+    let cols = (n..=max).take_while(|&c| fits(n, c)).last().unwrap_or(n);
+    let mut a = resized(arch, n, cols);
+    a.name = format!("{}@{n}x{cols}", arch.name);
+    Ok(a)
+}
+
 /// Rows for `designs`, with speedup and energy ratio against `designs[baseline]`.
 pub fn compare_rows(designs: &[DesignResult], baseline: usize) -> Vec<CompareRow> {
     let summaries: Vec<Summary> = designs.iter().map(DesignResult::summary).collect();

@@ -175,8 +175,11 @@ fn every_shipped_arch_runs_every_shipped_workload() {
                 let n = |c: &str| r[c].parse::<u64>().unwrap();
                 assert_eq!(
                     n("total_cycles"),
-                    n("compute_cycles") + n("memory_stall_cycles") + n("vector_exposed_cycles"),
-                    "{what}: layer {}: total = compute + stall + exposed vector cycles",
+                    n("compute_cycles")
+                        + n("sram_stall_cycles")
+                        + n("memory_stall_cycles")
+                        + n("vector_exposed_cycles"),
+                    "{what}: layer {}: total = compute + port stall + DRAM stall + exposed vector cycles",
                     r["layer"]
                 );
                 assert!(

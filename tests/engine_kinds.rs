@@ -208,8 +208,13 @@ fn bit_sparse_tiny_layer() {
         ..Default::default()
     }
     .text();
-    let err = plumsim::design::parse_arch(&text, "t.toml").unwrap_err().to_string();
-    assert!(err.contains("array.sync_scope: \"brick\" is not modelled for pe.kind = \"dense\""), "{err}");
+    let err = plumsim::design::parse_arch(&text, "t.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("array.sync_scope: \"brick\" is not modelled for pe.kind = \"dense\""),
+        "{err}"
+    );
 }
 
 #[test]

@@ -32,6 +32,7 @@ fn options() -> ScatterOptions {
         y: "energy_pj".into(),
         color_by: Some("pe.lanes".into()),
         pareto: Some((Sense::Minimize, Sense::Minimize)),
+        also: Vec::new(),
         group_by: Some("workload".into()),
         label: None,
         title: None,

@@ -30,6 +30,12 @@ fn committed_csvs() -> BTreeSet<PathBuf> {
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
         .map(|p| p.strip_prefix(&results).unwrap().to_path_buf())
+        // The default output folders of `run`, `compare` and `quantize` (git-ignored).
+        .filter(|p| {
+            !["run", "compare", "quantize"]
+                .iter()
+                .any(|d| p.starts_with(d))
+        })
         .collect()
 }
 

@@ -178,8 +178,8 @@ fn ternary_codes(filters: &[&[i32]]) -> Vec<Option<QuantizedTensor>> {
 // step), filter 1 = [0, 0, 1, 0] (nnz 1: 1 cycle). Array lock-step over 5 wavefront steps:
 // 2 + 3 x 2 + 1 = 9 cycles, plus the 1 x 2-cycle weight load: 11 compute cycles.
 // DRAM at 1 byte/cycle: input 16 bytes single-buffered (16 cycles), weights 2 bytes of codes
-// and 1 of skip index (8 weights x 1 bit: lane-private skipping over 2 slots) and outputs 8
-// bytes double-buffered (11 cycles, the 11-cycle fold's length): stall = 11 (first fold's
+// and 1 of skip index (4 scheduled non-zeros x 1 bit, lane-private skipping over 2 slots,
+// rounded up) and outputs 8 bytes double-buffered (11 cycles, the 11-cycle fold's length): stall = 11 (first fold's
 // prologue) + 16 = 27. The layer ends at cycle 38.
 #[test]
 fn tiny_layer_trace_by_hand() {

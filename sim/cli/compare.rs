@@ -32,6 +32,20 @@ pub struct CompareArgs {
     /// Output folder for compare.csv [default: results/compare/<workload>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Compare at equal area: resize every design's array to the most PEs whose total area
+    /// (array, buffers, vector unit) fits this many mm^2.
+    #[arg(long, value_name = "MM2", value_parser = positive_mm2)]
+    pub area_budget: Option<f64>,
+}
+
+/// An area budget: a finite number of mm^2 above 0.
+fn positive_mm2(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not an area: allowed is a number of mm^2 > 0"
+        )),
+    }
 }
 
 /// A design to compare: a file named on the command line, or a shipped one.
@@ -98,7 +112,8 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         .iter()
         .map(|d| {
             bar.step(&d.describe());
-            design(d, &net, &source, caches).with_context(|| format!("design {}", d.describe()))
+            design(d, &net, &source, caches, args.area_budget)
+                .with_context(|| format!("design {}", d.describe()))
         })
         .collect::<anyhow::Result<Vec<_>>>();
     bar.finish();
@@ -121,6 +136,9 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         &format!("{}: energy per inference by component", net.name),
     )?;
     io::write_all_atomic(&files)?;
+    if let Some(b) = args.area_budget {
+        println!("at equal area: every array resized to fit {b} mm^2 (name@rows x cols)\n");
+    }
     print!("{}", markdown(&rows, &results[base].label, &net.name));
     println!("wrote {}", out.join("compare.csv").display());
     Ok(())
@@ -131,8 +149,13 @@ fn design(
     net: &plumsim::workload::Network,
     source: &io::FileSource,
     caches: Caches,
+    area_budget: Option<f64>,
 ) -> anyhow::Result<DesignResult> {
     let arch = d.load()?;
+    let arch = match area_budget {
+        Some(b) => plumsim::compare::size_to_area(&arch, b).map_err(plumsim::Error::Unsupported)?,
+        None => arch,
+    };
     let opts = Options {
         all_layers: true,
         stats: true,

@@ -29,6 +29,10 @@ pub struct PlotArgs {
     /// Scatter: objectives among x and y to maximize for the front (default: minimize both).
     #[arg(long, value_delimiter = ',')]
     pub maximize: Vec<String>,
+    /// Scatter: more objectives the front is computed over, minimized unless in --maximize
+    /// (e.g. area_mm2 for an energy x latency x area front; its points are marked, not joined).
+    #[arg(long, value_delimiter = ',', requires = "pareto")]
+    pub also: Vec<String>,
     /// Scatter: fronts within each value of this column [default: workload, when present].
     #[arg(long)]
     pub group_by: Option<String>,
@@ -114,6 +118,7 @@ pub fn run(args: PlotArgs, _v: super::progress::Verbosity) -> anyhow::Result<()>
         };
         let o = ScatterOptions {
             pareto: args.pareto.then(|| (sense(&x), sense(&y))),
+            also: args.also.iter().map(|c| (c.clone(), sense(c))).collect(),
             x,
             y,
             color_by: args.color_by.clone(),

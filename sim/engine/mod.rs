@@ -261,20 +261,20 @@ fn footprint(arch: &Arch, net: &Network, layer: &Layer, q: Option<&QuantizedTens
             crate::quant::storage_bits_for(&layer.quant.scheme, &sh) as f64 / 8.0
         }),
     };
-    // A zero-skipping PE's offline index is stored and moved beside the codes.
-    let index_bits = if arch
-        .pe
-        .layer_cost(&layer.quant)
-        .is_ok_and(|c| c.uses_skip_index())
-    {
-        arch.pe.datapath().index_bits
-    } else {
-        0
+    // A zero-skipping PE's offline index is stored and moved beside the codes: one index per
+    // weight the PE's schedule takes (the zeros are skipped offline, not stored twice).
+    let indexed = match (arch.pe.layer_cost(&layer.quant), q) {
+        (Ok(c), Some(q)) if c.uses_skip_index() => {
+            let k = q.shape[1..].iter().product::<u64>() as usize;
+            let kpp = arch.pe.k_per_pe() as usize;
+            q.codes
+                .chunks(k.max(1))
+                .map(|f| c.indexed_weights(f, kpp))
+                .sum::<u64>()
+        }
+        _ => 0,
     };
-    let weights = layer
-        .weight_shape()
-        .map_or(0, |sh| sh.iter().product::<u64>());
-    let weight_bytes = weight_bytes + weights as f64 * index_bits as f64 / 8.0;
+    let weight_bytes = weight_bytes + indexed as f64 * arch.pe.datapath().index_bits as f64 / 8.0;
     Footprint {
         input_bytes: input_elems as f64 * activation_bits as f64 / 8.0,
         weight_bytes,

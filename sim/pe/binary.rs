@@ -125,4 +125,17 @@ impl StepCost for AddSub {
     fn uses_skip_index(&self) -> bool {
         self.repetition
     }
+
+    fn indexed_weights(&self, codes: &[i32], kpp: usize) -> u64 {
+        if !self.repetition {
+            return 0;
+        }
+        codes
+            .chunks(kpp.max(1))
+            .map(|c| {
+                let plus = c.iter().filter(|&&x| x > 0).count() as u64;
+                plus.min(c.len() as u64 - plus)
+            })
+            .sum()
+    }
 }

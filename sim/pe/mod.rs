@@ -139,6 +139,11 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     fn uses_skip_index(&self) -> bool {
         false
     }
+    /// Of one filter's `codes`, held `kpp` to a PE, how many the PEs' schedules take (each
+    /// stores an index).
+    fn indexed_weights(&self, _codes: &[i32], _kpp: usize) -> u64 {
+        0
+    }
 }
 
 /// Of two position lists a PE may accumulate instead of each other (repetition: the +1 or the
@@ -459,7 +464,7 @@ impl Pe {
     /// Whether this PE has a zero-skipping network (its kind skips zero weights, or it skips
     /// zero activations).
     pub fn has_skip_network(&self) -> bool {
-        self.skip_zero_activations || self.kind.model().options().contains(&PeOption::Skip)
+        self.skip_zero_activations || self.datapath().index_bits > 0
     }
 }
 

@@ -120,6 +120,20 @@ impl StepCost for ZeroSkip {
         true
     }
 
+    fn indexed_weights(&self, codes: &[i32], kpp: usize) -> u64 {
+        codes
+            .chunks(kpp.max(1))
+            .map(|c| {
+                let nnz = c.iter().filter(|&&x| x != 0).count() as u64;
+                if self.repetition {
+                    nnz.min(c.len() as u64 - nnz)
+                } else {
+                    nnz
+                }
+            })
+            .sum()
+    }
+
     fn weight_reg_bits(&self, code_bits: u32) -> u32 {
         code_bits
     }

@@ -19,6 +19,9 @@ pub struct ScatterOptions {
     pub color_by: Option<String>,
     /// Draw the Pareto front of (x, y) with these senses and label its points.
     pub pareto: Option<(Sense, Sense)>,
+    /// More objectives the front is computed over (e.g. `area_mm2`): its points are marked
+    /// and labelled but not joined (a front in three objectives is no staircase in two).
+    pub also: Vec<(String, Sense)>,
     /// Fronts are computed within each value of this column (e.g. `workload`).
     pub group_by: Option<String>,
     /// Label front points with this column (default: `point` as `#id`, else the row number).
@@ -77,12 +80,9 @@ pub fn scatter(
             headers: t.headers.clone(),
             rows: rows.iter().map(|&r| t.rows[r].clone()).collect(),
         };
-        let on = front_rows(
-            &sub,
-            &[(o.x.clone(), sx), (o.y.clone(), sy)],
-            o.group_by.as_deref(),
-            origin,
-        )?;
+        let mut objectives = vec![(o.x.clone(), sx), (o.y.clone(), sy)];
+        objectives.extend(o.also.iter().cloned());
+        let on = front_rows(&sub, &objectives, o.group_by.as_deref(), origin)?;
         let g = o.group_by.as_deref().and_then(|g| sub.col(g));
         let mut keys: Vec<String> = Vec::new();
         for &i in &on {
@@ -141,7 +141,7 @@ pub fn scatter(
                 .bold_line_style(BLACK.mix(0.08))
                 .draw()
                 .map_err(draw_err)?;
-            for f in &fronts {
+            for f in fronts.iter().filter(|_| o.also.is_empty()) {
                 let mut path = Vec::new();
                 for (k, &i) in f.iter().enumerate() {
                     if k > 0 {

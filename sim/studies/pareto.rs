@@ -1,5 +1,6 @@
-//! Energy/latency points of the design families on ResNet-18 and their Pareto fronts: all
-//! designs, each family, and energy against weight quantization error (an accuracy proxy).
+//! Energy/latency/area points of the design families on ResNet-18 and their Pareto fronts:
+//! all designs in energy and latency, each family, energy against weight quantization error
+//! (an accuracy proxy), and energy, latency and area together.
 
 use std::path::Path;
 
@@ -12,7 +13,8 @@ use crate::plot::{self, ScatterOptions};
 use crate::report::{round6, to_csv};
 
 /// The families: the `*_pe16` designs.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
+    "dense",
     "binary",
     "ternary",
     "signed_binary",
@@ -26,7 +28,9 @@ pub fn design_count() -> u64 {
     designs().len() as u64
 }
 
-/// Every family at 8x8, 16x16 and 32x32 PEs of 4 and 8 lanes (SWIS groups = lanes).
+/// Every family at 8x8, 16x16 and 32x32 PEs of 4 and 8 lanes (SWIS groups = lanes); the
+/// buffer ports scale with the array edge that feeds them (one input and one weight word per
+/// row or column a cycle, one partial-sum word per two columns), as the 16x16 designs have.
 pub fn designs() -> Vec<Variant> {
     let mut v = Vec::new();
     for kind in KINDS {
@@ -37,10 +41,17 @@ pub fn designs() -> Vec<Variant> {
             .expect("every family is shipped");
         for size in [8i64, 16, 32] {
             for lanes in [4i64, 8] {
+                let words = |w: i64| toml::Value::Float(w as f64);
                 let mut set = vec![
                     ("array.rows", int(size)),
                     ("array.cols", int(size)),
                     ("pe.lanes", int(lanes)),
+                    ("buffers.input.read_words_per_cycle", words(size)),
+                    ("buffers.input.write_words_per_cycle", words(size)),
+                    ("buffers.weight.read_words_per_cycle", words(size)),
+                    ("buffers.weight.write_words_per_cycle", words(size)),
+                    ("buffers.output.read_words_per_cycle", words(size / 2)),
+                    ("buffers.output.write_words_per_cycle", words(size / 2)),
                 ];
                 if kind == "swis" {
                     set.push(("quant.group_size", int(lanes)));
@@ -65,12 +76,14 @@ struct DesignPoint {
     total_cycles: u64,
     energy_pj: f64,
     edp_pj_us: f64,
+    area_mm2: f64,
     quant_rel_error: f64,
-    /// On the energy/latency front of all designs, of the design's own family, and of
-    /// energy against quantization error (an accuracy proxy).
+    /// On the energy/latency front of all designs, of the design's own family, of energy
+    /// against quantization error (an accuracy proxy), and of energy, latency and area.
     on_front: bool,
     on_family_front: bool,
     on_error_front: bool,
+    on_area_front: bool,
 }
 
 /// Run the study, files `pareto/resnet18_*`.
@@ -88,10 +101,12 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
             total_cycles: sm.cycles.total_cycles,
             energy_pj: sm.energy_pj,
             edp_pj_us: sm.edp_pj_us,
+            area_mm2: sm.area_mm2,
             quant_rel_error: round6(d.weight_stats().rel_error()),
             on_front: false,
             on_family_front: false,
             on_error_front: false,
+            on_area_front: false,
         });
     }
     let objs: Vec<Vec<f64>> = points
@@ -118,6 +133,13 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
     for i in pareto::front(&err, &min2) {
         points[i].on_error_front = true;
     }
+    let with_area: Vec<Vec<f64>> = points
+        .iter()
+        .map(|p| vec![p.total_cycles as f64, p.energy_pj, p.area_mm2])
+        .collect();
+    for i in pareto::front(&with_area, &[Sense::Minimize; 3]) {
+        points[i].on_area_front = true;
+    }
     files.push((
         out.join("pareto/resnet18_designs.csv"),
         to_csv(&points).into_bytes(),
@@ -128,6 +150,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
         y: "energy_pj".into(),
         color_by: Some("pe_kind".into()),
         pareto: Some((Sense::Minimize, Sense::Minimize)),
+        also: Vec::new(),
         group_by: None,
         label: Some("design".into()),
         title: Some(
@@ -140,6 +163,13 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
         title: Some("resnet18: energy vs latency, the front of each design family".into()),
         ..o.clone()
     };
+    let by_area = ScatterOptions {
+        also: vec![("area_mm2".into(), Sense::Minimize)],
+        title: Some(
+            "resnet18: energy vs latency; marked: the energy x latency x area front".into(),
+        ),
+        ..o.clone()
+    };
     let by_error = ScatterOptions {
         x: "quant_rel_error".into(),
         title: Some("resnet18: energy vs weight quantization error (accuracy proxy)".into()),
@@ -150,6 +180,9 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
     })?;
     plot_both(files, &out.join("pareto/resnet18_family_fronts"), |f| {
         plot::scatter(&t, &by_family, f, "designs")
+    })?;
+    plot_both(files, &out.join("pareto/resnet18_area_front"), |f| {
+        plot::scatter(&t, &by_area, f, "designs")
     })?;
     plot_both(files, &out.join("pareto/resnet18_error_front"), |f| {
         plot::scatter(&t, &by_error, f, "designs")

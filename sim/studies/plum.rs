@@ -1,11 +1,13 @@
 //! PLUM: binary vs ternary vs signed binary (with and without repetition) in PLUM's setting,
-//! and the per-layer speedup of signed binary over binary.
+//! under buildable zero skipping (Bit-Tactical's window, the shipped designs; lane-private)
+//! with the ideal crossbar beside them as an upper bound, the fair int8 design for context,
+//! and the per-layer speedup of signed binary over binary under each skip network.
 
 use std::path::Path;
 
 use serde::Serialize;
 
-use super::{b, comparison, plot_both, table_of, Files, Runner, Variant};
+use super::{b, comparison, plot_both, s, table_of, Files, Runner, Variant};
 use crate::compare::markdown;
 use crate::energy::{self, EnergyTable};
 use crate::error::Result;
@@ -17,31 +19,56 @@ pub fn design_count() -> u64 {
     designs().len() as u64
 }
 
-/// Binary, binary with repetition, ternary, signed binary, signed binary with repetition.
+/// Binary (the baseline), binary with repetition, ternary, signed binary (window skipping),
+/// signed binary with lane-private skipping and with the ideal crossbar (an upper bound),
+/// signed binary with repetition, and the fair int8 design.
 pub fn designs() -> Vec<Variant> {
-    let rep = || vec![("pe.exploit_repetition", b(true))];
+    let sb = "signed_binary_pe16.toml";
     vec![
         Variant::shipped("binary_pe16.toml"),
-        Variant::new("binary_pe16.toml", "binary_pe16_repetition", rep()),
-        Variant::shipped("ternary_pe16.toml"),
-        Variant::shipped("signed_binary_pe16.toml"),
         Variant::new(
-            "signed_binary_pe16.toml",
-            "signed_binary_pe16_repetition",
-            rep(),
+            "binary_pe16.toml",
+            "binary_pe16_repetition",
+            vec![("pe.exploit_repetition", b(true)), ("pe.skip", s("window"))],
         ),
+        Variant::shipped("ternary_pe16.toml"),
+        Variant::shipped(sb),
+        Variant::new(sb, "signed_binary_pe16_lane", vec![("pe.skip", s("lane"))])
+            .unset(&["pe.lookahead", "pe.lookaside"]),
+        Variant::new(
+            sb,
+            "signed_binary_pe16_ideal_upper_bound",
+            vec![("pe.skip", s("ideal"))],
+        )
+        .unset(&["pe.lookahead", "pe.lookaside"]),
+        Variant::new(
+            sb,
+            "signed_binary_pe16_repetition",
+            vec![("pe.exploit_repetition", b(true))],
+        ),
+        Variant::shipped("dense_pe16.toml"),
     ]
 }
 
+/// Where the signed-binary designs of [`designs`] are: window (shipped), lane, ideal.
+const SIGNED_BINARY: [(usize, &str); 3] = [(3, "window"), (4, "lane"), (5, "ideal")];
+
+/// Signed binary over binary on one layer, under the three skip networks.
 #[derive(Serialize)]
 struct LayerSpeedup {
     layer: String,
     binary_total_cycles: u64,
-    signed_binary_total_cycles: u64,
-    speedup: f64,
+    signed_binary_window_total_cycles: u64,
+    signed_binary_lane_total_cycles: u64,
+    signed_binary_ideal_total_cycles: u64,
+    /// Speedups of signed binary over binary: window (the shipped design), lane-private,
+    /// ideal crossbar (an upper bound).
+    speedup_window: f64,
+    speedup_lane: f64,
+    speedup_ideal: f64,
     binary_energy_pj: f64,
-    signed_binary_energy_pj: f64,
-    energy_ratio: f64,
+    signed_binary_window_energy_pj: f64,
+    energy_ratio_window: f64,
 }
 
 /// Run the study on shipped workload `wl`, files named `plum/<stem>*`; with `per_layer`, also
@@ -62,24 +89,31 @@ pub fn study(
         &format!("{}: energy per design", net.name),
     )?;
     if per_layer {
-        let (b, s) = (&designs[0], &designs[3]);
-        let eb = energy::run_energy(&b.arch, &EnergyTable::for_arch(&b.arch), &b.run);
-        let es = energy::run_energy(&s.arch, &EnergyTable::for_arch(&s.arch), &s.run);
-        let rows: Vec<LayerSpeedup> = b
-            .run
-            .layers
-            .iter()
-            .zip(&s.run.layers)
-            .zip(eb.layers.iter().zip(&es.layers))
-            .filter(|((lb, _), _)| lb.gemm.is_some())
-            .map(|((lb, ls), (e1, e2))| LayerSpeedup {
-                layer: lb.name.clone(),
-                binary_total_cycles: lb.total_cycles(),
-                signed_binary_total_cycles: ls.total_cycles(),
-                speedup: round6(lb.total_cycles() as f64 / ls.total_cycles() as f64),
-                binary_energy_pj: round6(e1.total_pj()),
-                signed_binary_energy_pj: round6(e2.total_pj()),
-                energy_ratio: round6(e1.total_pj() / e2.total_pj()),
+        let bin = &designs[0];
+        let energy = |d: &crate::compare::DesignResult| {
+            energy::run_energy(&d.arch, &EnergyTable::for_arch(&d.arch), &d.run)
+        };
+        let (eb, ew) = (energy(bin), energy(&designs[SIGNED_BINARY[0].0]));
+        let cycles = |d: usize, i: usize| designs[d].run.layers[i].total_cycles();
+        let rows: Vec<LayerSpeedup> = (0..bin.run.layers.len())
+            .filter(|&i| bin.run.layers[i].gemm.is_some())
+            .map(|i| {
+                let bc = cycles(0, i);
+                let [w, l, id] = SIGNED_BINARY.map(|(d, _)| cycles(d, i));
+                let speedup = |c: u64| round6(bc as f64 / c as f64);
+                LayerSpeedup {
+                    layer: bin.run.layers[i].name.clone(),
+                    binary_total_cycles: bc,
+                    signed_binary_window_total_cycles: w,
+                    signed_binary_lane_total_cycles: l,
+                    signed_binary_ideal_total_cycles: id,
+                    speedup_window: speedup(w),
+                    speedup_lane: speedup(l),
+                    speedup_ideal: speedup(id),
+                    binary_energy_pj: round6(eb.layers[i].total_pj()),
+                    signed_binary_window_energy_pj: round6(ew.layers[i].total_pj()),
+                    energy_ratio_window: round6(eb.layers[i].total_pj() / ew.layers[i].total_pj()),
+                }
             })
             .collect();
         files.push((
@@ -88,11 +122,15 @@ pub fn study(
         ));
         let t = table_of(&rows, "per_layer")?;
         let o = BarOptions {
-            columns: vec!["speedup".into()],
+            columns: vec![
+                "speedup_window".into(),
+                "speedup_lane".into(),
+                "speedup_ideal".into(),
+            ],
             label: "layer".into(),
             stack: false,
             title: Some(format!(
-                "{}: per-layer speedup of signed binary over binary",
+                "{}: per-layer speedup of signed binary over binary (window, lane-private, ideal upper bound)",
                 net.name
             )),
             width: 900,

@@ -1,6 +1,6 @@
 //! Which design choices move the headline ratios most: signed binary over binary and SWIS
-//! over bit-serial on ResNet-18 as lock-step scope, scheduling, buffer sizes and SWIS's G and N
-//! change.
+//! over bit-serial on ResNet-18 as lock-step scope, scheduling, buffer sizes, SWIS's G and N,
+//! the skip network, the shifters, clock gating, the buffer ports and leakage change.
 
 use std::path::Path;
 
@@ -14,12 +14,14 @@ use crate::report::{round6, to_csv};
 type Edits = Vec<(&'static str, toml::Value)>;
 
 /// One setting: (knob, setting, fields changed in every design, fields changed in the SWIS
-/// design only; its `pe.` fields also apply to the bit-serial design).
+/// design only (its `pe.` fields also apply to the bit-serial design), fields changed in the
+/// signed-binary design only).
 pub struct Setting {
     pub knob: String,
     pub setting: String,
     pub common: Edits,
     pub swis_only: Edits,
+    pub signed_binary_only: Edits,
 }
 
 /// Designs the study simulates: four per setting.
@@ -36,6 +38,7 @@ pub fn settings() -> Vec<Setting> {
             setting: setting.into(),
             common,
             swis_only,
+            signed_binary_only: Vec::new(),
         })
     };
     push("baseline", "shipped *_pe16", vec![], vec![]);
@@ -65,8 +68,53 @@ pub fn settings() -> Vec<Setting> {
             ],
         );
     }
+    push(
+        "shifters",
+        "one per lane (bit-serial and SWIS)",
+        vec![],
+        vec![("pe.shifter", s("lane"))],
+    );
+    push(
+        "clock_gating",
+        "off",
+        vec![("pe.clock_gating", b(false))],
+        vec![],
+    );
+    let unlimited: Edits = PORTS.iter().map(|f| (*f, s("unlimited"))).collect();
+    push("buffer ports", "unlimited (ideal)", unlimited, vec![]);
+    push(
+        "leakage",
+        "x 10 (200 mW/mm^2)",
+        vec![
+            ("energy.logic_leakage_mw_per_mm2", toml::Value::Float(200.0)),
+            ("energy.sram_leakage_mw_per_mm2", toml::Value::Float(200.0)),
+        ],
+        vec![],
+    );
+    for (name, edits) in [
+        ("lane", vec![("pe.skip", s("lane"))]),
+        ("ideal (upper bound)", vec![("pe.skip", s("ideal"))]),
+    ] {
+        v.push(Setting {
+            knob: "skip network (signed binary)".into(),
+            setting: name.into(),
+            common: Vec::new(),
+            swis_only: Vec::new(),
+            signed_binary_only: edits,
+        });
+    }
     v
 }
+
+/// The port fields of the three buffers.
+const PORTS: [&str; 6] = [
+    "buffers.input.read_words_per_cycle",
+    "buffers.input.write_words_per_cycle",
+    "buffers.weight.read_words_per_cycle",
+    "buffers.weight.write_words_per_cycle",
+    "buffers.output.read_words_per_cycle",
+    "buffers.output.write_words_per_cycle",
+];
 
 #[derive(Serialize)]
 struct Sensitivity {
@@ -96,7 +144,16 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
             .collect();
         let run = |v: Variant| r.variant(&v, &net, &wp).map(|d| d.summary());
         let bin = run(variant("binary_pe16.toml", "binary", &[]))?;
-        let sb = run(variant("signed_binary_pe16.toml", "signed_binary", &[]))?;
+        let sb = run(variant(
+            "signed_binary_pe16.toml",
+            "signed_binary",
+            &st.signed_binary_only,
+        )
+        .unset(if st.signed_binary_only.is_empty() {
+            &[]
+        } else {
+            &["pe.lookahead", "pe.lookaside"]
+        }))?;
         let bs = run(variant("bitserial_pe16.toml", "bitserial", &lanes_set))?;
         let sw = run(variant("swis_pe16.toml", "swis", &st.swis_only))?;
         rows.push(Sensitivity {

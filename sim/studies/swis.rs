@@ -1,4 +1,6 @@
-//! SWIS: N = 1..7 (fixed), variable N and truncation against the bit-serial design.
+//! SWIS: N = 1..7 (fixed), variable N and truncation against the bit-serial design of the
+//! same array (both with one shifter per PE, as Stripes and SWIS build them; a bit-serial
+//! design with a shifter per lane beside them), and the fair int8 design for context.
 
 use std::path::Path;
 
@@ -11,7 +13,8 @@ pub fn design_count() -> u64 {
     designs().len() as u64
 }
 
-/// Bit-serial int8, SWIS with N = 1..7, variable N (N_max 4, error bound 0.02), truncation.
+/// Bit-serial int8 (the baseline), SWIS with N = 1..7, variable N (N_max 4, error bound
+/// 0.02), truncation, bit-serial with a shifter per lane, and the int8 design.
 pub fn designs() -> Vec<Variant> {
     let sw = "swis_pe16.toml";
     let mut v = vec![Variant::shipped("bitserial_pe16.toml")];
@@ -44,6 +47,12 @@ pub fn designs() -> Vec<Variant> {
         )
         .unset(&["quant.group_size"]),
     );
+    v.push(Variant::new(
+        "bitserial_pe16.toml",
+        "bitserial_pe16_lane_shifters",
+        vec![("pe.shifter", s("lane"))],
+    ));
+    v.push(Variant::shipped("dense_pe16.toml"));
     v
 }
 

@@ -86,6 +86,8 @@ pub struct RawConstraints {
     pub max_lanes: Option<i64>,
     /// Most on-chip SRAM, bytes (sum of the three buffers' `capacity_bytes`).
     pub max_buffer_bytes: Option<i64>,
+    /// Most area of the design, mm^2 (the area model's total, `area_mm2`).
+    pub max_area_mm2: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -118,6 +120,7 @@ pub struct Constraints {
     pub max_pes: Option<u64>,
     pub max_lanes: Option<u64>,
     pub max_buffer_bytes: Option<u64>,
+    pub max_area_mm2: Option<f64>,
 }
 
 /// A validated spec (paths resolved against the spec's folder).
@@ -291,6 +294,15 @@ pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
             )),
         );
     }
+    let max_area_mm2 = raw.constraints.max_area_mm2;
+    if let Some(a) = max_area_mm2 {
+        if !(a.is_finite() && a > 0.0) {
+            problems.push(
+                Problem::new("constraints.max_area_mm2", format!("{a} is out of range"))
+                    .with_help("allowed: a number of mm^2 > 0"),
+            );
+        }
+    }
     let mut budget = |name: &str, v: Option<i64>| -> Option<u64> {
         match v {
             Some(v) if v <= 0 => {
@@ -311,6 +323,7 @@ pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
         max_pes: budget("max_pes", raw.constraints.max_pes),
         max_lanes: budget("max_lanes", raw.constraints.max_lanes),
         max_buffer_bytes: budget("max_buffer_bytes", raw.constraints.max_buffer_bytes),
+        max_area_mm2,
     };
     let mut objectives = Vec::new();
     for (list, sense, name) in [
@@ -652,6 +665,12 @@ fn within(c: &Constraints, t: &toml::Table) -> bool {
     c.max_pes.is_none_or(|m| pes <= m)
         && c.max_lanes.is_none_or(|m| pes.saturating_mul(lanes) <= m)
         && c.max_buffer_bytes.is_none_or(|m| buffers <= m)
+        && c.max_area_mm2.is_none_or(|m| {
+            // The area of the design the point describes; a point that is not a valid design
+            // stays in the sweep, where its row reports why.
+            crate::design::arch_from_table(t.clone(), "")
+                .map_or(true, |a| crate::area::area_of(&a).total_mm2() <= m)
+        })
 }
 
 /// The text of a parameter value in a CSV cell.
