@@ -229,6 +229,31 @@ impl Arch {
         self.rows as u64 * self.cols as u64
     }
 
+    /// The idealizations this design uses (upper bounds, not buildable hardware), as notes.
+    pub fn idealizations(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.pe.has_skip_network() && self.pe.skip == crate::pe::SkipNetwork::Ideal {
+            v.push(
+                "pe.skip = \"ideal\": a full crossbar, an upper bound on zero skipping".to_string(),
+            );
+        }
+        for (name, b) in [
+            ("input", &self.input_buffer),
+            ("weight", &self.weight_buffer),
+            ("output", &self.output_buffer),
+        ] {
+            if b.read_words_per_cycle.is_none() || b.write_words_per_cycle.is_none() {
+                v.push(format!(
+                    "buffers.{name}: \"unlimited\" ports, an ideal SRAM (no port stalls, no bank area)"
+                ));
+            }
+        }
+        if self.dram.ideal {
+            v.push("dram.ideal = true: DRAM never stalls the array".to_string());
+        }
+        v
+    }
+
     /// Whether the buffers hold one `rows x cols` tile of their operands (the validation rule
     /// for `capacity_bytes`, for an array resized after validation).
     pub fn buffers_hold_tiles(&self, rows: u32, cols: u32) -> bool {

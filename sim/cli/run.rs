@@ -93,6 +93,9 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         pool.install(|| pipeline::run_design(&arch, &net, &source, caches, opts))
     })?;
     let (net, result) = (&d.net, &d.run);
+    for note in arch.idealizations() {
+        v.note(format!("note: {}: {note}", arch.name));
+    }
 
     // The reference engine and the traces need every weight layer's codes.
     let codes = if args.reference || args.trace.is_some() {

@@ -13,6 +13,7 @@ pub fn axis_label(column: &str) -> String {
         ("_ms", "ms"),
         ("_pct", "%"),
         ("_mhz", "MHz"),
+        ("_mm2", "mm²"),
         ("_per_w", "per W"),
     ];
     const KEEP: &[(&str, &str)] = &[

@@ -2,7 +2,7 @@
 //! cycle at a time, for checking the fast engine and for `plumsim run --reference`.
 //!
 //! Every PE runs a small program ([`program`]) that its kind's file under [`kinds`] builds
-//! directly from the codes it holds (a compacted non-zero list, a sequence of slots, per-lane
+//! directly from the codes it holds (a skip-network schedule, a sequence of slots, per-lane
 //! digit queues, SWIS shared positions); [`walk`] streams each fold cycle by cycle. Nothing
 //! here calls the fast engine's cost models, closed forms, mapping, im2col or scheduling code:
 //! the layer's geometry, the GEMM input's zero pattern ([`im2col`]), the filter order and each

@@ -1,5 +1,5 @@
 //! `binary`: {-1,+1} codes, each lane adding or subtracting its activation, one slot per
-//! cycle; with repetition, a compacted list of the rarer sign and a shared window sum.
+//! cycle; with repetition, the sign the skip network serves faster, and a shared window sum.
 
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{cheaper, pairs, FilterGroups, RefKind, RefPe};

@@ -1,5 +1,5 @@
-//! `signed_binary`: a compacted list of the held non-zero weights of a one-sign filter; with
-//! repetition, whichever of the non-zero and zero lists is shorter.
+//! `signed_binary`: the held non-zero weights of a one-sign filter through the skip network;
+//! with repetition, whichever of the non-zero and zero lists the network serves faster.
 
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{cheaper, pairs, skipping, FilterGroups, RefKind, RefPe};
