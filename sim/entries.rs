@@ -117,3 +117,62 @@ impl Entries {
         }
     }
 }
+
+/// Declare a cost table over a module's `DEFAULTS`: the table type `$name` (the values in
+/// force: defaults with an architecture's overrides of section `$section`, listed by
+/// `plumsim $command`) with `defaults`, `with_overrides`, `raw`, `entries` and `with`, and
+/// the module's `default_entry` and `check_overrides`.
+#[macro_export]
+macro_rules! cost_table {
+    ($(#[$meta:meta])* $name:ident, $section:literal, $command:literal) => {
+        /// The default entry named `key`, if there is one.
+        pub fn default_entry(key: &str) -> Option<&'static $crate::entries::Entry> {
+            $crate::entries::find(DEFAULTS, key)
+        }
+
+        #[doc = concat!("Check an architecture's `[", $section, "]` overrides: every key an entry, every value finite and non-negative.")]
+        pub fn check_overrides(
+            overrides: &std::collections::BTreeMap<String, f64>,
+            p: &mut Vec<$crate::error::Problem>,
+        ) {
+            $crate::entries::check_overrides($section, DEFAULTS, $command, overrides, p);
+        }
+
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name {
+            entries: $crate::entries::Entries,
+        }
+
+        impl $name {
+            pub fn defaults() -> Self {
+                $name {
+                    entries: $crate::entries::Entries::defaults(DEFAULTS),
+                }
+            }
+
+            /// Defaults with `overrides` (keys were checked by [`check_overrides`]).
+            pub fn with_overrides(overrides: &std::collections::BTreeMap<String, f64>) -> Self {
+                $name {
+                    entries: $crate::entries::Entries::with_overrides(DEFAULTS, overrides),
+                }
+            }
+
+            /// The raw entry value (not scaled by `tech_scale`).
+            pub fn raw(&self, key: &str) -> f64 {
+                self.entries.raw(key)
+            }
+
+            /// Every entry with the value in force and whether it was overridden.
+            pub fn entries(&self) -> Vec<($crate::entries::Entry, f64, bool)> {
+                self.entries.entries()
+            }
+
+            /// Set one entry (tests and what-if studies).
+            pub fn with(mut self, key: &'static str, value: f64) -> Self {
+                self.entries.set(key, value);
+                self
+            }
+        }
+    };
+}

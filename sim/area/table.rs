@@ -7,10 +7,7 @@
 //! give it. Entries without a primary source are marked *estimate* and say what they rest on:
 //! override them in the architecture's `[area]` table. `tech_scale` multiplies every area.
 
-use std::collections::BTreeMap;
-
-use crate::entries::{Entries, Entry};
-use crate::error::Problem;
+use crate::entries::Entry;
 use crate::tech::VectorPrecision;
 
 const ALADDIN: &str = "Aladdin 40 nm tables, 1 ns row (Shao et al., ISCA 2014; harvard-acc/ALADDIN common/power_func.h), as Accelergy's Aladdin plug-in uses them for 45 nm";
@@ -63,55 +60,17 @@ pub const DEFAULTS: &[Entry] = &[
         key: "tech_scale",
         value: 1.0,
         unit: "factor",
-        source: "multiplies every area: 1 at 45 nm; logic area scales about with the square of the feature size (e.g. about 0.13 for 16 nm by Stillmaker and Baas, Integration 2017)",
+        source: "multiplies every area: 1 at 45 nm; logic area scales about with the square of the feature size, (16/45)^2 = 0.13 for 16 nm as a first estimate",
     },
 ];
 
-/// The default entry named `key`, if there is one.
-pub fn default_entry(key: &str) -> Option<&'static Entry> {
-    crate::entries::find(DEFAULTS, key)
-}
-
-/// Check an architecture's `[area]` overrides: every key an entry, every value finite and
-/// non-negative.
-pub fn check_overrides(overrides: &BTreeMap<String, f64>, p: &mut Vec<Problem>) {
-    crate::entries::check_overrides("area", DEFAULTS, "area-table", overrides, p);
-}
-
-/// The table in force for an architecture: defaults with its `[area]` overrides. Every
-/// function returns um^2 with `tech_scale` applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AreaTable {
-    entries: Entries,
+crate::cost_table! {
+    /// The table in force for an architecture: defaults with its `[area]` overrides. Every
+    /// function returns um^2 with `tech_scale` applied.
+    AreaTable, "area", "area-table"
 }
 
 impl AreaTable {
-    pub fn defaults() -> Self {
-        AreaTable {
-            entries: Entries::defaults(DEFAULTS),
-        }
-    }
-
-    pub fn with_overrides(overrides: &BTreeMap<String, f64>) -> Self {
-        AreaTable {
-            entries: Entries::with_overrides(DEFAULTS, overrides),
-        }
-    }
-
-    pub fn raw(&self, key: &str) -> f64 {
-        self.entries.raw(key)
-    }
-
-    pub fn entries(&self) -> Vec<(Entry, f64, bool)> {
-        self.entries.entries()
-    }
-
-    /// Set one entry (tests and what-if studies).
-    pub fn with(mut self, key: &'static str, value: f64) -> Self {
-        self.entries.set(key, value);
-        self
-    }
-
     fn scale(&self) -> f64 {
         self.raw("tech_scale")
     }

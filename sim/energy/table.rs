@@ -6,11 +6,7 @@
 //! *estimate* and say what they rest on: override them for your technology in the
 //! architecture's `[energy]` table, entry by entry. `tech_scale` multiplies every energy.
 
-use std::collections::BTreeMap;
-
-use crate::entries::Entries;
 pub use crate::entries::Entry;
-use crate::error::Problem;
 use crate::tech::{DramKind, VectorPrecision};
 
 const HOROWITZ: &str = "Horowitz, ISSCC 2014, 45 nm";
@@ -82,59 +78,18 @@ pub const DEFAULTS: &[Entry] = &[
     },
 ];
 
-/// The default entry named `key`, if there is one.
-pub fn default_entry(key: &str) -> Option<&'static Entry> {
-    crate::entries::find(DEFAULTS, key)
-}
-
-/// Check an architecture's `[energy]` overrides: every key an entry, every value finite and
-/// non-negative.
-pub fn check_overrides(overrides: &BTreeMap<String, f64>, p: &mut Vec<Problem>) {
-    crate::entries::check_overrides("energy", DEFAULTS, "energy-table", overrides, p);
-}
-
-/// The table in force for an architecture: defaults with its `[energy]` overrides.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EnergyTable {
-    entries: Entries,
+crate::cost_table! {
+    /// The table in force for an architecture: defaults with its `[energy]` overrides.
+    EnergyTable, "energy", "energy-table"
 }
 
 impl EnergyTable {
-    pub fn defaults() -> Self {
-        EnergyTable {
-            entries: Entries::defaults(DEFAULTS),
-        }
-    }
-
-    /// Defaults with `overrides` (keys were checked by [`check_overrides`]).
-    pub fn with_overrides(overrides: &BTreeMap<String, f64>) -> Self {
-        EnergyTable {
-            entries: Entries::with_overrides(DEFAULTS, overrides),
-        }
-    }
-
-    /// The raw entry value (not scaled by `tech_scale`).
-    pub fn raw(&self, key: &str) -> f64 {
-        self.entries.raw(key)
-    }
-
-    /// Every entry with the value in force, for printing.
-    pub fn entries(&self) -> Vec<(Entry, f64, bool)> {
-        self.entries.entries()
-    }
-
     /// Multiply every entry except the factors by `k` (for tests of linearity).
     pub fn scaled(&self, k: f64) -> Self {
         let mut t = self.clone();
         t.entries
             .scale_where(k, |key| !key.ends_with("_factor") && key != "tech_scale");
         t
-    }
-
-    /// Set one entry (tests and what-if studies).
-    pub fn with(mut self, key: &'static str, value: f64) -> Self {
-        self.entries.set(key, value);
-        self
     }
 
     fn scale(&self) -> f64 {
