@@ -194,11 +194,12 @@ pub struct Buffer {
 }
 
 impl Buffer {
-    /// Banks the macro is built from: one single-ported bank per word a cycle of its faster
-    /// side (1 for unlimited ports, whose cost is not modelled).
+    /// Banks the macro is built from: one single-ported bank per word a cycle of each side,
+    /// reads and writes going to different banks (as the halves of a double buffer do); an
+    /// unlimited side counts one bank (its cost is not modelled).
     pub fn banks(&self) -> u64 {
         let rate = |r: Option<f64>| r.map_or(1.0, |r| r.ceil());
-        rate(self.read_words_per_cycle).max(rate(self.write_words_per_cycle)) as u64
+        (rate(self.read_words_per_cycle) + rate(self.write_words_per_cycle)) as u64
     }
 
     /// Bytes of one bank.
@@ -284,6 +285,8 @@ pub const MAX_ARRAY_DIM: i64 = 4096;
 /// A buffer port without a stated rate: one word per cycle (a single-ported macro).
 pub const DEFAULT_WORDS_PER_CYCLE: f64 = 1.0;
 pub const MAX_WORDS_PER_CYCLE: f64 = 4096.0;
+/// The slowest port: one word every 1,024 cycles.
+pub const MIN_WORDS_PER_CYCLE: f64 = 1.0 / 1024.0;
 
 fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) {
     if !(value > 0.0 && value <= hi) {
@@ -374,14 +377,18 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
             match v {
                 None => Some(DEFAULT_WORDS_PER_CYCLE),
                 Some(RawPortRate::Words(w)) => {
-                    check_positive(p, &at, *w, MAX_WORDS_PER_CYCLE);
+                    if !(*w >= MIN_WORDS_PER_CYCLE && *w <= MAX_WORDS_PER_CYCLE) {
+                        p.push(Problem::new(at, format!("{w} is out of range")).with_help(format!(
+                            "allowed: {MIN_WORDS_PER_CYCLE} to {MAX_WORDS_PER_CYCLE} words per cycle, or \"unlimited\""
+                        )));
+                    }
                     Some(*w)
                 }
                 Some(RawPortRate::Name(s)) if s == "unlimited" => None,
                 Some(RawPortRate::Name(s)) => {
                     p.push(
                         Problem::new(at, format!("`{s}` is not a port rate"))
-                            .with_help(format!("allowed: words per cycle (> 0 and <= {MAX_WORDS_PER_CYCLE}) or \"unlimited\" (an ideal SRAM)")),
+                            .with_help(format!("allowed: {MIN_WORDS_PER_CYCLE} to {MAX_WORDS_PER_CYCLE} words per cycle, or \"unlimited\" (an ideal SRAM)")),
                     );
                     None
                 }

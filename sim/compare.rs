@@ -107,10 +107,12 @@ pub fn resized(arch: &Arch, rows: u32, cols: u32) -> Arch {
     a
 }
 
-/// The design resized ([`resized`]) to the most PEs whose area fits `budget_mm2`: the largest
-/// square n x n, then as many more columns as still fit (buffer capacities, PE and vector
-/// unit unchanged; the buffers must still hold one tile). Its name gets the new shape.
-pub fn size_to_area(arch: &Arch, budget_mm2: f64) -> Result<Arch, String> {
+/// The design resized ([`resized`]) to fit `budget_mm2`: the largest square n x n whose area
+/// fits, then as many more columns as still fit (buffer capacities, PE and vector unit
+/// unchanged; the buffers must still hold one tile). Its name gets the new shape. The flag
+/// says the buffers, not the budget, stopped the growth (the design is then smaller than the
+/// budget allows).
+pub fn size_to_area(arch: &Arch, budget_mm2: f64) -> Result<(Arch, bool), String> {
     let max = crate::arch::MAX_ARRAY_DIM as u32;
     let area = |rows: u32, cols: u32| crate::area::area_of(&resized(arch, rows, cols)).total_mm2();
     let fits = |rows: u32, cols: u32| {
@@ -125,9 +127,11 @@ pub fn size_to_area(arch: &Arch, budget_mm2: f64) -> Result<Arch, String> {
     }
     let n = (1..=max).take_while(|&n| fits(n, n)).last().unwrap_or(1);
     let cols = (n..=max).take_while(|&c| fits(n, c)).last().unwrap_or(n);
+    let buffer_bound =
+        cols < max && !arch.buffers_hold_tiles(n, cols + 1) && area(n, cols + 1) <= budget_mm2;
     let mut a = resized(arch, n, cols);
     a.name = format!("{}@{n}x{cols}", arch.name);
-    Ok(a)
+    Ok((a, buffer_bound))
 }
 
 /// Rows for `designs`, with speedup and energy ratio against `designs[baseline]`.

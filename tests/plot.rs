@@ -268,3 +268,31 @@ fn bars_with_a_side_panel() {
     };
     assert!(bars(&t, &missing, ImageFormat::Svg, "compare.csv").is_err());
 }
+
+#[test]
+fn a_third_objective_widens_the_front_and_must_be_numeric() {
+    let t = table();
+    let two = scatter(&t, &options(), ImageFormat::Svg, "t.csv").unwrap();
+    // pe.lanes as a third objective: a point beaten in (cycles, energy) by one with more
+    // lanes joins the front; the front never shrinks when an objective is added.
+    let three = ScatterOptions {
+        also: vec![("pe.lanes".into(), Sense::Minimize)],
+        ..options()
+    };
+    let p = scatter(&t, &three, ImageFormat::Svg, "t.csv").unwrap();
+    assert!(p.front >= two.front, "{} < {}", p.front, two.front);
+    let text = |o: &ScatterOptions| match scatter(&t, o, ImageFormat::Svg, "t.csv") {
+        Ok(_) => String::new(),
+        Err(e) => format!("{e:?}"),
+    };
+    let words = ScatterOptions {
+        also: vec![("workload".into(), Sense::Minimize)],
+        ..options()
+    };
+    assert!(text(&words).contains("no plotted row has a number in `workload`"));
+    let missing = ScatterOptions {
+        also: vec![("nosuch".into(), Sense::Minimize)],
+        ..options()
+    };
+    assert!(text(&missing).contains("--also"), "{}", text(&missing));
+}

@@ -32,8 +32,8 @@ pub struct CompareArgs {
     /// Output folder for compare.csv [default: results/compare/<workload>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Compare at equal area: resize every design's array to the most PEs whose total area
-    /// (array, buffers, vector unit) fits this many mm^2.
+    /// Compare at equal area: resize every design's array to the largest square, then the
+    /// most more columns, whose total area (array, buffers, vector unit) fits this many mm^2.
     #[arg(long, value_name = "MM2", value_parser = positive_mm2)]
     pub area_budget: Option<f64>,
 }
@@ -112,7 +112,7 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         .iter()
         .map(|d| {
             bar.step(&d.describe());
-            design(d, &net, &source, caches, args.area_budget)
+            design(d, &net, &source, caches, args.area_budget, &v)
                 .with_context(|| format!("design {}", d.describe()))
         })
         .collect::<anyhow::Result<Vec<_>>>();
@@ -150,10 +150,24 @@ fn design(
     source: &io::FileSource,
     caches: Caches,
     area_budget: Option<f64>,
+    v: &Verbosity,
 ) -> anyhow::Result<DesignResult> {
     let arch = d.load()?;
     let arch = match area_budget {
-        Some(b) => plumsim::compare::size_to_area(&arch, b).map_err(plumsim::Error::Unsupported)?,
+        Some(b) => {
+            let (sized, buffer_bound) =
+                plumsim::compare::size_to_area(&arch, b).map_err(plumsim::Error::Unsupported)?;
+            if buffer_bound {
+                v.note(format!(
+                    "note: {} stops at {}x{} PEs ({:.3} mm^2): its buffers cannot hold a larger tile, so it is below the {b} mm^2 budget (give it larger buffers to compare at equal area)",
+                    arch.name,
+                    sized.rows,
+                    sized.cols,
+                    plumsim::area::area_of(&sized).total_mm2()
+                ));
+            }
+            sized
+        }
         None => arch,
     };
     let opts = Options {

@@ -105,10 +105,12 @@ pub fn energy(args: EnergyTableArgs, _v: super::progress::Verbosity) -> anyhow::
         ("output", &arch.output_buffer),
     ] {
         println!(
-            "  {name:<6} buffer ({:>8} B)   {:>10.4} pJ/bit read, {:.4} pJ/bit write",
+            "  {name:<6} buffer ({} B, {} banks of {} B)   {:>10.4} pJ/bit read, {:.4} pJ/bit write",
             b.capacity_bytes,
-            t.sram_read_pj_per_bit(b.capacity_bytes),
-            t.sram_write_pj_per_bit(b.capacity_bytes)
+            b.banks(),
+            b.bank_bytes(),
+            t.sram_read_pj_per_bit(b.bank_bytes()),
+            t.sram_write_pj_per_bit(b.bank_bytes())
         );
     }
     println!(

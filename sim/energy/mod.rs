@@ -195,15 +195,17 @@ pub fn layer_energy_on(
     e.weight_buffer_pj =
         word_bits(w.weight_read, wb) * rd(wb) + tr.dram_weight_read_bytes as f64 * 8.0 * wr(wb);
     let v = &l.vector;
+    // Written: the array's partial sums, the vector unit's outputs, spilled partial sums
+    // coming back from DRAM. Read: partial sums for the next row fold, the vector unit's
+    // inputs, outputs written back to DRAM and partial sums spilled to it.
     e.output_buffer_pj = (word_bits(w.output_write, ob)
-        + (tr.dram_psum_write_bytes + tr.dram_output_write_bytes) as f64 * 8.0
-        + v.elements_out as f64 * ab)
+        + v.elements_out as f64 * ab
+        + tr.dram_psum_read_bytes as f64 * 8.0)
         * wr(ob)
         + (word_bits(w.output_read, ob)
-            + tr.dram_output_write_bytes as f64 * 8.0
-            + v.elements_in as f64 * ab)
-            * rd(ob)
-        + tr.dram_psum_read_bytes as f64 * 8.0 * wr(ob);
+            + v.elements_in as f64 * ab
+            + (tr.dram_output_write_bytes + tr.dram_psum_write_bytes) as f64 * 8.0)
+            * rd(ob);
     e.dram_pj = (tr.dram_read_bytes() + tr.dram_write_bytes()) as f64
         * 8.0
         * t.dram_pj_per_bit(arch.dram.kind);

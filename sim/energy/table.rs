@@ -74,7 +74,7 @@ pub const DEFAULTS: &[Entry] = &[
         key: "tech_scale",
         value: 1.0,
         unit: "factor",
-        source: "multiplies every energy: 1 at 45 nm; e.g. about 0.3 to 0.4 for 16 nm (Stillmaker and Baas, Integration 2017)",
+        source: "multiplies every energy but leakage (which follows the area and its densities): 1 at 45 nm; e.g. about 0.3 to 0.4 for 16 nm (Stillmaker and Baas, Integration 2017)",
     },
 ];
 
@@ -188,14 +188,14 @@ impl EnergyTable {
         self.raw("mux2_pj_per_bit") * levels as f64 * bits as f64 * self.scale()
     }
 
-    /// Leakage energy of `mm2` of logic (or SRAM with `sram`) over `us` microseconds: mW x us
-    /// = nJ = 1000 pJ.
+    /// Leakage energy of `logic_mm2` of logic and `sram_mm2` of SRAM over `us`
+    /// microseconds: mW x us = nJ = 1000 pJ. Not multiplied by `tech_scale`: the area carries
+    /// the node (the area table's `tech_scale`) and the densities are per mm^2 of it.
     pub fn leakage(&self, logic_mm2: f64, sram_mm2: f64, us: f64) -> f64 {
         (self.raw("logic_leakage_mw_per_mm2") * logic_mm2
             + self.raw("sram_leakage_mw_per_mm2") * sram_mm2)
             * us
             * 1000.0
-            * self.scale()
     }
 }
 

@@ -154,7 +154,9 @@ impl<'a> Tally<'a> {
         let stream_need = port_cycles(inp, ib.read_words_per_cycle)
             .max(port_cycles(pw, ob.write_words_per_cycle))
             .max(port_cycles(pr, ob.read_words_per_cycle));
-        self.sums.sram_stall_cycles += count * (load_stall + stream_need.saturating_sub(stream));
+        self.sums.sram_stall_cycles = self.sums.sram_stall_cycles.saturating_add(
+            count.saturating_mul(load_stall.saturating_add(stream_need.saturating_sub(stream))),
+        );
         let w = &mut self.sums.words;
         w.weight_read += count * d.load_words;
         w.input_read += count * inp;

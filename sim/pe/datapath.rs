@@ -87,8 +87,8 @@ impl Datapath {
     /// The lanes reach what `net` reaches and the PE keeps an offline index of it per slot
     /// (zero-weight skipping decided when the weights are loaded).
     pub fn with_skip_index(mut self, net: SkipNetwork) -> Datapath {
-        self.mux_inputs = net.reach(self.lanes, self.slots);
-        self.index_bits = index_bits(self.mux_inputs);
+        self.mux_inputs = net.mux_inputs(self.lanes, self.slots);
+        self.index_bits = index_bits(net.reach(self.lanes, self.slots));
         self
     }
 

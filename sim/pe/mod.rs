@@ -453,7 +453,7 @@ impl Pe {
             Datapath {
                 mux_inputs: d
                     .mux_inputs
-                    .max(self.skip.reach(self.lanes, self.weights_per_lane)),
+                    .max(self.skip.mux_inputs(self.lanes, self.weights_per_lane)),
                 ..d
             }
         } else {

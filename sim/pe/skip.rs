@@ -14,8 +14,10 @@
 //!   first position with work among its own slots front .. front + `lookahead`, else among
 //!   slot front + 1 of lanes l + 1 .. l + `lookaside` (modulo lanes). Lanes choose in lane
 //!   order; a position is taken once. Every cycle clears the front slot, so a PE never needs
-//!   more cycles than it has occupied slots. The multiplexer has
-//!   min(lookahead + 1, slots) + min(lookaside, lanes - 1) inputs.
+//!   more cycles than it has occupied slots. A cycle's choice is among
+//!   min(lookahead + 1, slots) + min(lookaside, lanes - 1) positions (what the stored index
+//!   encodes); as the front moves, a lane's multiplexer reaches all its own slots and every
+//!   slot but the first of each lookaside lane.
 //!
 //! The per-cycle reference engine schedules the same rule on its own
 //! (`engine/reference/kinds/mod.rs`); the differential tests hold the two equal.
@@ -52,7 +54,19 @@ impl SkipNetwork {
         }
     }
 
-    /// Inputs of a lane's operand multiplexer.
+    /// Inputs of a lane's operand multiplexer: every position it may take in some cycle. A
+    /// window's front moves, so a lane reaches all its own slots and, for each lookaside
+    /// lane, every slot but the first (slot front + 1 for any front).
+    pub fn mux_inputs(self, lanes: u32, slots: u32) -> u32 {
+        match self {
+            SkipNetwork::Window { lookaside, .. } => {
+                (slots + lookaside.min(lanes - 1) * (slots - 1)).min(lanes * slots)
+            }
+            other => other.reach(lanes, slots),
+        }
+    }
+
+    /// Positions a lane chooses among in one cycle (what its stored index encodes).
     pub fn reach(self, lanes: u32, slots: u32) -> u32 {
         match self {
             SkipNetwork::Ideal => lanes * slots,
@@ -182,14 +196,19 @@ mod tests {
         assert_eq!(win.reach(4, 4), 3);
         assert_eq!(SkipNetwork::Ideal.reach(8, 4), 32);
         assert_eq!(SkipNetwork::Lane.reach(8, 4), 4);
-        assert_eq!(
-            SkipNetwork::Window {
-                lookahead: 2,
-                lookaside: 5
-            }
-            .reach(8, 4),
-            8
-        );
+        let t25 = SkipNetwork::Window {
+            lookahead: 2,
+            lookaside: 5,
+        };
+        assert_eq!(t25.reach(8, 4), 8);
+        // Its multiplexer: 4 own slots and slots 1..3 of 5 neighbours.
+        assert_eq!(t25.mux_inputs(8, 4), 19);
+        // A window without lookaside still reaches every own slot, like a non-skipping lane.
+        let none = SkipNetwork::Window {
+            lookahead: 0,
+            lookaside: 0,
+        };
+        assert_eq!((none.reach(8, 4), none.mux_inputs(8, 4)), (1, 4));
         assert_eq!(SkipNetwork::Ideal.cycles(4, 4, &[0]), 0);
     }
 

@@ -65,6 +65,19 @@ pub fn scatter(
         )
         .into());
     }
+    for (c, _) in &o.also {
+        let ci = t.require(c, origin, "--also")?;
+        if !rows.iter().any(|&r| num(r, ci).is_some()) {
+            return Err(Error::invalid(
+                origin,
+                vec![
+                    Problem::new("--also", format!("no plotted row has a number in `{c}`"))
+                        .with_help("a front objective must be a numeric column, e.g. area_mm2"),
+                ],
+            )
+            .into());
+        }
+    }
     let xs: Vec<f64> = rows.iter().map(|&r| num(r, xc).unwrap_or(0.0)).collect();
     let ys: Vec<f64> = rows.iter().map(|&r| num(r, yc).unwrap_or(0.0)).collect();
     let (xa, ya) = (
