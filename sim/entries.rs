@@ -1,6 +1,6 @@
 //! Cost tables as data: named entries, each with a default value, its unit and its source, and
-//! an architecture's overrides of them. The energy table ([`crate::energy::table`]) and the
-//! area table ([`crate::area::table`]) are both one of these; `plumsim energy-table` and
+//! an architecture's overrides of them. The energy table (`energy/table.rs`) and the area
+//! table (`area/table.rs`) are both one of these; `plumsim energy-table` and
 //! `plumsim area-table` print them. A leaf module.
 
 use std::collections::BTreeMap;

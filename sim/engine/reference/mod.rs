@@ -12,7 +12,7 @@
 //! memory model's decision; its own hand-computed tests are in `tests/engine_dense.rs`).
 //!
 //! [`simulate_layer_traced`] runs the same simulation and reports every buffer access and
-//! every lane's state per cycle to a [`TraceSink`] (see [`crate::trace`]); the counts and
+//! every lane's state per cycle to a [`TraceSink`] (rendered by `trace.rs`); the counts and
 //! cycles it returns do not depend on the sink.
 
 pub mod im2col;
