@@ -105,10 +105,7 @@ impl StepCost for Serial {
             held,
             mults: 0,
             adds: held * b,
-            shifts: match self.shifter {
-                ShifterPlacement::Lane => held * b,
-                ShifterPlacement::Pe => cycles,
-            },
+            shifts: self.shifter.shifts(held * b, cycles),
             busy_lane_cycles: held * b,
             selects: held,
         }

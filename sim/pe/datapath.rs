@@ -27,6 +27,15 @@ pub enum ShifterPlacement {
 }
 
 impl ShifterPlacement {
+    /// Shifts of a step that keeps lanes busy for `busy_lane_cycles` over `cycles` cycles: one
+    /// per busy lane-cycle with a shifter per lane, one per cycle with one per PE.
+    pub fn shifts(self, busy_lane_cycles: u64, cycles: u64) -> u64 {
+        match self {
+            ShifterPlacement::Lane => busy_lane_cycles,
+            ShifterPlacement::Pe => cycles,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ShifterPlacement::Lane => "lane",

@@ -188,11 +188,7 @@ pub fn pairs_step(
         held,
         mults: if mults { items } else { 0 },
         adds: items * bits,
-        shifts: match shifts {
-            None => 0,
-            Some(ShifterPlacement::Lane) => items * bits,
-            Some(ShifterPlacement::Pe) => cycles,
-        },
+        shifts: shifts.map_or(0, |s| s.shifts(items * bits, cycles)),
         busy_lane_cycles: items * bits,
         selects: items,
     })

@@ -36,7 +36,8 @@ impl Kind for Swis {
                 pe.lanes
             )),
             Scheme::Swis { .. } => Ok(Box::new(SharedPositions { shifter })),
-            Scheme::Truncate { kept_bits, .. } => Ok(Box::new(KeptBits {
+            // Truncation keeps a fixed number of bits per slot: bit-serial over the kept bits.
+            Scheme::Truncate { kept_bits, .. } => Ok(Box::new(Serial {
                 bits: kept_bits,
                 shifter,
             })),
@@ -93,46 +94,8 @@ impl StepCost for SharedPositions {
         }
         // Every lane of a slot feeds the adder tree each cycle (its bit gates the activation).
         st.adds = st.busy_lane_cycles;
-        st.shifts = match self.shifter {
-            ShifterPlacement::Lane => st.busy_lane_cycles,
-            ShifterPlacement::Pe => st.cycles,
-        };
+        st.shifts = self.shifter.shifts(st.busy_lane_cycles, st.cycles);
         st
-    }
-
-    fn weight_reg_bits(&self, _code_bits: u32) -> u32 {
-        1
-    }
-}
-
-/// Truncation on a SWIS PE: a fixed number of kept bits per slot.
-#[derive(Debug)]
-pub struct KeptBits {
-    pub bits: u32,
-    pub shifter: ShifterPlacement,
-}
-
-impl StepCost for KeptBits {
-    fn needs_codes(&self) -> bool {
-        false
-    }
-
-    fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
-        let held = w.held(ctx);
-        let b = self.bits as u64;
-        let cycles = held.div_ceil(ctx.lanes) * b;
-        PeStep {
-            cycles,
-            held,
-            mults: 0,
-            adds: held * b,
-            shifts: match self.shifter {
-                ShifterPlacement::Lane => held * b,
-                ShifterPlacement::Pe => cycles,
-            },
-            busy_lane_cycles: held * b,
-            selects: held,
-        }
     }
 
     fn weight_reg_bits(&self, _code_bits: u32) -> u32 {
