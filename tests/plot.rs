@@ -281,6 +281,28 @@ fn a_third_objective_widens_the_front_and_must_be_numeric() {
     };
     let p = scatter(&t, &three, ImageFormat::Svg, "t.csv").unwrap();
     assert!(p.front >= two.front, "{} < {}", p.front, two.front);
+    // The same count by brute force: per workload, the ok rows no other row dominates in
+    // (total_cycles, energy_pj, pe.lanes), all minimized.
+    let col = |n: &str| t.col(n).unwrap();
+    let pts: Vec<(String, [f64; 3])> = t
+        .rows
+        .iter()
+        .filter(|r| r[col("status")] == "ok")
+        .map(|r| {
+            let v = |n: &str| r[col(n)].parse::<f64>().unwrap();
+            (
+                r[col("workload")].clone(),
+                [v("total_cycles"), v("energy_pj"), v("pe.lanes")],
+            )
+        })
+        .collect();
+    let dominated =
+        |a: &[f64; 3], b: &[f64; 3]| (0..3).all(|i| b[i] <= a[i]) && (0..3).any(|i| b[i] < a[i]);
+    let front = pts
+        .iter()
+        .filter(|(w, a)| !pts.iter().any(|(v, b)| v == w && dominated(a, b)))
+        .count();
+    assert_eq!(p.front, front);
     let text = |o: &ScatterOptions| match scatter(&t, o, ImageFormat::Svg, "t.csv") {
         Ok(_) => String::new(),
         Err(e) => format!("{e:?}"),
