@@ -33,6 +33,11 @@ WEIGHTS_DIR = "../../shared/weights"  # relative to workloads/ (repo at X/main, 
 
 INT8 = {"scheme": "int", "weight_bits": 8, "activation_bits": 8}
 
+# Input transforms (`--inputs` images): pixels / 255, then per-channel mean and std.
+IMAGENET_MEAN_STD = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+CIFAR_TRANSFORM = {"scale": 1 / 255, **IMAGENET_MEAN_STD}  # akamaster's training transform
+IMAGENET_TRANSFORM = {"scale": 1 / 255, **IMAGENET_MEAN_STD, "resize": 256, "crop": 224}
+
 
 def out_dim(size, kernel, stride, pad, dilation=1, ceil=False):
     """PyTorch output size along one axis (same rule as sim/workload.rs `out_dim`)."""
@@ -46,8 +51,9 @@ def out_dim(size, kernel, stride, pad, dilation=1, ceil=False):
 class Net:
     """Builds a workload's layer list while tracking shapes, weights and MACs."""
 
-    def __init__(self, name, inputs, defaults, batch=1):
+    def __init__(self, name, inputs, defaults, batch=1, transform=None):
         self.name = name
+        self.transform = transform
         self.batch = batch
         self.inputs = dict(inputs)
         self.defaults = defaults
@@ -66,7 +72,7 @@ class Net:
         self.stats.append((layer["name"], layer["op"], list(out_shape), weights, macs))
         return layer["output"]
 
-    def conv(self, name, x, out, kernel, stride=1, padding=0, groups=1, tensor=None):
+    def conv(self, name, x, out, kernel, stride=1, padding=0, groups=1, tensor=None, bias=None):
         c, h, w = self.shapes[x]
         assert c % groups == 0 and out % groups == 0, f"{name}: groups {groups}"
         oh = out_dim(h, kernel, stride, padding)
@@ -81,13 +87,15 @@ class Net:
             layer["groups"] = groups
         if tensor is not None:
             layer["weights"] = {"tensor": tensor}
+        if bias is not None:
+            layer["params"] = {"bias": bias}
         weights = out * (c // groups) * kernel * kernel
         self.weight_shapes[name] = [out, c // groups, kernel, kernel]
         # GEMM lowering: M = batch*oh*ow, K = k*k*c/groups, N = out/groups, x groups.
         macs = (self.batch * oh * ow) * (kernel * kernel * c // groups) * (out // groups) * groups
         return self._add(layer, [out, oh, ow], weights, macs)
 
-    def linear(self, name, x, out, tensor=None):
+    def linear(self, name, x, out, tensor=None, bias=None):
         k = 1
         for d in self.shapes[x]:
             k *= d
@@ -95,6 +103,8 @@ class Net:
         self.weight_shapes[name] = [out, k]
         if tensor is not None:
             layer["weights"] = {"tensor": tensor}
+        if bias is not None:
+            layer["params"] = {"bias": bias}
         return self._add(layer, [out, 1, 1], out * k, self.batch * k * out)
 
     def matmul(self, name, x, n):
@@ -118,8 +128,11 @@ class Net:
     def eltwise(self, name, x, op):
         return self._add({"name": name, "op": op, "inputs": [x], "output": name}, self.shapes[x])
 
-    def bn(self, name, x):
-        return self.eltwise(name, x, "batch_norm")
+    def bn(self, name, x, params=None):
+        out = self.eltwise(name, x, "batch_norm")
+        if params is not None:
+            self.layers[-1]["params"] = params
+        return out
 
     def relu(self, name, x):
         return self.eltwise(name, x, "relu")
@@ -143,6 +156,8 @@ class Net:
         d = {"name": self.name, "batch": self.batch, "inputs": self.inputs, "layers": self.layers}
         if self.defaults:
             d["defaults"] = self.defaults
+        if self.transform:
+            d["input_transform"] = self.transform
         return d
 
 
@@ -166,7 +181,8 @@ def plum_setting(n, name, keep):
 def resnet18():
     """torchvision resnet18, ImageNet 224x224, synthetic Laplace weights."""
     n = Net("resnet18", {"input": [3, 224, 224]},
-            {"quant": dict(INT8), "weights": {"synthetic": {"distribution": "laplace", "seed": 1}}})
+            {"quant": dict(INT8), "weights": {"synthetic": {"distribution": "laplace", "seed": 1}}},
+            transform=IMAGENET_TRANSFORM)
     x = n.conv("conv1", "input", 64, 7, stride=2, padding=3)
     x = n.bn("bn1", x)
     x = n.relu("relu", x)
@@ -206,7 +222,8 @@ def mobilenet_v2():
     modelled as relu. The classifier is torchvision's classifier.1 (classifier.0 is dropout).
     """
     n = Net("mobilenet_v2", {"input": [3, 224, 224]},
-            {"quant": dict(INT8), "weights": {"synthetic": {"distribution": "laplace", "seed": 1}}})
+            {"quant": dict(INT8), "weights": {"synthetic": {"distribution": "laplace", "seed": 1}}},
+            transform=IMAGENET_TRANSFORM)
     x = n.conv("features.0.0", "input", 32, 3, stride=2, padding=1)
     x = n.bn("features.0.1", x)
     x = n.relu("features.0.2", x)
@@ -260,9 +277,14 @@ def resnet_cifar(depth):
     blocks = (depth - 2) // 6
     npz = f"resnet{depth}_cifar10_akamaster_fp32.npz"
     n = Net(f"resnet{depth}_cifar10", {"input": [3, 32, 32]},
-            {"quant": dict(INT8), "weights": {"file": f"{WEIGHTS_DIR}/{npz}"}})
+            {"quant": dict(INT8), "weights": {"file": f"{WEIGHTS_DIR}/{npz}"}},
+            transform=CIFAR_TRANSFORM)
+
+    def bn(name, y):
+        return n.bn(name, y, {"prefix": f"aux/{name}"})
+
     x = n.conv("conv1", "input", 16, 3, padding=1, tensor="conv1.weight")
-    x = n.bn("bn1", x)
+    x = bn("bn1", x)
     x = n.relu("relu", x)
     cin = 16
     for stage, (planes, stride) in enumerate([(16, 1), (32, 2), (64, 2)], start=1):
@@ -270,10 +292,10 @@ def resnet_cifar(depth):
             p = f"layer{stage}.{b}"
             s = stride if b == 0 else 1
             y = n.conv(f"{p}.conv1", x, planes, 3, stride=s, padding=1, tensor=f"{p}.conv1.weight")
-            y = n.bn(f"{p}.bn1", y)
+            y = bn(f"{p}.bn1", y)
             y = n.relu(f"{p}.relu1", y)
             y = n.conv(f"{p}.conv2", y, planes, 3, padding=1, tensor=f"{p}.conv2.weight")
-            y = n.bn(f"{p}.bn2", y)
+            y = bn(f"{p}.bn2", y)
             if s == 1 and cin == planes:
                 y = n.add(f"{p}.add", y, x)
             else:
@@ -287,7 +309,7 @@ def resnet_cifar(depth):
             cin = planes
     assert n.shapes[x] == [64, 8, 8]
     x = n.pool("avgpool", x, "avg_pool", global_=True)
-    n.linear("linear", x, 10, tensor="linear.weight")
+    n.linear("linear", x, 10, tensor="linear.weight", bias="aux/linear.bias")
     assert n.total_weights() == {20: 268_336, 56: 848_944}[depth], n.total_weights()
     assert n.weight_layers() == depth
     return n
@@ -304,23 +326,31 @@ def resnet8():
     """
     npz = "resnet8_cifar10_mlperftiny_fp32.npz"
     n = Net("resnet8_cifar10", {"input": [3, 32, 32]},
-            {"quant": dict(INT8), "weights": {"file": f"{WEIGHTS_DIR}/{npz}"}})
-    x = n.conv("conv2d", "input", 16, 3, padding=1, tensor="conv2d")
-    x = n.bn("batch_normalization", x)
+            {"quant": dict(INT8), "weights": {"file": f"{WEIGHTS_DIR}/{npz}"}},
+            transform={"scale": 1.0})  # raw 0..255 RGB (MANIFEST)
+
+    def bn(name, y):
+        return n.bn(name, y, {"prefix": f"aux/{name}", "names": "keras", "eps": 1e-3})
+
+    def conv(name, y, *a, **k):
+        return n.conv(name, y, *a, tensor=name, bias=f"aux/{name}.bias", **k)
+
+    x = conv("conv2d", "input", 16, 3, padding=1)
+    x = bn("batch_normalization", x)
     x = n.relu("activation", x)
     bn_i, act_i, add_i = 1, 1, 0
     conv_i = 1
     for planes, stride in [(16, 1), (32, 2), (64, 2)]:
-        y = n.conv(f"conv2d_{conv_i}", x, planes, 3, stride=stride, padding=1, tensor=f"conv2d_{conv_i}")
-        y = n.bn(f"batch_normalization_{bn_i}", y)
+        y = conv(f"conv2d_{conv_i}", x, planes, 3, stride=stride, padding=1)
+        y = bn(f"batch_normalization_{bn_i}", y)
         y = n.relu(f"activation_{act_i}", y)
-        y = n.conv(f"conv2d_{conv_i + 1}", y, planes, 3, padding=1, tensor=f"conv2d_{conv_i + 1}")
-        y = n.bn(f"batch_normalization_{bn_i + 1}", y)
+        y = conv(f"conv2d_{conv_i + 1}", y, planes, 3, padding=1)
+        y = bn(f"batch_normalization_{bn_i + 1}", y)
         conv_i += 2
         bn_i += 2
         act_i += 1
         if stride != 1:
-            x = n.conv(f"conv2d_{conv_i}", x, planes, 1, stride=stride, tensor=f"conv2d_{conv_i}")
+            x = conv(f"conv2d_{conv_i}", x, planes, 1, stride=stride)
             conv_i += 1
         y = n.add("add" if add_i == 0 else f"add_{add_i}", x, y)
         add_i += 1
@@ -329,7 +359,7 @@ def resnet8():
     assert conv_i == 9 and bn_i == 7
     assert n.shapes[x] == [64, 8, 8]
     x = n.pool("average_pooling2d", x, "avg_pool", kernel=8, stride=8)
-    n.linear("dense", x, 10, tensor="dense")
+    n.linear("dense", x, 10, tensor="dense", bias="aux/dense.bias")
     assert n.total_weights() == 77_360, n.total_weights()  # MANIFEST: 10 tensors, 77,360
     return n
 

@@ -21,6 +21,8 @@ pub enum Unit {
     Megahertz,
     SquareMillimetres,
     Percent,
+    /// Decibels (signal-to-noise ratios).
+    Decibels,
     BitOps,
     /// 10^9 bit operations.
     GigaBitOps,
@@ -50,6 +52,7 @@ impl Unit {
             Unit::Megahertz => Some("_mhz"),
             Unit::SquareMillimetres => Some("_mm2"),
             Unit::Percent => Some("_pct"),
+            Unit::Decibels => Some("_db"),
             Unit::BitOps => Some("_bit_ops"),
             Unit::GigaBitOps => Some("_gbit_ops"),
             Unit::TopsPerWatt => Some("_per_w"),
@@ -70,6 +73,7 @@ impl Unit {
             Unit::Megahertz => "MHz",
             Unit::SquareMillimetres => "mm^2",
             Unit::Percent => "%",
+            Unit::Decibels => "dB",
             Unit::BitOps => "bit operations",
             Unit::GigaBitOps => "10^9 bit operations",
             Unit::TopsPerWatt => "TOPS/W",

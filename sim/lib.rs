@@ -12,6 +12,7 @@ pub mod energy;
 pub mod engine;
 pub mod entries;
 pub mod error;
+pub mod functional;
 pub mod io;
 pub mod pareto;
 pub mod pe;

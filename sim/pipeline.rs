@@ -39,6 +39,9 @@ pub trait TensorSource: Sync {
     /// Non-zero flags of `layer`'s input activations (batch included), when the workload names
     /// a tensor for them; checked against the layer's input size. `None` when none is named.
     fn activations(&self, net: &Network, layer: &Layer) -> Result<Option<Vec<bool>>>;
+    /// A parameter tensor (bias, batch norm, PReLU slope) of `layer`: tensor `tensor` of
+    /// `file` (as the workload writes it), flattened; the caller checks its length.
+    fn param(&self, layer: &Layer, file: &str, tensor: &str) -> Result<Vec<f32>>;
     /// Names the source in cache keys: sources with one key give the same tensors.
     fn key(&self) -> String;
     /// Every weight layer reads from one file given for the whole run (`--weights FILE`).
@@ -263,7 +266,13 @@ fn read_activations(
 ) -> Result<()> {
     for i in 0..net.layers.len() {
         let layer = &net.layers[i];
-        let Some((file, tensor)) = &layer.activations.file else {
+        // Flags a functional run has set come from the real inputs and stay.
+        let Some((file, tensor)) = layer
+            .activations
+            .file
+            .as_ref()
+            .filter(|_| layer.activations.nonzero.is_none())
+        else {
             continue;
         };
         // The input's shape and the batch decide the flags' length.
@@ -521,6 +530,8 @@ pub fn run_design(
 pub struct MemorySource {
     /// Float weights per layer name, PyTorch layout.
     weights: HashMap<String, Vec<f32>>,
+    /// Parameter tensors by tensor name (whatever file the workload names).
+    params: HashMap<String, Vec<f32>>,
     /// A name for messages.
     name: String,
     /// Unique per source made: two sources never share cache entries.
@@ -528,11 +539,18 @@ pub struct MemorySource {
 }
 
 impl MemorySource {
+    /// The same source with parameter tensors (bias, batch norm, slopes) by tensor name.
+    pub fn with_params(mut self, params: HashMap<String, Vec<f32>>) -> Self {
+        self.params = params;
+        self
+    }
+
     /// A source of `weights` (per layer name) called `name` in messages.
     pub fn new(name: &str, weights: HashMap<String, Vec<f32>>) -> Self {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         MemorySource {
             weights,
+            params: HashMap::new(),
             name: name.to_string(),
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
@@ -566,6 +584,18 @@ impl TensorSource for MemorySource {
         Ok(None)
     }
 
+    fn param(&self, layer: &Layer, file: &str, tensor: &str) -> Result<Vec<f32>> {
+        self.params
+            .get(tensor)
+            .cloned()
+            .ok_or_else(|| Error::Weights {
+                file: format!("<memory {}> ({file})", self.name),
+                tensor: tensor.to_string(),
+                layer: Some(layer.name.clone()),
+                message: "no such parameter tensor given".into(),
+            })
+    }
+
     fn key(&self) -> String {
         format!("memory #{} ({})", self.id, self.name)
     }
@@ -573,4 +603,156 @@ impl TensorSource for MemorySource {
     fn overrides_weights(&self) -> bool {
         true
     }
+}
+
+/// A functional run: the fidelity of the design's datapath on real inputs, and the timing
+/// with the activations those inputs produce.
+pub struct FunctionalRun {
+    pub evaluation: crate::functional::Evaluation,
+    pub design: DesignRun,
+    /// What the run assumed where the workload was silent (e.g. batch norms without
+    /// parameters, run as the identity).
+    pub notes: Vec<String>,
+}
+
+/// The parameters of every layer that names them, read through `source` and checked against
+/// the layer's channels.
+fn layer_params(
+    net: &Network,
+    source: &dyn TensorSource,
+    notes: &mut Vec<String>,
+) -> Result<Vec<crate::functional::Params>> {
+    use crate::functional::Params;
+    use crate::workload::{Op, ParamKeys};
+    let mut out = Vec::with_capacity(net.layers.len());
+    let mut identity_bn = Vec::new();
+    for l in &net.layers {
+        let channels = match l.op {
+            Op::Matmul { n, .. } => n,
+            _ => net.tensor(l.output).shape.first().copied().unwrap_or(1),
+        } as usize;
+        let Some(src) = &l.params else {
+            if l.op == Op::BatchNorm {
+                identity_bn.push(l.name.clone());
+            }
+            out.push(Params::None);
+            continue;
+        };
+        let read = |tensor: &str, allow_one: bool| -> Result<Vec<f32>> {
+            let v = source.param(l, &src.file, tensor)?;
+            if v.len() == channels || (allow_one && v.len() == 1) {
+                Ok(v)
+            } else {
+                Err(Error::Weights {
+                    file: src.file.clone(),
+                    tensor: tensor.to_string(),
+                    layer: Some(l.name.clone()),
+                    message: format!(
+                        "{} values, but the layer has {channels} channels (one value per channel)",
+                        v.len()
+                    ),
+                })
+            }
+        };
+        out.push(match &src.keys {
+            ParamKeys::Bias(t) => Params::Bias(read(t, false)?),
+            ParamKeys::Slope(t) => Params::Slope(read(t, true)?),
+            ParamKeys::BatchNorm { prefix, eps, names } => {
+                let [g, b, m, v] = names.suffixes();
+                let get = |s: &str| read(&format!("{prefix}.{s}"), false);
+                let var = get(v)?;
+                if let Some(v) = var.iter().find(|v| **v < 0.0) {
+                    return Err(Error::Weights {
+                        file: src.file.clone(),
+                        tensor: format!("{prefix}.{v}"),
+                        layer: Some(l.name.clone()),
+                        message: format!("variance {v} is negative"),
+                    });
+                }
+                Params::batch_norm(&get(g)?, &get(b)?, &get(m)?, &var, *eps)
+            }
+        });
+    }
+    if !identity_bn.is_empty() {
+        notes.push(format!(
+            "{} batch_norm layer(s) name no params and run as the identity ({}{})",
+            identity_bn.len(),
+            identity_bn[..identity_bn.len().min(3)].join(", "),
+            if identity_bn.len() > 3 { ", ..." } else { "" }
+        ));
+    }
+    Ok(out)
+}
+
+/// Run `arch` on `net` functionally on `samples` (see [`crate::functional`]), then time it
+/// with the activations the first `batch` inputs produce (the zeros a zero-skipping PE
+/// skips). Every weight layer is quantized.
+pub fn run_functional(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    caches: Caches,
+    samples: crate::functional::Samples,
+    opts: Options,
+) -> Result<FunctionalRun> {
+    use crate::functional::{evaluate, LayerTensors, Model};
+    let mut design_net = design_network(arch, net);
+    let sizes = size_problems(Some(arch), &design_net);
+    if !sizes.is_empty() {
+        return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
+    }
+    let incompatible = compatibility(arch, &design_net);
+    if let Some(p) = incompatible.first() {
+        return Err(Error::Unsupported(p.to_string()));
+    }
+    let batch = design_net.batch as usize;
+    let timed = if arch.pe.skip_zero_activations {
+        batch
+    } else {
+        0
+    };
+    if samples.values.len() < timed {
+        return Err(Error::Unsupported(format!(
+            "the workload's batch is {batch}: timing a zero-skipping design on real activations needs at least {batch} inputs, {} given",
+            samples.values.len()
+        )));
+    }
+    let mut notes = Vec::new();
+    let which: Vec<bool> = design_net
+        .layers
+        .iter()
+        .map(|l| l.weight_shape().is_some())
+        .collect();
+    let quantized = quantize_layers(&design_net, &which, source, caches)?;
+    let params = layer_params(&design_net, source, &mut notes)?;
+    let evaluation = {
+        let tensors: Vec<Option<LayerTensors>> = quantized
+            .iter()
+            .map(|q| {
+                q.as_deref().map(|q| LayerTensors {
+                    weights: &q.weights,
+                    codes: &q.codes,
+                })
+            })
+            .collect();
+        let model = Model::new(
+            &design_net,
+            tensors,
+            params,
+            arch.pe.accumulator_bits,
+            arch.vector.precision,
+        )?;
+        evaluate(&model, samples, timed)
+    };
+    for (l, codes) in design_net.layers.iter_mut().zip(&evaluation.input_codes) {
+        if let Some(c) = codes {
+            l.activations.nonzero = Some(Arc::new(c.iter().map(|&v| v != 0).collect()));
+        }
+    }
+    let design = run_design(arch, &design_net, source, caches, opts)?;
+    Ok(FunctionalRun {
+        evaluation,
+        design,
+        notes,
+    })
 }

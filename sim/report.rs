@@ -443,3 +443,45 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
     ));
     s
 }
+
+/// The terminal lines of a functional run: agreement, output SQNR and accuracy, each
+/// percentage with its count.
+pub fn fidelity_lines(f: &crate::functional::NetworkFidelity) -> String {
+    let mut s = format!(
+        "fidelity on {} input(s): top-1 agreement with fp32 {}/{} ({:.1} %), logit SQNR {}",
+        f.inputs,
+        f.top1_agreements,
+        f.inputs,
+        f.top1_agreement_pct,
+        f.logit_sqnr_db
+            .map_or_else(|| "exact".to_string(), |d| format!("{d:.2} dB"))
+    );
+    if let (Some(r), Some(q)) = (f.reference_correct, f.quantized_correct) {
+        s += &format!(
+            "; top-1 vs labels: fp32 {r}/{n}, quantized {q}/{n}",
+            n = f.labelled_inputs
+        );
+    }
+    if f.accumulator_overflows > 0 {
+        s += &format!(
+            "; {} accumulator overflows (wrapped)",
+            f.accumulator_overflows
+        );
+    }
+    if let Some(e) = f.reference_logits_max_rel_error {
+        s += &format!("; fp32 logits within {e:.2e} (relative) of the given ones");
+    }
+    s + "\n" + &format!("calibration: {}\n", f.calibration)
+}
+
+/// `summary.json` as written: the summary, and with `--inputs` where they came from and the
+/// network's fidelity.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryFile {
+    #[serde(flatten)]
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fidelity: Option<crate::functional::NetworkFidelity>,
+}

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use plumsim::engine::reference;
 use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
-use plumsim::{io, report, scalesim, trace};
+use plumsim::{functional, io, report, scalesim, trace};
 
 use super::progress::{timed, Verbosity};
 
@@ -57,6 +57,17 @@ pub struct RunArgs {
     /// With --trace: trace only this layer.
     #[arg(long, value_name = "NAME", requires = "trace")]
     pub layer: Option<String>,
+    /// Run the network on real inputs as well: a folder of PNG/JPEG images (through the
+    /// workload's input_transform; labels from names `..._LABEL.png`) or a .npy/.npz tensor
+    /// file ([N, C, H, W] under `input`, optional `labels` and `logits`). Writes fidelity.csv
+    /// (per layer: SQNR against fp32, zero activations, effectual bits) and the network's
+    /// agreement and accuracy into summary.json; zero-skipping PEs are timed on the real
+    /// activations of the first `batch` inputs.
+    #[arg(long, value_name = "PATH")]
+    pub inputs: Option<PathBuf>,
+    /// With --inputs: one class per line, in input order (replaces labels from file names).
+    #[arg(long, value_name = "FILE", requires = "inputs")]
+    pub labels: Option<PathBuf>,
     /// With --trace: refuse when the trace files would exceed this many MB (10^6 bytes).
     #[arg(long, value_name = "N", default_value_t = trace::DEFAULT_LIMIT_MB)]
     pub trace_limit_mb: u64,
@@ -89,9 +100,34 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         all_layers: args.stats,
         stats: true,
     };
-    let d = timed(&v, "quantize and simulate", || {
-        pool.install(|| pipeline::run_design(&arch, &net, &source, caches, opts))
-    })?;
+    let inputs = match &args.inputs {
+        Some(p) => Some(io::load_inputs(p, &net, args.labels.as_deref())?),
+        None => None,
+    };
+    let (d, functional) = match &inputs {
+        None => (
+            timed(&v, "quantize and simulate", || {
+                pool.install(|| pipeline::run_design(&arch, &net, &source, caches, opts))
+            })?,
+            None,
+        ),
+        Some(set) => {
+            let samples = functional::Samples {
+                values: &set.values,
+                labels: set.labels.as_deref(),
+                reference_logits: set.reference_logits.as_deref(),
+            };
+            let f = timed(&v, "run on the inputs, quantize and simulate", || {
+                pool.install(|| {
+                    pipeline::run_functional(&arch, &net, &source, caches, samples, opts)
+                })
+            })?;
+            for note in &f.notes {
+                v.note(format!("note: {note}"));
+            }
+            (f.design, Some(f.evaluation.fidelity))
+        }
+    };
     let (net, result) = (&d.net, &d.run);
     for note in arch.idealizations() {
         v.note(format!("note: {}: {note}", arch.name));
@@ -172,7 +208,12 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     let rows = report::layer_rows(&arch, result, &d.stats, &label_refs);
     let layers_csv = report::to_csv(&rows);
-    let summary = serde_json::to_string_pretty(&report::Summary::new(&arch, result))? + "\n";
+    let summary = report::SummaryFile {
+        summary: report::Summary::new(&arch, result),
+        inputs: inputs.as_ref().map(|set| set.origin.clone()),
+        fidelity: functional.as_ref().map(|f| f.network.clone()),
+    };
+    let summary = serde_json::to_string_pretty(&summary)? + "\n";
     let compute_csv = scalesim::compute_report_csv(&scalesim::compute_report(&arch, result));
     let mut files = vec![
         (out.join("layers.csv"), layers_csv.clone().into_bytes()),
@@ -185,10 +226,19 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         ));
     }
     files.extend(trace_files);
+    if let Some(f) = &functional {
+        files.push((
+            out.join("fidelity.csv"),
+            report::to_csv(&f.layers).into_bytes(),
+        ));
+    }
     io::write_all_atomic(&files)?;
     match args.format {
         Format::Table => {
             print!("{}", report::table(&arch, result, &rows));
+            if let Some(f) = &functional {
+                print!("{}", report::fidelity_lines(&f.network));
+            }
             println!("wrote {}", out.display());
             if let Some(dir) = &args.trace {
                 println!("wrote traces to {}", dir.display());

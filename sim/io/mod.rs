@@ -9,9 +9,11 @@ use crate::design::parse_arch;
 use crate::error::{Error, Problem, Result};
 use crate::workload::{parse_workload, Network};
 
+pub mod inputs;
 pub mod source;
 pub mod weights;
 
+pub use inputs::{load_inputs, InputSet};
 pub use source::FileSource;
 
 /// Read a file to a string, naming it on failure.

@@ -79,6 +79,11 @@ impl TensorSource for FileSource {
         Ok(Some(loaded.data.iter().map(|&v| v != 0.0).collect()))
     }
 
+    fn param(&self, layer: &Layer, file: &str, tensor: &str) -> Result<Vec<f32>> {
+        let path = super::resolve_relative(&self.workload, file);
+        Ok(self.loader().load(&path, tensor, Some(&layer.name))?.data)
+    }
+
     fn key(&self) -> String {
         format!("file {:?}", (&self.workload, &self.weights_override))
     }

@@ -106,6 +106,24 @@ impl QuantizedTensor {
         Some(&g.shared[f * per..(f + 1) * per])
     }
 
+    /// The scale of filter `f` as the datapath applies it: its stored scale, or, when the scale
+    /// is absorbed by batch norm, the least-squares scale `<w, c> / <c, c>` against the float
+    /// weights `w` it came from (the one a recalibrated batch norm realizes).
+    pub fn effective_scale(&self, f: usize, weights: &[f32]) -> f64 {
+        if !self.scale_absorbed {
+            return self.scales[f] as f64;
+        }
+        let k = self.filter_len();
+        let (w, c) = (&weights[f * k..(f + 1) * k], self.filter_codes(f));
+        let wc: f64 = w.iter().zip(c).map(|(&x, &v)| x as f64 * v as f64).sum();
+        let cc: f64 = c.iter().map(|&v| (v as f64) * (v as f64)).sum();
+        if cc > 0.0 {
+            wc / cc
+        } else {
+            0.0
+        }
+    }
+
     /// Number of non-zero codes.
     pub fn nonzeros(&self) -> u64 {
         self.codes.iter().filter(|&&c| c != 0).count() as u64

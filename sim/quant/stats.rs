@@ -121,18 +121,7 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         }
         s.distinct_sum += distinct;
         s.distinct_max = s.distinct_max.max(distinct);
-        let scale = if q.scale_absorbed {
-            // Least-squares scale <w, c> / <c, c>, the one batch norm can apply.
-            let wc: f64 = w.iter().zip(c).map(|(&x, &v)| x as f64 * v as f64).sum();
-            let cc: f64 = c.iter().map(|&v| (v as f64) * (v as f64)).sum();
-            if cc > 0.0 {
-                wc / cc
-            } else {
-                0.0
-            }
-        } else {
-            q.scales[f] as f64
-        };
+        let scale = q.effective_scale(f, weights);
         for (&x, &v) in w.iter().zip(c) {
             let d = x as f64 - v as f64 * scale;
             s.sq_error += d * d;

@@ -18,7 +18,8 @@ pub mod shapes;
 pub mod validate;
 
 pub use raw::{
-    OpKind, Pair, RawActivations, RawDefaults, RawLayer, RawSynthetic, RawWeights, RawWorkload,
+    BnNames, OpKind, Pair, RawActivations, RawDefaults, RawInputTransform, RawLayer, RawParams,
+    RawSynthetic, RawWeights, RawWorkload,
 };
 pub use validate::validate_workload;
 
@@ -74,6 +75,40 @@ pub struct ActivationStats {
     /// Non-zero flags of the input tensor (batch included), once the IO edge has read the
     /// file; the engine uses them instead of the statistics.
     pub nonzero: Option<std::sync::Arc<Vec<bool>>>,
+}
+
+/// A layer's parameters besides its weights: tensors named in a file (the path as written,
+/// relative to the workload). Only functional runs (`--inputs`) read them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSource {
+    pub file: String,
+    pub keys: ParamKeys,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamKeys {
+    /// A conv/linear/matmul bias, one value per output channel.
+    Bias(String),
+    /// Batch norm: `<prefix>.` + gamma, beta, mean and variance names, and epsilon.
+    BatchNorm {
+        prefix: String,
+        eps: f64,
+        names: BnNames,
+    },
+    /// PReLU: one slope per channel (or one for all).
+    Slope(String),
+}
+
+/// How a raw image becomes the network input: resize the shorter side to `resize` (bilinear),
+/// crop the centre `crop` x `crop`, then `x = (pixel * scale - mean[c]) / std[c]` per channel
+/// (pixels 0..=255).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputTransform {
+    pub scale: f64,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub resize: Option<u64>,
+    pub crop: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +215,8 @@ pub struct Layer {
     /// Weight source for conv/linear/matmul layers.
     pub weights: Option<WeightSource>,
     pub activations: ActivationStats,
+    /// Bias, batch-norm or PReLU parameters, when the workload names them.
+    pub params: Option<ParamSource>,
 }
 
 impl Layer {
@@ -238,6 +275,8 @@ pub struct Network {
     pub name: String,
     pub batch: u64,
     pub batch_norm: BatchNormMode,
+    /// How images become the network input (None: identity on pixels 0..=255 scaled by 1/255).
+    pub input_transform: Option<InputTransform>,
     pub tensors: Vec<Tensor>,
     pub layers: Vec<Layer>,
     /// Producer -> consumer edges, labelled by the tensor between them.

@@ -18,7 +18,55 @@ pub struct RawWorkload {
     /// Network inputs: tensor name -> shape (`[C, H, W]` for images, `[M, K]` for a GEMM operand).
     pub inputs: BTreeMap<String, Vec<i64>>,
     pub defaults: Option<RawDefaults>,
+    /// How raw images become the network input (functional runs with `--inputs`).
+    pub input_transform: Option<RawInputTransform>,
     pub layers: Vec<RawLayer>,
+}
+
+/// The input transform as written: `x = (pixel * scale - mean[c]) / std[c]` after an optional
+/// resize of the shorter side and a centre crop.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInputTransform {
+    pub scale: Option<f64>,
+    pub mean: Option<Vec<f64>>,
+    pub std: Option<Vec<f64>>,
+    pub resize: Option<i64>,
+    pub crop: Option<i64>,
+}
+
+/// A layer's parameters besides its weights, as written: tensors in a file (default: the
+/// weights' file). `bias` for conv2d/linear/matmul; `prefix` (+ `eps`) for batch_norm, whose
+/// tensors are `<prefix>.weight`, `.bias`, `.running_mean`, `.running_var`; `slope` for prelu.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParams {
+    pub file: Option<String>,
+    pub bias: Option<String>,
+    pub prefix: Option<String>,
+    pub eps: Option<f64>,
+    /// Batch-norm tensor names after the prefix: `pytorch` (weight, bias, running_mean,
+    /// running_var) or `keras` (gamma, beta, moving_mean, moving_variance).
+    pub names: Option<BnNames>,
+    pub slope: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BnNames {
+    #[default]
+    Pytorch,
+    Keras,
+}
+
+impl BnNames {
+    /// The suffixes of gamma, beta, mean and variance.
+    pub fn suffixes(self) -> [&'static str; 4] {
+        match self {
+            BnNames::Pytorch => ["weight", "bias", "running_mean", "running_var"],
+            BnNames::Keras => ["gamma", "beta", "moving_mean", "moving_variance"],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,6 +148,7 @@ pub struct RawLayer {
     pub quant: Option<RawQuant>,
     pub weights: Option<RawWeights>,
     pub activations: Option<RawActivations>,
+    pub params: Option<RawParams>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

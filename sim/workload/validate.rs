@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::graph::stable_toposort;
-use super::raw::{RawWeights, RawWorkload};
+use super::raw::{RawInputTransform, RawParams, RawWeights, RawWorkload};
 use super::shapes::infer;
 use super::{
-    derive_seed, ActivationStats, Distribution, Layer, LayerId, Network, Op, Tensor, TensorId,
-    WeightSource, DEFAULT_SEED,
+    derive_seed, ActivationStats, Distribution, InputTransform, Layer, LayerId, Network, Op,
+    ParamKeys, ParamSource, Tensor, TensorId, WeightSource, DEFAULT_SEED,
 };
 use crate::error::{Error, Problem, Result};
 use crate::quant::resolve_quant;
@@ -215,7 +215,9 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
         let act_seed = acts
             .seed
             .unwrap_or_else(|| derive_seed(default_acts.seed.unwrap_or(DEFAULT_SEED), &l.name));
+        let params = resolve_params(l.params.as_ref(), &op, &default_weights, &path, &mut p);
         layers.push(Layer {
+            params,
             id,
             name: l.name.clone(),
             op,
@@ -252,8 +254,16 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
         let b = new_id[&graph[e.target()]];
         g.add_edge(gn[a.0 as usize], gn[b.0 as usize], e.weight);
     }
+    let input_transform = raw
+        .input_transform
+        .as_ref()
+        .and_then(|t| resolve_transform(t, &tensors_in(&raw), &mut p));
+    if !p.is_empty() {
+        return Err(Error::invalid(origin, p));
+    }
     Ok(Network {
         name: raw.name,
+        input_transform,
         batch,
         batch_norm: raw.batch_norm.unwrap_or_default(),
         tensors,
@@ -333,4 +343,195 @@ fn resolve_weights(
             })
         }
     }
+}
+
+fn tensors_in(raw: &RawWorkload) -> Vec<Vec<i64>> {
+    raw.inputs.values().cloned().collect()
+}
+
+/// A layer's `params`: which keys its op allows, the file they come from.
+fn resolve_params(
+    raw: Option<&RawParams>,
+    op: &Op,
+    default_weights: &RawWeights,
+    path: &str,
+    p: &mut Vec<Problem>,
+) -> Option<ParamSource> {
+    let r = raw?;
+    let path = format!("{path}.params");
+    let allowed: &[&str] = match op {
+        Op::Conv2d(_) | Op::Linear { .. } | Op::Matmul { .. } => &["bias"],
+        Op::BatchNorm => &["prefix", "eps", "names"],
+        Op::Prelu => &["slope"],
+        _ => &[],
+    };
+    let given: Vec<&str> = [
+        ("bias", r.bias.is_some()),
+        ("prefix", r.prefix.is_some()),
+        ("eps", r.eps.is_some()),
+        ("names", r.names.is_some()),
+        ("slope", r.slope.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, g)| *g)
+    .map(|(k, _)| k)
+    .collect();
+    let wrong: Vec<&str> = given
+        .iter()
+        .copied()
+        .filter(|k| !allowed.contains(k))
+        .collect();
+    if !wrong.is_empty() {
+        p.push(
+            Problem::new(
+                &path,
+                format!(
+                    "{} not allowed on op `{}`",
+                    wrong.join(", "),
+                    op.kind().as_str()
+                ),
+            )
+            .with_help(if allowed.is_empty() {
+                "this op takes no parameters".to_string()
+            } else {
+                format!("allowed here: {}", allowed.join(", "))
+            }),
+        );
+        return None;
+    }
+    let Some(file) = r.file.clone().or(default_weights.file.clone()) else {
+        p.push(
+            Problem::new(format!("{path}.file"), "no file holds these parameters")
+                .with_help("set params.file here or weights.file in defaults.weights"),
+        );
+        return None;
+    };
+    let keys = match op {
+        Op::BatchNorm => {
+            let eps = r.eps.unwrap_or(1e-5);
+            if !(eps.is_finite() && eps > 0.0 && eps < 1.0) {
+                p.push(
+                    Problem::new(format!("{path}.eps"), format!("{eps} is out of range"))
+                        .with_help("allowed: 0 < eps < 1 (PyTorch's default is 1e-5)"),
+                );
+            }
+            ParamKeys::BatchNorm {
+                prefix: r.prefix.clone().or_else(|| {
+                    p.push(
+                        Problem::new(format!("{path}.prefix"), "missing")
+                            .with_help("name the tensors' prefix, e.g. \"aux/bn1\" for aux/bn1.weight, .bias, .running_mean, .running_var"),
+                    );
+                    None
+                })?,
+                eps,
+                names: r.names.unwrap_or_default(),
+            }
+        }
+        Op::Prelu => ParamKeys::Slope(r.slope.clone().or_else(|| {
+            p.push(
+                Problem::new(format!("{path}.slope"), "missing").with_help("name the slope tensor"),
+            );
+            None
+        })?),
+        _ => ParamKeys::Bias(r.bias.clone().or_else(|| {
+            p.push(
+                Problem::new(format!("{path}.bias"), "missing").with_help("name the bias tensor"),
+            );
+            None
+        })?),
+    };
+    Some(ParamSource { file, keys })
+}
+
+fn resolve_transform(
+    t: &RawInputTransform,
+    inputs: &[Vec<i64>],
+    p: &mut Vec<Problem>,
+) -> Option<InputTransform> {
+    let before = p.len();
+    let channels = match inputs {
+        [shape] if shape.len() == 3 => shape[0].max(1) as usize,
+        _ => {
+            p.push(
+                Problem::new(
+                    "input_transform",
+                    "needs exactly one network input of shape [C, H, W]",
+                )
+                .with_help("an image transform applies to one image input"),
+            );
+            return None;
+        }
+    };
+    let scale = t.scale.unwrap_or(1.0 / 255.0);
+    if !(scale.is_finite() && scale > 0.0) {
+        p.push(
+            Problem::new("input_transform.scale", format!("{scale} is out of range")).with_help(
+                "allowed: a finite factor > 0 on pixel values 0..=255 (1/255 maps them to 0..1)",
+            ),
+        );
+    }
+    let per_channel = |key: &str, v: &Option<Vec<f64>>, default: f64, p: &mut Vec<Problem>| {
+        let v = v.clone().unwrap_or_else(|| vec![default; channels]);
+        if v.len() != channels {
+            p.push(
+                Problem::new(
+                    format!("input_transform.{key}"),
+                    format!("{} values for {channels} channels", v.len()),
+                )
+                .with_help("give one value per input channel"),
+            );
+        }
+        if v.iter()
+            .any(|x| !x.is_finite() || (key == "std" && *x <= 0.0))
+        {
+            p.push(
+                Problem::new(
+                    format!("input_transform.{key}"),
+                    format!("{v:?} is not allowed"),
+                )
+                .with_help(if key == "std" {
+                    "allowed: finite values > 0"
+                } else {
+                    "allowed: finite values"
+                }),
+            );
+        }
+        v
+    };
+    let mean = per_channel("mean", &t.mean, 0.0, p);
+    let std = per_channel("std", &t.std, 1.0, p);
+    let size = |key: &str, v: Option<i64>, p: &mut Vec<Problem>| match v {
+        Some(v) if !(1..=65536).contains(&v) => {
+            p.push(
+                Problem::new(
+                    format!("input_transform.{key}"),
+                    format!("{v} is out of range"),
+                )
+                .with_help("allowed: 1..=65536 pixels"),
+            );
+            None
+        }
+        v => v.map(|v| v as u64),
+    };
+    let resize = size("resize", t.resize, p);
+    let crop = size("crop", t.crop, p);
+    if let Some(c) = crop {
+        let (h, w) = (inputs[0][1], inputs[0][2]);
+        if (c as i64, c as i64) != (h, w) {
+            p.push(
+                Problem::new(
+                    "input_transform.crop",
+                    format!("{c} x {c} does not match the input's {h} x {w}"),
+                )
+                .with_help("the crop gives the network input: make it equal the input's H and W"),
+            );
+        }
+    }
+    (p.len() == before).then_some(InputTransform {
+        scale,
+        mean,
+        std,
+        resize,
+        crop,
+    })
 }

@@ -1,0 +1,799 @@
+//! Functional execution: the network run on real inputs twice, as the fp32 reference and as
+//! the design's quantized datapath computes it, layer by layer side by side, with the
+//! fidelity of every layer and of the network's outputs ([`fidelity`]).
+//!
+//! The quantized datapath, rule by rule:
+//!
+//! * **Stored activations.** Every tensor between layers is stored as integer codes of its
+//!   producing layer's `activation_bits` (a network input: of its first consumer's) with one
+//!   scale per tensor, `scale = max|x| / qmax`, from the [`Calibration`]: the largest |x| the
+//!   fp32 reference reached on the calibration inputs. A tensor the reference never made
+//!   negative is unsigned (`qmax = 2^b - 1`), else signed symmetric (`qmax = 2^(b-1) - 1`).
+//!   Quantization rounds to nearest, ties to even, and saturates at `qmax`.
+//! * **The array** (conv2d, linear, matmul) multiplies the integer weight codes by integer
+//!   activation codes at the layer's own `activation_bits` (a stored tensor of another width
+//!   or scale is requantized first) and sums exactly; the sum is kept in `accumulator_bits`
+//!   two's complement, **wrapping** on overflow, as an adder of that width does. Wrapping is
+//!   modular, so the result does not depend on the order a PE kind adds in (bit-serial and
+//!   SWIS PEs reach the same sum). Sums that did not fit are counted per layer.
+//! * **The output stage** scales the sum by `activation scale x filter scale` (the filter's
+//!   stored scale, or the least-squares one when batch norm absorbs it, see
+//!   [`QuantizedTensor::effective_scale`]), adds the bias, and requantizes to the layer's
+//!   `activation_bits` (computed in f64, rounded as above).
+//! * **Batch norm** as the workload says: `separate` runs `x * m + a` on the vector unit in its
+//!   format (fp16 rounds every operation's result to fp16; fp32 and int units compute in
+//!   f32), `folded` applies it to the preceding layer's sums before that layer's
+//!   requantization (one rounding), `quantized` rounds `m` to a signed `activation_bits`
+//!   value with a per-tensor scale and `a` to the output's step, then computes exactly.
+//! * **Elementwise layers** (relu, prelu, add, pools, pad_channels, requantize) dequantize
+//!   their inputs, compute in the vector unit's format and requantize the result to their
+//!   own `activation_bits`.
+//!
+//! The fp32 reference runs the same graph in f32 (batch norm separate, whatever the mode).
+//! Pure: tensors come in, figures go out; the pipeline loads the parameters.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::quant::QuantizedTensor;
+use crate::tech::VectorPrecision;
+use crate::workload::{BatchNormMode, Layer, Network, Op};
+
+pub mod fidelity;
+pub mod ops;
+
+pub use fidelity::{evaluate, Evaluation, Fidelity, LayerFidelity, NetworkFidelity, Samples};
+
+/// A layer's parameters besides its weights, as the kernels use them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Params {
+    #[default]
+    None,
+    /// One bias per output channel.
+    Bias(Vec<f32>),
+    /// Batch norm as `x * mul[c] + add[c]` (`mul = gamma / sqrt(var + eps)`,
+    /// `add = beta - mean * mul`).
+    BatchNorm { mul: Vec<f32>, add: Vec<f32> },
+    /// PReLU slopes, one per channel or one for all.
+    Slope(Vec<f32>),
+}
+
+impl Params {
+    /// Batch norm from its four tensors, folded to a multiplier and an offset (in f64).
+    pub fn batch_norm(gamma: &[f32], beta: &[f32], mean: &[f32], var: &[f32], eps: f64) -> Params {
+        let mul: Vec<f64> = gamma
+            .iter()
+            .zip(var)
+            .map(|(&g, &v)| g as f64 / (v as f64 + eps).sqrt())
+            .collect();
+        Params::BatchNorm {
+            add: beta
+                .iter()
+                .zip(mean)
+                .zip(&mul)
+                .map(|((&b, &m), &k)| (b as f64 - m as f64 * k) as f32)
+                .collect(),
+            mul: mul.iter().map(|&k| k as f32).collect(),
+        }
+    }
+}
+
+/// One weight layer's tensors: the float weights (the reference) and their codes (the
+/// datapath).
+#[derive(Debug, Clone, Copy)]
+pub struct LayerTensors<'a> {
+    pub weights: &'a [f32],
+    pub codes: &'a QuantizedTensor,
+}
+
+/// The network with everything functional execution needs.
+pub struct Model<'a> {
+    pub net: &'a Network,
+    /// Per layer: weights and codes (weight layers), parameters.
+    pub tensors: Vec<Option<LayerTensors<'a>>>,
+    pub params: Vec<Params>,
+    /// Filter scales as the datapath applies them, per weight layer.
+    scales: Vec<Vec<f64>>,
+    pub accumulator_bits: u32,
+    pub vector: VectorPrecision,
+    /// Consumers per tensor.
+    uses: Vec<u32>,
+    /// The tensor whose values are the network's output (the last layer's).
+    output: usize,
+    input: usize,
+}
+
+impl<'a> Model<'a> {
+    /// Check that functional execution can run `net` and assemble the model. Errors name the
+    /// layer: a weight layer without codes, parameters of the wrong length, more than one
+    /// network input.
+    pub fn new(
+        net: &'a Network,
+        tensors: Vec<Option<LayerTensors<'a>>>,
+        params: Vec<Params>,
+        accumulator_bits: u32,
+        vector: VectorPrecision,
+    ) -> Result<Model<'a>> {
+        let inputs: Vec<usize> = (0..net.tensors.len())
+            .filter(|&t| net.tensors[t].producer.is_none())
+            .collect();
+        let [input] = inputs[..] else {
+            return Err(Error::Unsupported(format!(
+                "functional execution takes a network with one input tensor; `{}` has {}",
+                net.name,
+                inputs.len()
+            )));
+        };
+        let mut uses = vec![0u32; net.tensors.len()];
+        for l in &net.layers {
+            for t in &l.inputs {
+                uses[t.0 as usize] += 1;
+            }
+        }
+        let mut scales = Vec::with_capacity(net.layers.len());
+        for (i, l) in net.layers.iter().enumerate() {
+            let channels = out_channels(net, l);
+            let bad = |what: String| Error::Internal(format!("layer `{}`: {what}", l.name));
+            match (&params[i], l.op) {
+                (Params::Bias(b), _) | (Params::Slope(b), Op::Prelu)
+                    if !(b.len() == channels
+                        || matches!(params[i], Params::Slope(_)) && b.len() == 1) =>
+                {
+                    return Err(bad(format!(
+                        "{} parameters for {channels} channels",
+                        b.len()
+                    )));
+                }
+                (Params::BatchNorm { mul, add }, _)
+                    if mul.len() != channels || add.len() != channels =>
+                {
+                    return Err(bad(format!(
+                        "{} batch-norm parameters for {channels} channels",
+                        mul.len()
+                    )));
+                }
+                _ => {}
+            }
+            scales.push(match (&tensors[i], l.weight_shape()) {
+                (Some(t), Some(_)) => (0..t.codes.filters())
+                    .map(|f| t.codes.effective_scale(f, t.weights))
+                    .collect(),
+                (None, Some(_)) => return Err(bad("no codes for a weight layer".into())),
+                _ => Vec::new(),
+            });
+        }
+        let output = net.layers.last().map_or(input, |l| l.output.0 as usize);
+        Ok(Model {
+            net,
+            tensors,
+            params,
+            scales,
+            accumulator_bits,
+            vector,
+            uses,
+            output,
+            input,
+        })
+    }
+
+    /// Elements of the network's input, per sample.
+    pub fn input_len(&self) -> usize {
+        self.net.tensors[self.input].elements() as usize
+    }
+
+    /// The network's input shape, per sample.
+    pub fn input_shape(&self) -> &[u64] {
+        &self.net.tensors[self.input].shape
+    }
+}
+
+/// Channels of a layer's output (the first dimension), what its parameters index.
+fn out_channels(net: &Network, l: &Layer) -> usize {
+    match l.op {
+        Op::Matmul { n, .. } => n as usize,
+        _ => net.tensor(l.output).shape.first().copied().unwrap_or(1) as usize,
+    }
+}
+
+fn hw(shape: &[u64]) -> (usize, usize) {
+    match shape {
+        [_, h, w] => (*h as usize, *w as usize),
+        _ => (1, 1),
+    }
+}
+
+/// The range of every tensor over the calibration inputs, from the fp32 reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// Largest |x| per tensor.
+    pub max_abs: Vec<f32>,
+    /// Smallest value per tensor (negative: the tensor is stored signed).
+    pub min: Vec<f32>,
+    /// How many inputs it was taken over.
+    pub inputs: usize,
+}
+
+impl Calibration {
+    fn empty(tensors: usize) -> Self {
+        Calibration {
+            max_abs: vec![0.0; tensors],
+            min: vec![f32::INFINITY; tensors],
+            inputs: 0,
+        }
+    }
+
+    fn merge(mut self, o: &Calibration) -> Self {
+        for (a, b) in self.max_abs.iter_mut().zip(&o.max_abs) {
+            *a = a.max(*b);
+        }
+        for (a, b) in self.min.iter_mut().zip(&o.min) {
+            *a = a.min(*b);
+        }
+        self.inputs += o.inputs;
+        self
+    }
+
+    /// Per-tensor maxima over `inputs` (each a sample of the network's input).
+    pub fn from_inputs(model: &Model, inputs: &[Vec<f32>]) -> Calibration {
+        let n = model.net.tensors.len();
+        inputs
+            .par_iter()
+            .map(|x| {
+                let mut c = Calibration::empty(n);
+                c.inputs = 1;
+                let mut see = |t: usize, v: &[f32]| {
+                    for &x in v {
+                        c.max_abs[t] = c.max_abs[t].max(x.abs());
+                        c.min[t] = c.min[t].min(x);
+                    }
+                };
+                run_reference(model, x, |t, v| see(t, v));
+                c
+            })
+            .collect::<Vec<_>>()
+            .iter()
+            .fold(Calibration::empty(n), |a, b| a.merge(b))
+    }
+
+    /// How tensor `t` is stored at `bits`.
+    pub fn format(&self, t: usize, bits: u32) -> Format {
+        let signed = self.min[t] < 0.0;
+        let qmax = if signed {
+            (1i64 << (bits - 1)) - 1
+        } else {
+            (1i64 << bits) - 1
+        }
+        .max(1);
+        let max = self.max_abs[t] as f64;
+        Format {
+            bits,
+            signed,
+            scale: if max > 0.0 { max / qmax as f64 } else { 1.0 },
+            qmax,
+        }
+    }
+}
+
+/// A stored tensor's integer format.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Format {
+    pub bits: u32,
+    pub signed: bool,
+    /// Value of code 1.
+    pub scale: f64,
+    pub qmax: i64,
+}
+
+impl Format {
+    /// The code of `v`: round to nearest, ties to even, saturated.
+    pub fn code(&self, v: f64) -> (i32, bool) {
+        let q = (v / self.scale).round_ties_even();
+        let lo = if self.signed { -self.qmax } else { 0 } as f64;
+        let clipped = q > self.qmax as f64 || q < lo;
+        (q.clamp(lo, self.qmax as f64) as i32, clipped)
+    }
+}
+
+/// A tensor of the quantized run: codes in a format, or exact values on the way into a
+/// folded batch norm.
+#[derive(Debug, Clone)]
+enum QTensor {
+    Codes { codes: Vec<i32>, format: Format },
+    Real(Vec<f64>),
+}
+
+impl QTensor {
+    fn values(&self) -> Vec<f64> {
+        match self {
+            QTensor::Codes { codes, format } => {
+                codes.iter().map(|&c| c as f64 * format.scale).collect()
+            }
+            QTensor::Real(v) => v.clone(),
+        }
+    }
+}
+
+/// Tensors held while one sample runs: each dropped after its last consumer.
+struct Live<T> {
+    slots: Vec<Option<T>>,
+    left: Vec<u32>,
+}
+
+impl<T> Live<T> {
+    fn new(uses: &[u32]) -> Self {
+        Live {
+            slots: (0..uses.len()).map(|_| None).collect(),
+            left: uses.to_vec(),
+        }
+    }
+
+    fn get(&self, t: usize) -> &T {
+        self.slots[t]
+            .as_ref()
+            .expect("tensors are produced before use")
+    }
+
+    /// One consumer is done with `t`; drop it after the last (the output stays).
+    fn release(&mut self, t: usize, keep: usize) {
+        self.left[t] -= 1;
+        if self.left[t] == 0 && t != keep {
+            self.slots[t] = None;
+        }
+    }
+}
+
+/// The fp32 reference on one sample; `see(tensor, values)` is called for the input and every
+/// layer's output. Returns the network's output.
+pub fn run_reference(model: &Model, input: &[f32], mut see: impl FnMut(usize, &[f32])) -> Vec<f32> {
+    let net = model.net;
+    let mut live: Live<Vec<f32>> = Live::new(&model.uses);
+    see(model.input, input);
+    live.slots[model.input] = Some(input.to_vec());
+    for (i, l) in net.layers.iter().enumerate() {
+        let y = reference_layer(model, i, l, &live);
+        see(l.output.0 as usize, &y);
+        live.slots[l.output.0 as usize] = Some(y);
+        for t in &l.inputs {
+            live.release(t.0 as usize, model.output);
+        }
+    }
+    live.slots[model.output].take().unwrap_or_default()
+}
+
+fn reference_layer(model: &Model, i: usize, l: &Layer, live: &Live<Vec<f32>>) -> Vec<f32> {
+    let net = model.net;
+    let x = live.get(l.inputs[0].0 as usize);
+    let in_shape = &net.tensor(l.inputs[0]).shape;
+    let out_shape = &net.tensor(l.output).shape;
+    let mut y = match l.op {
+        Op::Conv2d(c) => {
+            let s = ops::ConvShape {
+                conv: c,
+                in_hw: hw(in_shape),
+                out_hw: hw(out_shape),
+            };
+            let w = model.tensors[i].expect("weight layer").weights;
+            ops::conv2d(x, w, &s, |v| v, |v| v)
+        }
+        Op::Linear {
+            in_features,
+            out_features,
+        } => {
+            let w = model.tensors[i].expect("weight layer").weights;
+            ops::matmul(
+                x,
+                w,
+                in_features as usize,
+                out_features as usize,
+                |v| v,
+                |v| v,
+            )
+        }
+        Op::Matmul { k, n, .. } => {
+            let w = model.tensors[i].expect("weight layer").weights;
+            ops::matmul(x, w, k as usize, n as usize, |v| v, |v| v)
+        }
+        _ => {
+            let xs: Vec<&[f32]> = l
+                .inputs
+                .iter()
+                .map(|t| live.get(t.0 as usize).as_slice())
+                .collect();
+            return elementwise(
+                model,
+                i,
+                l,
+                &xs,
+                VectorPrecision::Fp32,
+                BatchNormMode::Separate,
+            );
+        }
+    };
+    if let Params::Bias(b) = &model.params[i] {
+        add_bias(&l.op, &mut y, b);
+    }
+    y
+}
+
+fn add_bias<T: Copy + std::ops::AddAssign + From<f32>>(op: &Op, y: &mut [T], b: &[f32]) {
+    let len = y.len();
+    for (j, v) in y.iter_mut().enumerate() {
+        *v += T::from(b[filter_of(op, j, len, b.len())]);
+    }
+}
+
+/// An elementwise layer over float inputs, in the vector unit's format.
+fn elementwise(
+    model: &Model,
+    i: usize,
+    l: &Layer,
+    xs: &[&[f32]],
+    fmt: VectorPrecision,
+    bn: BatchNormMode,
+) -> Vec<f32> {
+    let net = model.net;
+    let in_shape = &net.tensor(l.inputs[0]).shape;
+    let out_shape = &net.tensor(l.output).shape;
+    let r = |v: f32| round_to(fmt, v);
+    let x = xs[0];
+    let channels = in_shape.first().copied().unwrap_or(1) as usize;
+    let plane = x.len() / channels.max(1);
+    match l.op {
+        Op::BatchNorm => match &model.params[i] {
+            Params::BatchNorm { mul, add } => {
+                let (mul, add) = if bn == BatchNormMode::Quantized {
+                    quantized_bn(mul, add, l.quant.activation_bits)
+                } else {
+                    (mul.clone(), add.clone())
+                };
+                x.chunks(plane.max(1))
+                    .enumerate()
+                    .flat_map(|(c, xs)| {
+                        let (m, a) = (mul[c], add[c]);
+                        xs.iter().map(move |&v| r(r(v * m) + a))
+                    })
+                    .collect()
+            }
+            // A batch norm without parameters is the identity (stated in the report).
+            _ => x.to_vec(),
+        },
+        Op::Relu => x.iter().map(|&v| v.max(0.0)).collect(),
+        Op::Prelu => {
+            let slopes = match &model.params[i] {
+                Params::Slope(s) => s.clone(),
+                _ => vec![0.25],
+            };
+            x.chunks(plane.max(1))
+                .enumerate()
+                .flat_map(|(c, xs)| {
+                    let a = slopes[c % slopes.len()];
+                    xs.iter().map(move |&v| if v >= 0.0 { v } else { r(v * a) })
+                })
+                .collect()
+        }
+        Op::Add => x.iter().zip(xs[1]).map(|(&a, &b)| r(a + b)).collect(),
+        Op::MaxPool(p) | Op::AvgPool(p) => {
+            let max = matches!(l.op, Op::MaxPool(_));
+            let in_hw = hw(in_shape);
+            if !max
+                && out_shape.get(1..) == Some(&[1, 1])
+                && p.kernel == (in_hw.0 as u64, in_hw.1 as u64)
+            {
+                ops::global_avg(x, channels).into_iter().map(r).collect()
+            } else {
+                ops::pool(x, channels, in_hw, hw(out_shape), &p, max)
+                    .into_iter()
+                    .map(r)
+                    .collect()
+            }
+        }
+        Op::PadChannels => ops::pad_channels(x, channels, out_shape[0] as usize),
+        Op::Requantize => x.to_vec(),
+        Op::Conv2d(_) | Op::Linear { .. } | Op::Matmul { .. } => {
+            unreachable!("array layers are not elementwise")
+        }
+    }
+}
+
+/// A value rounded to the vector unit's format (fp16 rounds; fp32 and int units keep f32).
+fn round_to(fmt: VectorPrecision, v: f32) -> f32 {
+    match fmt {
+        VectorPrecision::Fp16 => half::f16::from_f32(v).to_f32(),
+        _ => v,
+    }
+}
+
+/// Batch-norm parameters as `batch_norm = "quantized"` holds them: the multipliers as signed
+/// `bits`-bit values with one scale, the offsets likewise.
+fn quantized_bn(mul: &[f32], add: &[f32], bits: u32) -> (Vec<f32>, Vec<f32>) {
+    let q = |v: &[f32]| {
+        let max = v.iter().fold(0f32, |m, x| m.max(x.abs())) as f64;
+        let qmax = ((1i64 << (bits.max(2) - 1)) - 1) as f64;
+        let s = if max > 0.0 { max / qmax } else { 1.0 };
+        v.iter()
+            .map(|&x| ((x as f64 / s).round_ties_even() * s) as f32)
+            .collect::<Vec<f32>>()
+    };
+    (q(mul), q(add))
+}
+
+/// What the quantized run saw at one layer of one sample.
+#[derive(Debug, Clone, Default)]
+pub struct LayerTally {
+    /// Sum of squares of the reference output, and of the quantized output's error.
+    pub signal: f64,
+    pub noise: f64,
+    /// Output elements.
+    pub outputs: u64,
+    /// Output codes saturated by requantization.
+    pub clipped: u64,
+    /// Array layers: input activations, zero codes among them, their effectual bits (ones in
+    /// the magnitude), and output sums that overflowed the accumulator.
+    pub inputs: u64,
+    pub zero_inputs: u64,
+    pub effectual_bits: u64,
+    pub overflows: u64,
+}
+
+impl LayerTally {
+    fn add(&mut self, o: &LayerTally) {
+        self.signal += o.signal;
+        self.noise += o.noise;
+        self.outputs += o.outputs;
+        self.clipped += o.clipped;
+        self.inputs += o.inputs;
+        self.zero_inputs += o.zero_inputs;
+        self.effectual_bits += o.effectual_bits;
+        self.overflows += o.overflows;
+    }
+}
+
+/// One sample through both networks.
+#[derive(Debug, Clone)]
+pub struct SampleRun {
+    /// Per layer.
+    pub layers: Vec<LayerTally>,
+    /// The network's outputs: the fp32 reference and the quantized datapath's (dequantized).
+    pub reference: Vec<f32>,
+    pub quantized: Vec<f32>,
+    /// Per array layer: the input codes it multiplied (kept only when asked, for timing).
+    pub input_codes: Vec<Option<Vec<i32>>>,
+}
+
+/// Run one sample through the fp32 reference and the quantized datapath side by side.
+/// `keep_codes` keeps each array layer's input codes (what the timing of activation-side PEs
+/// reads).
+pub fn run_sample(
+    model: &Model,
+    calib: &Calibration,
+    input: &[f32],
+    keep_codes: bool,
+) -> SampleRun {
+    let net = model.net;
+    let n_layers = net.layers.len();
+    let mut fp: Live<Vec<f32>> = Live::new(&model.uses);
+    let mut q: Live<QTensor> = Live::new(&model.uses);
+    let mut tallies = vec![LayerTally::default(); n_layers];
+    let mut kept: Vec<Option<Vec<i32>>> = vec![None; n_layers];
+    fp.slots[model.input] = Some(input.to_vec());
+    // The input is stored at the width of its first consumer.
+    let in_bits = net
+        .layers
+        .iter()
+        .find(|l| l.inputs.iter().any(|t| t.0 as usize == model.input))
+        .map_or(8, |l| l.quant.activation_bits);
+    let in_fmt = calib.format(model.input, in_bits);
+    q.slots[model.input] = Some(QTensor::Codes {
+        codes: input.iter().map(|&v| in_fmt.code(v as f64).0).collect(),
+        format: in_fmt,
+    });
+    // Which outputs feed a folded batch norm (kept exact until its requantization).
+    let folded_into: Vec<bool> = net
+        .layers
+        .iter()
+        .map(|l| {
+            net.batch_norm == BatchNormMode::Folded
+                && l.weight_shape().is_some()
+                && model.uses[l.output.0 as usize] == 1
+                && net
+                    .layers
+                    .iter()
+                    .any(|c| c.op == Op::BatchNorm && c.inputs.first() == Some(&l.output))
+        })
+        .collect();
+    for (i, l) in net.layers.iter().enumerate() {
+        let out_t = l.output.0 as usize;
+        let reference = reference_layer(model, i, l, &fp);
+        let out_fmt = calib.format(out_t, l.quant.activation_bits);
+        let tally = &mut tallies[i];
+        let result: QTensor = if let Some(t) = model.tensors[i] {
+            // The array: integer codes at the layer's activation width.
+            let bits = l.quant.activation_bits;
+            let in_t = l.inputs[0].0 as usize;
+            let a_fmt = calib.format(in_t, bits);
+            let codes: Vec<i32> = match q.get(in_t) {
+                QTensor::Codes { codes, format } if *format == a_fmt => codes.clone(),
+                other => other.values().iter().map(|&v| a_fmt.code(v).0).collect(),
+            };
+            tally.inputs += codes.len() as u64;
+            tally.zero_inputs += codes.iter().filter(|&&c| c == 0).count() as u64;
+            tally.effectual_bits += codes
+                .iter()
+                .map(|c| c.unsigned_abs().count_ones() as u64)
+                .sum::<u64>();
+            let sums = array_sums(net, l, &codes, t.codes, a_fmt);
+            let (wrapped, overflows) = wrap(&sums, model.accumulator_bits);
+            tally.overflows += overflows;
+            let scales = &model.scales[i];
+            let len = wrapped.len();
+            let mut real: Vec<f64> = wrapped
+                .iter()
+                .enumerate()
+                .map(|(j, &s)| {
+                    s as f64 * a_fmt.scale * scales[filter_of(&l.op, j, len, scales.len())]
+                })
+                .collect();
+            if let Params::Bias(b) = &model.params[i] {
+                add_bias(&l.op, &mut real, b);
+            }
+            if keep_codes {
+                kept[i] = Some(codes);
+            }
+            if folded_into[i] {
+                QTensor::Real(real)
+            } else {
+                requantize(&real, out_fmt, tally)
+            }
+        } else {
+            let bn_mode = net.batch_norm;
+            match (l.op, q.get(l.inputs[0].0 as usize)) {
+                (Op::BatchNorm, QTensor::Real(x)) => {
+                    // Folded: the affine on the exact sums, one rounding.
+                    let mut y = x.clone();
+                    if let Params::BatchNorm { mul, add } = &model.params[i] {
+                        let plane = y.len() / mul.len().max(1);
+                        for (j, v) in y.iter_mut().enumerate() {
+                            let c = j / plane.max(1);
+                            *v = *v * mul[c] as f64 + add[c] as f64;
+                        }
+                    }
+                    requantize(&y, out_fmt, tally)
+                }
+                _ => {
+                    let xs: Vec<Vec<f32>> = l
+                        .inputs
+                        .iter()
+                        .map(|t| {
+                            q.get(t.0 as usize)
+                                .values()
+                                .iter()
+                                .map(|&v| v as f32)
+                                .collect()
+                        })
+                        .collect();
+                    let refs: Vec<&[f32]> = xs.iter().map(Vec::as_slice).collect();
+                    let y = elementwise(model, i, l, &refs, model.vector, bn_mode);
+                    let y: Vec<f64> = y.iter().map(|&v| v as f64).collect();
+                    requantize(&y, out_fmt, tally)
+                }
+            }
+        };
+        let got = result.values();
+        for (&r, &g) in reference.iter().zip(&got) {
+            let r = r as f64;
+            tally.signal += r * r;
+            tally.noise += (r - g) * (r - g);
+        }
+        tally.outputs += got.len() as u64;
+        fp.slots[out_t] = Some(reference);
+        q.slots[out_t] = Some(result);
+        for t in &l.inputs {
+            fp.release(t.0 as usize, model.output);
+            q.release(t.0 as usize, model.output);
+        }
+    }
+    let reference = fp.slots[model.output].take().unwrap_or_default();
+    let quantized = q.slots[model.output]
+        .take()
+        .map(|t| t.values().iter().map(|&v| v as f32).collect())
+        .unwrap_or_default();
+    SampleRun {
+        layers: tallies,
+        reference,
+        quantized,
+        input_codes: kept,
+    }
+}
+
+fn requantize(v: &[f64], fmt: Format, tally: &mut LayerTally) -> QTensor {
+    let mut clipped = 0u64;
+    let codes = v
+        .iter()
+        .map(|&x| {
+            let (c, clip) = fmt.code(x);
+            clipped += clip as u64;
+            c
+        })
+        .collect();
+    tally.clipped += clipped;
+    QTensor::Codes { codes, format: fmt }
+}
+
+/// Exact integer sums of an array layer: i32 arithmetic when no sum can leave it, else i64.
+fn array_sums(net: &Network, l: &Layer, a: &[i32], w: &QuantizedTensor, a_fmt: Format) -> Vec<i64> {
+    let max_a = a_fmt.qmax as u128;
+    let max_w = w.codes.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as u128;
+    let k = w.filter_len() as u128;
+    let narrow = k * max_a * max_w < (1u128 << 31);
+    let in_shape = &net.tensor(l.inputs[0]).shape;
+    let out_shape = &net.tensor(l.output).shape;
+    macro_rules! run {
+        ($t:ty) => {
+            match l.op {
+                Op::Conv2d(c) => {
+                    let s = ops::ConvShape {
+                        conv: c,
+                        in_hw: hw(in_shape),
+                        out_hw: hw(out_shape),
+                    };
+                    ops::conv2d(a, &w.codes, &s, |v| v as $t, |v| v as $t)
+                }
+                Op::Linear {
+                    in_features,
+                    out_features,
+                } => ops::matmul(
+                    a,
+                    &w.codes,
+                    in_features as usize,
+                    out_features as usize,
+                    |v| v as $t,
+                    |v| v as $t,
+                ),
+                Op::Matmul { k, n, .. } => ops::matmul(
+                    a,
+                    &w.codes,
+                    k as usize,
+                    n as usize,
+                    |v| v as $t,
+                    |v| v as $t,
+                ),
+                _ => unreachable!("array layers only"),
+            }
+        };
+    }
+    if narrow {
+        run!(i32).into_iter().map(i64::from).collect()
+    } else {
+        run!(i64)
+    }
+}
+
+/// The filter (output channel) of element `j` of an array layer's output of `len` elements
+/// over `filters` filters: a matmul's `[M, N]` has the filter innermost, every other layer's
+/// output is filter-major.
+fn filter_of(op: &Op, j: usize, len: usize, filters: usize) -> usize {
+    match op {
+        Op::Matmul { .. } => j % filters.max(1),
+        _ => j / (len / filters.max(1)).max(1),
+    }
+}
+
+/// Sums kept in a `bits`-bit two's-complement accumulator (wrapping), and how many did not
+/// fit.
+pub fn wrap(sums: &[i64], bits: u32) -> (Vec<i64>, u64) {
+    if bits >= 64 {
+        return (sums.to_vec(), 0);
+    }
+    let m = 1i128 << bits;
+    let half = 1i128 << (bits - 1);
+    let mut over = 0u64;
+    let v = sums
+        .iter()
+        .map(|&s| {
+            let w = ((s as i128 + half).rem_euclid(m) - half) as i64;
+            over += (w != s) as u64;
+            w
+        })
+        .collect();
+    (v, over)
+}
