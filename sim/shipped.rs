@@ -67,3 +67,13 @@ pub fn workload(name: &str) -> Result<(PathBuf, Network)> {
 pub fn shared_weights_dir() -> PathBuf {
     repo().join("..").join("shared").join("weights")
 }
+
+/// `../shared/images/cifar10` beside the repository the binary was built from: the real
+/// CIFAR-10 test images the fidelity study runs on.
+pub fn shared_images_dir() -> PathBuf {
+    repo()
+        .join("..")
+        .join("shared")
+        .join("images")
+        .join("cifar10")
+}

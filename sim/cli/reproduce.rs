@@ -24,10 +24,26 @@ pub struct ReproduceArgs {
 
 pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
     let trained = io::shared_weights_present();
-    let bar = v.bar(studies::design_count(args.reduced, trained), "designs");
+    // The fidelity study's inputs: the CIFAR-10 test images, through ResNet-20's transform.
+    let dir = plumsim::shipped::shared_images_dir();
+    let images = if trained && !args.reduced && dir.is_dir() {
+        let (_, net) = plumsim::shipped::workload("resnet20_cifar10.json")?;
+        Some(io::load_inputs(&dir, &net, None)?)
+    } else {
+        None
+    };
+    let samples = images.as_ref().map(|set| plumsim::functional::Samples {
+        values: &set.values,
+        labels: set.labels.as_deref(),
+        reference_logits: None,
+    });
+    let bar = v.bar(
+        studies::design_count(args.reduced, trained, images.is_some()),
+        "designs",
+    );
     let progress = |label: &str| bar.step(label);
     let runner = Runner::new(&progress);
-    let r = studies::reproduce(&args.out, args.reduced, trained, &runner);
+    let r = studies::reproduce(&args.out, args.reduced, trained, samples, &runner);
     bar.finish();
     let r = r?;
     for n in &r.notes {

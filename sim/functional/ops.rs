@@ -30,26 +30,11 @@ pub struct ConvShape {
     pub out_hw: (usize, usize),
 }
 
-/// The output columns `ox` whose input column `ox * stride + offset` lies in `0..width`.
-fn valid_range(out: usize, stride: usize, offset: isize, width: usize) -> (usize, usize) {
-    // ix = ox * s + offset >= 0  <=>  ox >= ceil(-offset / s)
-    let lo = if offset >= 0 {
-        0
-    } else {
-        ((-offset) as usize).div_ceil(stride)
-    };
-    // ix < width  <=>  ox * s < width - offset
-    let limit = width as isize - offset;
-    let hi = if limit <= 0 {
-        0
-    } else {
-        (limit as usize).div_ceil(stride)
-    };
-    (lo.min(out), hi.min(out))
-}
-
-/// Direct convolution: `x` `[C, H, W]` (converted by `lift`), weights `[O, C/groups, kh, kw]`,
-/// out `[O, OH, OW]` in `T`. Zero padding; a zero weight adds nothing and is skipped.
+/// Direct convolution: `x` `[C, H, W]` (converted by `lift_x`), weights `[O, C/groups, kh,
+/// kw]`, out `[O, OH, OW]` in `T`. Zero padding. Computed channels-last: for each output
+/// pixel, every input activation of its window is multiplied into all the output channels of
+/// its group at once (a zero activation adds nothing and is skipped); rows of output pixels
+/// run in parallel, each summed in a fixed order.
 pub fn conv2d<X: Copy + Sync, W: Copy + Sync, T: Num>(
     x: &[X],
     w: &[W],
@@ -61,51 +46,68 @@ pub fn conv2d<X: Copy + Sync, W: Copy + Sync, T: Num>(
     let (h, wd) = s.in_hw;
     let (oh, ow) = s.out_hw;
     let groups = c.groups as usize;
-    let cin_g = c.in_channels as usize / groups;
-    let cout_g = c.out_channels as usize / groups;
+    let cin = c.in_channels as usize;
+    let cout = c.out_channels as usize;
+    let cin_g = cin / groups;
+    let cout_g = cout / groups;
     let (kh, kw) = (c.kernel.0 as usize, c.kernel.1 as usize);
-    let (sh, sw) = (c.stride.0 as usize, c.stride.1 as usize);
+    let (sh, sw) = (c.stride.0 as isize, c.stride.1 as isize);
     let (ph, pw) = (c.padding.0 as isize, c.padding.1 as isize);
     let (dh, dw) = (c.dilation.0 as isize, c.dilation.1 as isize);
     let zero = T::default();
-    let mut out = vec![zero; c.out_channels as usize * oh * ow];
-    if oh * ow == 0 {
-        return out;
+    if oh * ow * cout == 0 {
+        return vec![zero; cout * oh * ow];
     }
-    out.par_chunks_mut(oh * ow)
-        .enumerate()
-        .for_each(|(o, plane)| {
-            let g = o / cout_g;
+    // Weights as [group][ky][kx][ci][co], the input as [H][W][C].
+    let mut wt = vec![zero; w.len()];
+    for g in 0..groups {
+        for co in 0..cout_g {
             for ci in 0..cin_g {
-                let cin = g * cin_g + ci;
-                let xin = &x[cin * h * wd..(cin + 1) * h * wd];
                 for ky in 0..kh {
                     for kx in 0..kw {
-                        let wv = lift_w(w[((o * cin_g + ci) * kh + ky) * kw + kx]);
-                        if wv == zero {
+                        let src = (((g * cout_g + co) * cin_g + ci) * kh + ky) * kw + kx;
+                        let dst = (((g * kh + ky) * kw + kx) * cin_g + ci) * cout_g + co;
+                        wt[dst] = lift_w(w[src]);
+                    }
+                }
+            }
+        }
+    }
+    let mut xt = vec![zero; cin * h * wd];
+    for ch in 0..cin {
+        for i in 0..h * wd {
+            xt[i * cin + ch] = lift_x(x[ch * h * wd + i]);
+        }
+    }
+    let mut out_t = vec![zero; oh * ow * cout];
+    out_t
+        .par_chunks_mut(ow * cout)
+        .enumerate()
+        .for_each(|(oy, row)| {
+            for ox in 0..ow {
+                let acc = &mut row[ox * cout..(ox + 1) * cout];
+                for ky in 0..kh {
+                    let iy = oy as isize * sh + ky as isize * dh - ph;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    for kx in 0..kw {
+                        let ix = ox as isize * sw + kx as isize * dw - pw;
+                        if ix < 0 || ix >= wd as isize {
                             continue;
                         }
-                        let offset_x = kx as isize * dw - pw;
-                        let (lo, hi) = valid_range(ow, sw, offset_x, wd);
-                        if lo >= hi {
-                            continue;
-                        }
-                        for oy in 0..oh {
-                            let iy = (oy * sh) as isize + ky as isize * dh - ph;
-                            if iy < 0 || iy >= h as isize {
-                                continue;
-                            }
-                            let row = &xin[iy as usize * wd..(iy as usize + 1) * wd];
-                            let out_row = &mut plane[oy * ow..(oy + 1) * ow];
-                            let ix0 = (lo * sw) as isize + offset_x;
-                            if sw == 1 {
-                                let src = &row[ix0 as usize..ix0 as usize + (hi - lo)];
-                                for (o, &v) in out_row[lo..hi].iter_mut().zip(src) {
-                                    *o += wv * lift_x(v);
+                        let xp = &xt[(iy as usize * wd + ix as usize) * cin..][..cin];
+                        for g in 0..groups {
+                            let acc_g = &mut acc[g * cout_g..(g + 1) * cout_g];
+                            let base = ((g * kh + ky) * kw + kx) * cin_g;
+                            for ci in 0..cin_g {
+                                let a = xp[g * cin_g + ci];
+                                if a == zero {
+                                    continue;
                                 }
-                            } else {
-                                for (j, o) in out_row[lo..hi].iter_mut().enumerate() {
-                                    *o += wv * lift_x(row[ix0 as usize + j * sw]);
+                                let wr = &wt[(base + ci) * cout_g..][..cout_g];
+                                for (o, &wv) in acc_g.iter_mut().zip(wr) {
+                                    *o += a * wv;
                                 }
                             }
                         }
@@ -113,6 +115,12 @@ pub fn conv2d<X: Copy + Sync, W: Copy + Sync, T: Num>(
                 }
             }
         });
+    let mut out = vec![zero; cout * oh * ow];
+    for i in 0..oh * ow {
+        for o in 0..cout {
+            out[o * oh * ow + i] = out_t[i * cout + o];
+        }
+    }
     out
 }
 

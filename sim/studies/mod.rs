@@ -22,6 +22,7 @@ use crate::report::to_csv;
 use crate::table::Table;
 use crate::workload::Network;
 
+pub mod fidelity;
 pub mod pareto;
 pub mod pikelpn;
 pub mod plum;
@@ -150,6 +151,36 @@ impl<'p> Runner<'p> {
         })
     }
 
+    /// Run `arch` on `net` functionally on `samples` (its fidelity), timed on the
+    /// activations they produce.
+    pub fn functional(
+        &self,
+        arch: &Arch,
+        net: &Network,
+        wl: &Path,
+        samples: crate::functional::Samples,
+    ) -> Result<(DesignResult, crate::functional::Fidelity)> {
+        (self.progress)(&arch.name);
+        let caches = Caches {
+            weights: &self.weights,
+            codes: &self.codes,
+        };
+        let opts = Options {
+            all_layers: true,
+            stats: true,
+        };
+        let f = pipeline::run_functional(arch, net, &*self.source(wl), caches, samples, opts)?;
+        Ok((
+            DesignResult {
+                label: arch.name.clone(),
+                arch: arch.clone(),
+                run: f.design.run,
+                stats: f.design.stats,
+            },
+            f.evaluation.fidelity,
+        ))
+    }
+
     /// Run a study's design.
     pub fn variant(&self, v: &Variant, net: &Network, wl: &Path) -> Result<DesignResult> {
         self.run(v.arch()?, net, wl)
@@ -234,10 +265,13 @@ pub struct Reproduction {
 /// Every study into `out`; `reduced`: only the quick part (PLUM on synthetic ResNet-18 and
 /// PikeLPN's elementwise share). The trained ResNet-20 parts run when `trained` (the caller
 /// has found `../shared/weights`, see [`crate::shipped::shared_weights_dir`]).
+/// `images`: the CIFAR-10 test images the fidelity study runs the trained ResNet-20 on (when
+/// `../shared/images` is present).
 pub fn reproduce(
     out: &Path,
     reduced: bool,
     trained: bool,
+    images: Option<crate::functional::Samples>,
     runner: &Runner,
 ) -> Result<Reproduction> {
     let mut files: Files = Vec::new();
@@ -282,6 +316,16 @@ pub fn reproduce(
                 "resnet20_cifar10.json",
                 "resnet20_cifar10",
             )?);
+            match images {
+                Some(samples) => {
+                    report.push('\n');
+                    report.push_str(&fidelity::study(&mut files, out, runner, samples)?);
+                }
+                None => notes.push(format!(
+                    "{} not present: the fidelity study (ResNet-20 on real CIFAR-10 images) is skipped",
+                    crate::shipped::shared_images_dir().display()
+                )),
+            }
         } else {
             notes.push(format!(
                 "{} not present: the trained ResNet-20 parts are skipped",
@@ -297,10 +341,12 @@ pub fn reproduce(
 }
 
 /// How many designs [`reproduce`] runs (for a progress bar).
-pub fn design_count(reduced: bool, trained: bool) -> u64 {
+pub fn design_count(reduced: bool, trained: bool, images: bool) -> u64 {
     let quick = plum::design_count() + 2 * pikelpn::design_count();
     let full = swis::design_count() + pareto::design_count() + sensitivity::design_count();
-    let with_trained = plum::design_count() + swis::design_count();
+    let with_trained = plum::design_count()
+        + swis::design_count()
+        + if images { fidelity::design_count() } else { 0 };
     quick
         + if reduced {
             0
