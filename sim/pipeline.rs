@@ -393,7 +393,7 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
             );
             continue;
         }
-        if let Some(a) = arch.filter(|a| a.pe.skip_zero_activations) {
+        if let Some(a) = arch.filter(|a| a.pe.skip_zero_activations || a.pe.reads_activations()) {
             let chunks = g.k.div_ceil(a.pe.k_per_pe());
             let costs = product([chunks, g.n, g.m]);
             if costs.is_none_or(|c| c > MAX_SKIPPING_COSTS) {
@@ -401,11 +401,11 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
                     &mut p,
                     &path,
                     format!(
-                        "with skip_zero_activations, the step costs ({chunks} K chunks x {} filters x {} steps per group)",
+                        "with per-activation step costs (zero skipping or activation-serial PEs), the step costs ({chunks} K chunks x {} filters x {} steps per group)",
                         g.n, g.m
                     ),
                     MAX_SKIPPING_COSTS,
-                    "the engine keeps one per combination; use a smaller batch or turn skipping off",
+                    "the engine keeps one per combination; use a smaller batch",
                 );
             }
             let mask = product([g.groups, g.m, g.k]);
@@ -414,11 +414,11 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
                     &mut p,
                     &path,
                     format!(
-                        "with skip_zero_activations, the im2col input ({} groups x {} rows x {} reduction indices)",
+                        "with per-activation step costs (zero skipping or activation-serial PEs), the im2col input ({} groups x {} rows x {} reduction indices)",
                         g.groups, g.m, g.k
                     ),
                     MAX_SKIPPING_MASK,
-                    "the engine holds one zero flag per entry; use a smaller batch or turn skipping off",
+                    "the engine holds one flag or value per entry; use a smaller batch",
                 );
             }
         }
@@ -706,7 +706,7 @@ pub fn run_functional(
         return Err(Error::Unsupported(p.to_string()));
     }
     let batch = design_net.batch as usize;
-    let timed = if arch.pe.skip_zero_activations {
+    let timed = if arch.pe.skip_zero_activations || arch.pe.reads_activations() {
         batch
     } else {
         0
@@ -747,6 +747,11 @@ pub fn run_functional(
     for (l, codes) in design_net.layers.iter_mut().zip(&evaluation.input_codes) {
         if let Some(c) = codes {
             l.activations.nonzero = Some(Arc::new(c.iter().map(|&v| v != 0).collect()));
+            l.activations.values = Some(Arc::new(
+                c.iter()
+                    .map(|&v| v.unsigned_abs().min(u16::MAX as u32) as u16)
+                    .collect(),
+            ));
         }
     }
     let design = run_design(arch, &design_net, source, caches, opts)?;

@@ -72,16 +72,77 @@ pub fn input_flags<'a>(net: &Network, layer: &'a Layer) -> Option<std::borrow::C
 
 /// The GEMM input of a weight layer as non-zero flags; `None` for layers without a GEMM.
 pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
+    let flags = input_flags(net, layer)?;
+    let (m, k, groups, nonzero) = im2col(net, layer, &flags, false)?;
+    Some(ActivationMask {
+        m,
+        k,
+        groups,
+        nonzero,
+    })
+}
+
+/// The GEMM input of a weight layer as activation magnitudes, per conv group, row and
+/// reduction index (0 for zeros and padding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationValues {
+    pub m: usize,
+    pub k: usize,
+    pub groups: usize,
+    values: Vec<u16>,
+}
+
+impl ActivationValues {
+    /// Magnitudes of one row's reduction indices `k0 .. k0 + len` of group `g`.
+    pub fn row(&self, g: usize, row: usize, k0: usize, len: usize) -> &[u16] {
+        let base = (g * self.m + row) * self.k + k0;
+        &self.values[base..base + len]
+    }
+}
+
+/// The magnitudes of a layer's input activations (batch included): the real ones a
+/// functional run measured, else every non-zero activation (from the statistics or file) at
+/// full scale, `2^activation_bits - 1`: every bit effectual, the worst case.
+pub fn input_values<'a>(net: &Network, layer: &'a Layer) -> Option<std::borrow::Cow<'a, [u16]>> {
+    if let Some(v) = &layer.activations.values {
+        return Some(std::borrow::Cow::Borrowed(&v[..]));
+    }
+    let full = ((1u32 << layer.quant.activation_bits.min(16)) - 1) as u16;
+    let flags = input_flags(net, layer)?;
+    Some(std::borrow::Cow::Owned(
+        flags.iter().map(|&f| if f { full } else { 0 }).collect(),
+    ))
+}
+
+/// The GEMM input of a weight layer as activation magnitudes ([`input_values`]).
+pub fn layer_values(net: &Network, layer: &Layer) -> Option<ActivationValues> {
+    let x = input_values(net, layer)?;
+    let (m, k, groups, values) = im2col(net, layer, &x, 0)?;
+    Some(ActivationValues {
+        m,
+        k,
+        groups,
+        values,
+    })
+}
+
+/// A weight layer's GEMM input from its input tensor `x` (`[batch][C][H][W]`, or the
+/// flattened input of a linear / matmul layer): `(m, k, groups, entries)`, entries row-major
+/// per group, `pad` outside the image.
+fn im2col<T: Copy>(
+    net: &Network,
+    layer: &Layer,
+    x: &[T],
+    pad: T,
+) -> Option<(usize, usize, usize, Vec<T>)> {
     let gemm = layer.gemm(net)?;
     let input = net.tensor(*layer.inputs.first()?);
-    let flags = input_flags(net, layer)?;
-    let x: &[bool] = &flags;
     let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
-    let mut nonzero = vec![false; groups * m * k];
+    let mut out = vec![pad; groups * m * k];
     match layer.op {
         Op::Conv2d(cv) => {
-            let out = net.tensor(layer.output);
-            let (oh, ow) = (out.shape[1] as usize, out.shape[2] as usize);
+            let o = net.tensor(layer.output);
+            let (oh, ow) = (o.shape[1] as usize, o.shape[2] as usize);
             let (c, h, w) = (
                 input.shape[0] as usize,
                 input.shape[1] as usize,
@@ -100,22 +161,18 @@ pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
                             - cv.padding.0 as isize;
                         let ix = (px * cv.stride.1 as usize + dx * cv.dilation.1 as usize) as isize
                             - cv.padding.1 as isize;
-                        let inside = iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w;
-                        nonzero[(g * m + row) * k + kk] =
-                            inside && x[((b * c + ci) * h + iy as usize) * w + ix as usize];
+                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                            out[(g * m + row) * k + kk] =
+                                x[((b * c + ci) * h + iy as usize) * w + ix as usize];
+                        }
                     }
                 }
             }
         }
         // Linear: row = sample, k = flattened input; matmul: the [M, K] input itself.
-        _ => nonzero.copy_from_slice(&x[..m * k]),
+        _ => out.copy_from_slice(&x[..m * k]),
     }
-    Some(ActivationMask {
-        m,
-        k,
-        groups,
-        nonzero,
-    })
+    Some((m, k, groups, out))
 }
 
 /// Flags packed per PE chunk: for each (group, row, chunk) `words` u64s whose bit i says

@@ -363,34 +363,71 @@ pub fn fold_loop_skipping(
     ft: &FoldTiming,
     mask: &ActivationMask,
 ) -> FoldSums {
-    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
-    let (n, k, kpp, chunks) = (
-        plan.n as usize,
-        plan.k as usize,
-        plan.k_per_pe as usize,
-        plan.k_chunks as usize,
-    );
-    let m_total = plan.t as usize;
+    let (n, k, kpp) = (plan.n as usize, plan.k as usize, plan.k_per_pe as usize);
     let acts = mask.chunk_bits(kpp);
     let weight_matters = plan.cost.skips_zero_weights();
+    let m_total = plan.t as usize;
+    // Weights that take part, per group: non-zero codes for kinds that skip them, every held
+    // one else.
+    let wbits: Vec<activations::ChunkBits> = (0..plan.gemm.groups as usize)
+        .map(|g| {
+            activations::ChunkBits::pack(n, k, kpp, |f, kk| {
+                !weight_matters
+                    || plan
+                        .codes
+                        .is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
+            })
+        })
+        .collect();
+    let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
+    fold_loop_varying(arch, plan, ft, &|g, ch, f, m| {
+        skipping_step(
+            arch,
+            plan,
+            held(ch),
+            wbits[g].get(f, ch),
+            acts.get(g * m_total + m, ch),
+        )
+    })
+}
+
+/// The fold loop of PEs serial in the activations' bits: each step's cost from the
+/// magnitudes of the activations it pairs with the held weights.
+pub fn fold_loop_values(
+    arch: &Arch,
+    plan: &LayerPlan,
+    ft: &FoldTiming,
+    values: &activations::ActivationValues,
+) -> FoldSums {
+    let (k, kpp) = (plan.k as usize, plan.k_per_pe as usize);
+    let n = plan.n as usize;
+    fold_loop_varying(arch, plan, ft, &|g, ch, f, m| {
+        let len = (k - ch * kpp).min(kpp);
+        plan.activation_step(arch, ch as u64, g * n + f, values.row(g, m, ch * kpp, len))
+    })
+}
+
+/// The fold loop when a PE's cost changes from step to step: `step(group, chunk, filter,
+/// row)` is the cost of the PE holding that chunk of that filter at that GEMM row; each fold's
+/// streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
+fn fold_loop_varying(
+    arch: &Arch,
+    plan: &LayerPlan,
+    ft: &FoldTiming,
+    step: &(dyn Fn(usize, usize, usize, usize) -> PeStep + Sync),
+) -> FoldSums {
+    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
+    let (n, chunks) = (plan.n as usize, plan.k_chunks as usize);
+    let m_total = plan.t as usize;
     let mut tally = Tally::new(arch);
     for g in 0..plan.gemm.groups as usize {
-        // Weights that take part: non-zero codes for kinds that skip them, every held one else.
-        let wbits = activations::ChunkBits::pack(n, k, kpp, |f, kk| {
-            !weight_matters
-                || plan
-                    .codes
-                    .is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
-        });
-        let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
         // Step cost of every (chunk, filter, step), computed once.
         let mut cost = vec![0u32; chunks * n * m_total];
         let mut work = vec![0u64; n];
         for ch in 0..chunks {
             for f in 0..n {
-                let w = wbits.get(f, ch);
                 for m in 0..m_total {
-                    let st = skipping_step(arch, plan, held(ch), w, acts.get(g * m_total + m, ch));
+                    let st = step(g, ch, f, m);
                     cost[(ch * n + f) * m_total + m] = st.cycles as u32;
                     work[f] += st.cycles;
                     tally.sums.actions.add_step(&st, 1);

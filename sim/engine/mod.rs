@@ -386,6 +386,17 @@ impl<'a> LayerPlan<'a> {
         crate::pe::pe_step(self.cost.as_ref(), &ctx, &w)
     }
 
+    /// Cost of that PE on one step whose activations have magnitudes `acts` (kinds that read
+    /// activation values).
+    pub fn activation_step(&self, arch: &Arch, chunk: u64, filter: usize, acts: &[u16]) -> PeStep {
+        let (ctx, w) = self.held(arch, chunk, filter);
+        crate::pe::finish(
+            self.cost
+                .activation_step(&ctx, &w, acts)
+                .expect("kinds that read activations model their steps from them"),
+        )
+    }
+
     /// Cycles of each occupied slot of that PE's step (brick lock-step).
     pub fn slot_cycles(&self, arch: &Arch, chunk: u64, filter: usize) -> Vec<u64> {
         let (ctx, w) = self.held(arch, chunk, filter);
@@ -486,6 +497,10 @@ fn simulate_layer(
     let sums = if arch.pe.skip_zero_activations {
         let mask = activations::layer_mask(net, layer).expect("weight layers have a GEMM input");
         folds::fold_loop_skipping(arch, &plan, &ft, &mask)
+    } else if arch.pe.reads_activations() && arch.dataflow == Dataflow::Ws {
+        let values =
+            activations::layer_values(net, layer).expect("weight layers have a GEMM input");
+        folds::fold_loop_values(arch, &plan, &ft, &values)
     } else {
         folds::fold_loop(arch, &plan, &ft)
     };

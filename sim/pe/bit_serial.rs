@@ -26,15 +26,51 @@ impl Kind for BitSerial {
     }
 
     fn doc(&self) -> &'static [KindDoc] {
-        &[KindDoc {
-            config: "`bit_serial`",
-            cycles_per_step: "occupied slots x B, B = the layer's weight bits (weight-serial) or its activation bits (activation-serial)",
-            per_step: "one add per lane per cycle; one shift per cycle (`shifter = \"pe\"`) or per lane per cycle (`\"lane\"`)",
-        }]
+        &[
+            KindDoc {
+                config: "`bit_serial`",
+                cycles_per_step: "occupied slots x B, B = the layer's weight bits (weight-serial) or its activation bits (activation-serial)",
+                per_step: "one add per lane per cycle; one shift per cycle (`shifter = \"pe\"`) or per lane per cycle (`\"lane\"`)",
+            },
+            KindDoc {
+                config: "`bit_serial`, `serial_operand = \"activation\"`, `dynamic_precision`",
+                cycles_per_step: "per occupied slot, the bit length of its largest activation magnitude (dynamic Stripes: leading zeros trimmed per slot of `lanes` activations; a slot of zeros costs nothing); real activations with `--inputs`, else every non-zero activation at full scale",
+                per_step: "one add per lane per cycle of its slot; shifts as above",
+            },
+        ]
     }
 
     fn options(&self) -> &'static [PeOption] {
-        &[PeOption::SerialOperand, PeOption::Shifter]
+        &[
+            PeOption::SerialOperand,
+            PeOption::Shifter,
+            PeOption::DynamicPrecision,
+        ]
+    }
+
+    fn reads_activations(&self, pe: &Pe) -> bool {
+        pe.dynamic_precision
+    }
+
+    fn check(&self, pe: &Pe, problems: &mut Vec<crate::error::Problem>) {
+        if pe.dynamic_precision && pe.serial_operand != SerialOperand::Activation {
+            problems.push(
+                crate::error::Problem::new(
+                    "pe.dynamic_precision",
+                    "trims activation bits: it needs serial_operand = \"activation\"",
+                )
+                .with_help("set serial_operand = \"activation\", or drop dynamic_precision"),
+            );
+        }
+        if pe.dynamic_precision && pe.skip_zero_activations {
+            problems.push(
+                crate::error::Problem::new(
+                    "pe.dynamic_precision",
+                    "is not modelled together with skip_zero_activations (a slot of zero activations already costs nothing)",
+                )
+                .with_help("turn one of them off"),
+            );
+        }
     }
 
     fn skips_zero_activations(&self) -> bool {
@@ -48,6 +84,7 @@ impl Kind for BitSerial {
                 SerialOperand::Activation => quant.activation_bits,
             },
             shifter: pe.shifter,
+            dynamic: pe.dynamic_precision,
         }))
     }
 
@@ -68,6 +105,7 @@ impl Kind for BitSerial {
             "serial_operand = \"weight\"",
             "serial_operand = \"weight\"\nshifter = \"lane\"",
             "serial_operand = \"activation\"\nactivation_bits = 6",
+            "serial_operand = \"activation\"\ndynamic_precision = true",
         ]
     }
 }
@@ -78,6 +116,8 @@ impl Kind for BitSerial {
 pub struct Serial {
     pub bits: u32,
     pub shifter: ShifterPlacement,
+    /// Activation-serial with each slot's precision from its activations.
+    pub dynamic: bool,
 }
 
 impl Serial {
@@ -87,6 +127,7 @@ impl Serial {
         Box::new(Serial {
             bits: scheme.weight_bits(),
             shifter: ShifterPlacement::Pe,
+            dynamic: false,
         })
     }
 }
@@ -122,7 +163,48 @@ impl StepCost for Serial {
         ))
     }
 
+    fn activation_step(&self, ctx: &StepContext, w: &PeWeights, acts: &[u16]) -> Option<PeStep> {
+        if !self.dynamic {
+            return None;
+        }
+        let held = w.held(ctx);
+        let lens = slot_maxima(acts, ctx.lanes, |a| bit_length(a).min(self.bits as u64));
+        let cycles: u64 = lens.iter().sum();
+        let busy: u64 = lens
+            .iter()
+            .enumerate()
+            .map(|(s, &len)| len * in_slot(held, ctx.lanes, s))
+            .sum();
+        Some(PeStep {
+            cycles,
+            held,
+            mults: 0,
+            adds: busy,
+            shifts: self.shifter.shifts(busy, cycles),
+            busy_lane_cycles: busy,
+            selects: held,
+        })
+    }
+
     fn weight_reg_bits(&self, _code_bits: u32) -> u32 {
         1
     }
+}
+
+/// Bits needed to write magnitude `a` (0 for 0): what a serial PE streams of it once its
+/// leading zeros are trimmed.
+pub fn bit_length(a: u16) -> u64 {
+    (u16::BITS - a.leading_zeros()) as u64
+}
+
+/// Per occupied slot of `lanes` activations, the largest `f` of its activations.
+pub fn slot_maxima(acts: &[u16], lanes: u64, f: impl Fn(u16) -> u64) -> Vec<u64> {
+    acts.chunks(lanes.max(1) as usize)
+        .map(|slot| slot.iter().map(|&a| f(a)).max().unwrap_or(0))
+        .collect()
+}
+
+/// Weights held in slot `s` of a PE holding `held` over `lanes` lanes.
+pub fn in_slot(held: u64, lanes: u64, s: usize) -> u64 {
+    held.saturating_sub(s as u64 * lanes).min(lanes)
 }

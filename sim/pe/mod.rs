@@ -29,6 +29,8 @@ pub mod bit_serial;
 pub mod bit_sparse;
 pub mod datapath;
 pub mod dense;
+pub mod loom;
+pub mod pragmatic;
 pub mod signed_binary;
 pub mod skip;
 pub mod swis;
@@ -48,6 +50,8 @@ pub static KINDS: &[&dyn Kind] = &[
     &bit_serial::BitSerial,
     &bit_sparse::BitSparse,
     &swis::Swis,
+    &pragmatic::Pragmatic,
+    &loom::Loom,
 ];
 
 /// A PE micro-architecture.
@@ -69,6 +73,12 @@ pub trait Kind: Sync {
     }
     /// Whether `skip_zero_activations = true` is modelled.
     fn skips_zero_activations(&self) -> bool {
+        false
+    }
+    /// Whether the step cost depends on the activations' values (PEs serial in the
+    /// activations' bits): the engine then hands each step its activations
+    /// ([`StepCost::activation_step`]).
+    fn reads_activations(&self, _pe: &Pe) -> bool {
         false
     }
     /// Whether `sync_scope = "brick"` is modelled: the step costs come per slot
@@ -115,6 +125,12 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     /// of the `held` ones, which the skip network serves in `batches` cycles of parallel work.
     /// `None`: not modelled (validation keeps such designs out).
     fn skipping_step(&self, _batches: u64, _held: u64, _items: u64) -> Option<PeStep> {
+        None
+    }
+    /// One step given the magnitudes `acts[i]` of the activations paired with the held
+    /// weights (0 for a zero activation or padding), for kinds that read activation values.
+    /// `None`: not modelled.
+    fn activation_step(&self, _ctx: &StepContext, _w: &PeWeights, _acts: &[u16]) -> Option<PeStep> {
         None
     }
     /// With zero activations skipped, a pair also drops out when its weight is zero.
@@ -272,15 +288,17 @@ pub enum PeOption {
     /// `skip_zero_activations = true`.
     Skip,
     Shifter,
+    DynamicPrecision,
 }
 
 impl PeOption {
-    pub const ALL: [PeOption; 5] = [
+    pub const ALL: [PeOption; 6] = [
         PeOption::SerialOperand,
         PeOption::Encoding,
         PeOption::ExploitRepetition,
         PeOption::Skip,
         PeOption::Shifter,
+        PeOption::DynamicPrecision,
     ];
 
     pub fn field(self) -> &'static str {
@@ -290,6 +308,7 @@ impl PeOption {
             PeOption::ExploitRepetition => "exploit_repetition",
             PeOption::Skip => "skip",
             PeOption::Shifter => "shifter",
+            PeOption::DynamicPrecision => "dynamic_precision",
         }
     }
 }
@@ -371,6 +390,7 @@ pub struct RawPe {
     pub lookahead: Option<i64>,
     pub lookaside: Option<i64>,
     pub shifter: Option<ShifterPlacement>,
+    pub dynamic_precision: Option<bool>,
     pub clock_gating: Option<bool>,
 }
 
@@ -382,6 +402,7 @@ impl RawPe {
             PeOption::ExploitRepetition => self.exploit_repetition.is_some(),
             PeOption::Skip => self.skip.is_some(),
             PeOption::Shifter => self.shifter.is_some(),
+            PeOption::DynamicPrecision => self.dynamic_precision.is_some(),
         }
     }
 }
@@ -409,8 +430,11 @@ pub struct Pe {
     pub skip_zero_activations: bool,
     /// The zero-skipping network (kinds that skip zero weights, or with skip_zero_activations).
     pub skip: SkipNetwork,
-    /// Where serial PEs shift (`bit_serial`, `swis`).
+    /// Where serial PEs shift (`bit_serial`, `swis`, `loom`).
     pub shifter: ShifterPlacement,
+    /// Activation-serial `bit_serial`: each slot streams only the bits its activations need
+    /// (dynamic Stripes' leading-zero trimming), measured on the real activations.
+    pub dynamic_precision: bool,
     /// Idle lanes' clocks are gated (see the energy model's clock component).
     pub clock_gating: bool,
 }
@@ -455,6 +479,11 @@ impl Pe {
         } else {
             d
         }
+    }
+
+    /// Whether this PE's cycles depend on the activations' values.
+    pub fn reads_activations(&self) -> bool {
+        self.kind.model().reads_activations(self)
     }
 
     /// Whether this PE has a zero-skipping network (its kind skips zero weights, or it skips
@@ -561,6 +590,7 @@ pub fn validate_pe(raw: &RawPe, p: &mut Vec<Problem>) -> Pe {
         skip_zero_activations,
         skip,
         shifter: raw.shifter.unwrap_or(ShifterPlacement::Pe),
+        dynamic_precision: raw.dynamic_precision.unwrap_or(false),
         clock_gating: raw.clock_gating.unwrap_or(true),
     };
     model.check(&pe, p);

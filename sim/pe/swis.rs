@@ -40,6 +40,7 @@ impl Kind for Swis {
             Scheme::Truncate { kept_bits, .. } => Ok(Box::new(Serial {
                 bits: kept_bits,
                 shifter,
+                dynamic: false,
             })),
             ref other => Ok(Serial::fallback(other)),
         }

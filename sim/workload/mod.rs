@@ -75,6 +75,9 @@ pub struct ActivationStats {
     /// Non-zero flags of the input tensor (batch included), once the IO edge has read the
     /// file; the engine uses them instead of the statistics.
     pub nonzero: Option<std::sync::Arc<Vec<bool>>>,
+    /// Magnitudes `|code|` of the input activations (batch included), from a functional run
+    /// on real inputs: what PEs serial in the activations' bits spend their cycles on.
+    pub values: Option<std::sync::Arc<Vec<u16>>>,
 }
 
 /// A layer's parameters besides its weights: tensors named in a file (the path as written,

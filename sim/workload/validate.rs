@@ -241,6 +241,7 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
                     }
                 },
                 nonzero: None,
+                values: None,
             },
         });
     }

@@ -4,24 +4,28 @@
 
 use crate::workload::{Layer, Network, Op};
 
-/// Non-zero flags of a layer's GEMM input, per conv group, row (output pixel) and reduction
-/// index (input channel, kernel row, kernel column).
-pub struct GemmInput {
+/// A layer's GEMM input (non-zero flags, or activation magnitudes), per conv group, row
+/// (output pixel) and reduction index (input channel, kernel row, kernel column).
+pub struct GemmInput<T = bool> {
     rows: usize,
     k: usize,
-    flags: Vec<bool>,
+    flags: Vec<T>,
 }
 
-impl GemmInput {
-    /// Whether entry (row, kk) of group g is non-zero.
-    pub fn get(&self, g: usize, row: usize, kk: usize) -> bool {
+impl<T: Copy> GemmInput<T> {
+    /// Entry (row, kk) of group g.
+    pub fn get(&self, g: usize, row: usize, kk: usize) -> T {
         self.flags[(g * self.rows + row) * self.k + kk]
     }
 }
 
-/// The GEMM input of `layer` from `x`, its input tensor's flags (`[batch][C][H][W]`, or the
-/// flattened input of a linear / matmul layer).
-pub fn gemm_input(net: &Network, layer: &Layer, x: &[bool]) -> Option<GemmInput> {
+/// The GEMM input of `layer` from `x`, its input tensor's entries (`[batch][C][H][W]`, or the
+/// flattened input of a linear / matmul layer); padding reads `T::default()` (false, 0).
+pub fn gemm_input<T: Copy + Default>(
+    net: &Network,
+    layer: &Layer,
+    x: &[T],
+) -> Option<GemmInput<T>> {
     let g = layer.gemm(net)?;
     let (rows, k, groups) = (g.m as usize, g.k as usize, g.groups as usize);
     let mut flags = Vec::with_capacity(groups * rows * k);
@@ -47,10 +51,11 @@ pub fn gemm_input(net: &Network, layer: &Layer, x: &[bool]) -> Option<GemmInput>
                                         let (iy, ix) =
                                             (oy * sy + ky * dy - py, ox * sx + kx * dx - px);
                                         let inside = (0..h).contains(&iy) && (0..w).contains(&ix);
-                                        flags.push(
-                                            inside
-                                                && x[(((b * c + ci) * h + iy) * w + ix) as usize],
-                                        );
+                                        flags.push(if inside {
+                                            x[(((b * c + ci) * h + iy) * w + ix) as usize]
+                                        } else {
+                                            T::default()
+                                        });
                                     }
                                 }
                             }

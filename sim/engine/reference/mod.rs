@@ -134,6 +134,15 @@ pub fn simulate_layer_traced(
     } else {
         None
     };
+    // Activation magnitudes, when the PEs are serial in the activations' bits (the same data
+    // the fast engine takes), through this engine's own im2col.
+    let values = if arch.pe.reads_activations() && mask.is_none() {
+        super::activations::input_values(net, layer)
+            .and_then(|x| im2col::gemm_input(net, layer, &x))
+    } else {
+        None
+    };
+    let varying = mask.is_some() || values.is_some();
     let mut res = ReferenceResult::default();
     for g in 0..gemm.groups as usize {
         let filter_codes = |f: usize| q.filter_codes(g * n + f);
@@ -167,6 +176,13 @@ pub fn simulate_layer_traced(
         // One step of the PE holding chunk `ch` of filter `f`, at GEMM row `m`, when zero
         // activations are skipped.
         let step_program = |f: usize, ch: usize, m: u64| -> std::result::Result<Program, String> {
+            if let Some(v) = &values {
+                return kind
+                    .activation_program(&rp, held_codes(f, ch), &|i| {
+                        v.get(g, m as usize, ch * kpp + i)
+                    })
+                    .ok_or_else(|| "this kind's steps do not read activation values".into());
+            }
             let mask = mask.as_ref().ok_or("skipping needs the activation mask")?;
             kind.pairs_program(&rp, held_codes(f, ch), &|i| {
                 mask.get(g, m as usize, ch * kpp + i)
@@ -176,12 +192,12 @@ pub fn simulate_layer_traced(
         let mut work = vec![0u64; n];
         for (f, w) in work.iter_mut().enumerate() {
             for (ch, row) in progs.iter().enumerate() {
-                *w += match mask {
-                    Some(_) => (0..t)
+                *w += match varying {
+                    true => (0..t)
                         .map(|m| step_program(f, ch, m).map(|p| p.cycles()))
                         .sum::<std::result::Result<u64, String>>()
                         .map_err(unsupported)?,
-                    None => row[f].0.cycles(),
+                    false => row[f].0.cycles(),
                 };
             }
         }
@@ -263,9 +279,7 @@ pub fn simulate_layer_traced(
                         t: tile_t,
                         read_psums: rf > 0,
                         col_active: &col_active,
-                        skip: mask
-                            .as_ref()
-                            .map(|_| &skip as &dyn Fn(usize, usize, u64) -> Program),
+                        skip: varying.then_some(&skip as &dyn Fn(usize, usize, u64) -> Program),
                     };
                     let stream = run_fold(&fold, &mut res, &mut tr);
                     res.compute_cycles += stream;

@@ -68,6 +68,32 @@ impl RefKind for BitSerial {
         Ok(serial(p, held, width(p), shift_rule(p.pe.shifter)))
     }
 
+    fn activation_program(
+        &self,
+        p: &RefPe,
+        held: &[i32],
+        acts: &dyn Fn(usize) -> u16,
+    ) -> Option<Program> {
+        if !p.pe.dynamic_precision {
+            return None;
+        }
+        // Dynamic Stripes: a slot streams the bits of its widest activation.
+        let cap = width(p);
+        Some(super::precision_slots(
+            p,
+            held.len(),
+            acts,
+            &|slot| {
+                slot.iter()
+                    .map(|&a| super::precision(a))
+                    .max()
+                    .unwrap_or(0)
+                    .min(cap)
+            },
+            shift_rule(p.pe.shifter),
+        ))
+    }
+
     fn pairs_program(
         &self,
         p: &RefPe,

@@ -12,6 +12,8 @@ mod binary;
 mod bit_serial;
 mod bit_sparse;
 mod dense;
+mod loom;
+mod pragmatic;
 mod signed_binary;
 mod swis;
 mod ternary;
@@ -54,6 +56,17 @@ pub trait RefKind: Sync {
         held: &[i32],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program>;
+    /// One step of a PE serial in the activations' bits: `acts(i)` is the magnitude of the
+    /// activation paired with held weight i (0 for zero or padding). `None`: the step does not
+    /// depend on activation values.
+    fn activation_program(
+        &self,
+        _p: &RefPe,
+        _held: &[i32],
+        _acts: &dyn Fn(usize) -> u16,
+    ) -> Option<Program> {
+        None
+    }
     /// One window sum per row and step shared by the fold's filters (binary repetition).
     fn window_sums(&self, _p: &RefPe) -> bool {
         false
@@ -68,6 +81,8 @@ static KINDS: &[&dyn RefKind] = &[
     &bit_serial::BitSerial,
     &bit_sparse::BitSparse,
     &swis::Swis,
+    &pragmatic::Pragmatic,
+    &loom::Loom,
 ];
 
 /// The reference programs of kind `name`.
@@ -201,5 +216,52 @@ pub(super) fn pairs(
         bits,
         mults,
         shifts,
+    }
+}
+
+/// Bits written out to the highest one of `a` (0 for 0), counted bit by bit.
+pub(super) fn precision(a: u16) -> u64 {
+    let mut n = 0;
+    let mut x = a;
+    while x != 0 {
+        n += 1;
+        x >>= 1;
+    }
+    n
+}
+
+/// Slots of `lanes` held weights, each lasting `len(slot activations)` cycles with every lane
+/// of the slot busy and adding each cycle: the program of a serial PE whose slots stream the
+/// precision their activations need.
+pub(super) fn precision_slots(
+    p: &RefPe,
+    n_held: usize,
+    acts: &dyn Fn(usize) -> u16,
+    len: &dyn Fn(&[u16]) -> u64,
+    shifts: ShiftRule,
+) -> Program {
+    let lanes = p.pe.lanes as usize;
+    let slots: Vec<Vec<u16>> = (0..n_held.div_ceil(lanes))
+        .map(|s| {
+            (s * lanes..((s + 1) * lanes).min(n_held))
+                .map(acts)
+                .collect()
+        })
+        .collect();
+    let lens: Vec<u64> = slots.iter().map(|s| len(s)).collect();
+    Program::Slots {
+        work: slots
+            .iter()
+            .zip(&lens)
+            .map(|(s, &l)| vec![l; s.len()])
+            .collect(),
+        adds: slots
+            .iter()
+            .zip(&lens)
+            .map(|(s, &l)| vec![super::program::first(l); s.len()])
+            .collect(),
+        len: lens,
+        mults: false,
+        shifts_per_cycle: shifts,
     }
 }
