@@ -105,6 +105,19 @@ fn raw_designs() -> Vec<(Variant, &'static str)> {
         ),
         full,
     ));
+    v.push((
+        Variant::new(
+            "bitserial_pe16.toml",
+            "stripes_pe16_dynamic",
+            vec![
+                ("pe.serial_operand", s("activation")),
+                ("pe.dynamic_precision", super::b(true)),
+            ],
+        ),
+        full,
+    ));
+    v.push((Variant::shipped("pragmatic_pe16.toml"), full));
+    v.push((Variant::shipped("loom_pe16.toml"), full));
     v.push((Variant::shipped("bitsparse_pe16.toml"), full));
     for base in [
         "binary_pe16.toml",
@@ -113,16 +126,12 @@ fn raw_designs() -> Vec<(Variant, &'static str)> {
     ] {
         v.push((Variant::shipped(base), plum));
     }
-    v.push((
-        Variant::new(dense, "dense_pe16_plum_setting", Vec::new()),
-        plum,
-    ));
     v
 }
 
-/// Designs one run of the study simulates.
+/// Designs one run of the study simulates (each twice: on the real inputs and without).
 pub fn design_count() -> u64 {
-    designs().len() as u64
+    2 * designs().len() as u64
 }
 
 /// One design on the real inputs.
@@ -143,7 +152,12 @@ struct Row {
     logit_sqnr_db: Option<f64>,
     /// Mean over the array layers of their output SQNR (errors of earlier layers included).
     array_layer_sqnr_mean_db: f64,
+    /// Timed on the activations of the real inputs (the first `batch`).
     total_cycles: u64,
+    /// Timed without them (zero_density statistics; activation-serial PEs at full scale).
+    total_cycles_without_inputs: u64,
+    /// total_cycles_without_inputs over total_cycles.
+    real_activation_speedup: f64,
     energy_uj: f64,
     area_mm2: f64,
     /// On the front of energy (minimized) against logit SQNR (maximized).
@@ -163,6 +177,11 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
         }
         let arch = design.variant.arch()?;
         let (d, fid) = r.functional(&arch, &net, &wp, inputs)?;
+        let without = r
+            .run(arch.clone(), &net, &wp)?
+            .summary()
+            .cycles
+            .total_cycles;
         let net = crate::pipeline::design_network(&arch, &net);
         let sm = d.summary();
         let n = &fid.network;
@@ -191,6 +210,8 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
             logit_sqnr_db: n.logit_sqnr_db,
             array_layer_sqnr_mean_db: round6(array.iter().sum::<f64>() / array.len().max(1) as f64),
             total_cycles: sm.cycles.total_cycles,
+            total_cycles_without_inputs: without,
+            real_activation_speedup: round6(without as f64 / sm.cycles.total_cycles.max(1) as f64),
             energy_uj: round6(sm.energy_pj / 1e6),
             area_mm2: sm.area_mm2,
             on_front: false,
@@ -228,14 +249,14 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
         |f| plot::scatter(&t, &o, f, "fidelity"),
     )?;
     let mut md = format!(
-        "### resnet20_cifar10 on {} real CIFAR-10 images (post-training, fp32 reference {}/{} correct)\n\n| design | weights | agreement with fp32 | top-1 vs labels | logit SQNR (dB) | energy (uJ) |\n|---|---|---|---|---|---|\n",
+        "### resnet20_cifar10 on {} real CIFAR-10 images (post-training, fp32 reference {}/{} correct)\n\n| design | weights | agreement with fp32 | top-1 vs labels | logit SQNR (dB) | cycles (real activations) | cycles (without inputs) | energy (uJ) |\n|---|---|---|---|---|---|---|---|\n",
         inputs.values.len(),
         rows.first().map_or(0, |r| r.reference_correct),
         inputs.values.len()
     );
     for r in &rows {
         md.push_str(&format!(
-            "| {} | {} (a{}) | {}/{} | {}/{} | {} | {:.3} |\n",
+            "| {} | {} (a{}) | {}/{} | {}/{} | {} | {} | {} | {:.3} |\n",
             r.design,
             r.weights,
             r.activation_bits,
@@ -245,6 +266,8 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
             r.inputs,
             r.logit_sqnr_db
                 .map_or("exact".into(), |d| format!("{d:.2}")),
+            r.total_cycles,
+            r.total_cycles_without_inputs,
             r.energy_uj
         ));
     }
