@@ -684,67 +684,90 @@ fn layer_params(
     Ok(out)
 }
 
-/// Run `arch` on `net` functionally on `samples` (see [`crate::functional`]), then time it
-/// with the activations the first `batch` inputs produce (the zeros a zero-skipping PE
-/// skips). Every weight layer is quantized.
-pub fn run_functional(
-    arch: &Arch,
+/// The fp32 reference of `samples` on `net` (its float weights and parameters through
+/// `source`), computed once for every design run on them; every tensor is kept when they take
+/// at most `keep_bytes` (0: only the calibration).
+pub fn reference_of(
     net: &Network,
     source: &dyn TensorSource,
     caches: Caches,
     samples: crate::functional::Samples,
-    opts: Options,
-) -> Result<FunctionalRun> {
-    use crate::functional::{evaluate, LayerTensors, Model};
-    let mut design_net = design_network(arch, net);
-    let sizes = size_problems(Some(arch), &design_net);
-    if !sizes.is_empty() {
-        return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
-    }
-    let incompatible = compatibility(arch, &design_net);
-    if let Some(p) = incompatible.first() {
-        return Err(Error::Unsupported(p.to_string()));
-    }
-    let batch = design_net.batch as usize;
-    let timed = if arch.pe.skip_zero_activations || arch.pe.reads_activations() {
-        batch
-    } else {
-        0
-    };
-    if samples.values.len() < timed {
-        return Err(Error::Unsupported(format!(
-            "the workload's batch is {batch}: timing a zero-skipping design on real activations needs at least {batch} inputs, {} given",
-            samples.values.len()
-        )));
-    }
+    keep_bytes: u64,
+) -> Result<crate::functional::Reference> {
+    use crate::functional::{LayerTensors, Model, Reference};
+    let weights: Vec<Option<Arc<Vec<f32>>>> = net
+        .layers
+        .iter()
+        .map(|l| {
+            l.weight_shape()
+                .map(|_| layer_weights(l, source, caches.weights))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
+    let params = layer_params(net, source, &mut Vec::new())?;
+    let tensors = weights
+        .iter()
+        .map(|w| {
+            w.as_deref().map(|w| LayerTensors {
+                weights: w,
+                codes: None,
+            })
+        })
+        .collect();
+    let model = Model::new(net, tensors, params, 32, crate::tech::VectorPrecision::Fp32)?;
+    Ok(Reference::new(&model, samples.values, keep_bytes))
+}
+
+/// The functional run of `arch` on its network `design_net` ([`design_network`]) over
+/// `samples`: every weight layer quantized (through the caches), against `reference` when
+/// given (else computed here); the first `timed` inputs keep their activations. Returns the
+/// evaluation and what was assumed where the workload was silent.
+pub fn evaluate_design(
+    arch: &Arch,
+    design_net: &Network,
+    source: &dyn TensorSource,
+    caches: Caches,
+    samples: crate::functional::Samples,
+    reference: Option<&crate::functional::Reference>,
+    timed: usize,
+) -> Result<(crate::functional::Evaluation, Vec<String>)> {
+    use crate::functional::{evaluate, evaluate_with, LayerTensors, Model};
     let mut notes = Vec::new();
     let which: Vec<bool> = design_net
         .layers
         .iter()
         .map(|l| l.weight_shape().is_some())
         .collect();
-    let quantized = quantize_layers(&design_net, &which, source, caches)?;
-    let params = layer_params(&design_net, source, &mut notes)?;
-    let evaluation = {
-        let tensors: Vec<Option<LayerTensors>> = quantized
-            .iter()
-            .map(|q| {
-                q.as_deref().map(|q| LayerTensors {
-                    weights: &q.weights,
-                    codes: &q.codes,
-                })
+    let quantized = quantize_layers(design_net, &which, source, caches)?;
+    let params = layer_params(design_net, source, &mut notes)?;
+    let tensors: Vec<Option<LayerTensors>> = quantized
+        .iter()
+        .map(|q| {
+            q.as_deref().map(|q| LayerTensors {
+                weights: &q.weights,
+                codes: Some(&q.codes),
             })
-            .collect();
-        let model = Model::new(
-            &design_net,
-            tensors,
-            params,
-            arch.pe.accumulator_bits,
-            arch.vector.precision,
-        )?;
-        evaluate(&model, samples, timed)
+        })
+        .collect();
+    let model = Model::new(
+        design_net,
+        tensors,
+        params,
+        arch.pe.accumulator_bits,
+        arch.vector.precision,
+    )?;
+    let ev = match reference {
+        Some(r) => evaluate_with(&model, r, samples, timed),
+        None => evaluate(&model, samples, timed),
     };
-    for (l, codes) in design_net.layers.iter_mut().zip(&evaluation.input_codes) {
+    Ok((ev, notes))
+}
+
+/// The network with the activations an evaluation measured (zero flags and magnitudes of
+/// every array layer's input over the timed inputs), for the timing of PEs that skip zeros or
+/// are serial in the activations' bits.
+pub fn with_activations(net: &mut Network, ev: &crate::functional::Evaluation) {
+    for (l, codes) in net.layers.iter_mut().zip(&ev.input_codes) {
         if let Some(c) = codes {
             l.activations.nonzero = Some(Arc::new(c.iter().map(|&v| v != 0).collect()));
             l.activations.values = Some(Arc::new(
@@ -754,6 +777,47 @@ pub fn run_functional(
             ));
         }
     }
+}
+
+/// The inputs a design's timing takes from a functional run: the first `batch` when its PEs
+/// skip zero activations or are serial in their bits, else none.
+pub fn timed_inputs(arch: &Arch, net: &Network) -> usize {
+    if arch.pe.skip_zero_activations || arch.pe.reads_activations() {
+        net.batch as usize
+    } else {
+        0
+    }
+}
+
+/// Run `arch` on `net` functionally on `samples` (see [`crate::functional`]), then time it
+/// with the activations the first `batch` inputs produce (the zeros a zero-skipping PE
+/// skips, the values an activation-serial PE streams). Every weight layer is quantized.
+pub fn run_functional(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    caches: Caches,
+    samples: crate::functional::Samples,
+    opts: Options,
+) -> Result<FunctionalRun> {
+    let mut design_net = design_network(arch, net);
+    let sizes = size_problems(Some(arch), &design_net);
+    if !sizes.is_empty() {
+        return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
+    }
+    if let Some(p) = compatibility(arch, &design_net).first() {
+        return Err(Error::Unsupported(p.to_string()));
+    }
+    let timed = timed_inputs(arch, &design_net);
+    if samples.values.len() < timed {
+        return Err(Error::Unsupported(format!(
+            "the workload's batch is {timed}: timing this design on real activations needs at least {timed} inputs, {} given",
+            samples.values.len()
+        )));
+    }
+    let (evaluation, notes) =
+        evaluate_design(arch, &design_net, source, caches, samples, None, timed)?;
+    with_activations(&mut design_net, &evaluation);
     let design = run_design(arch, &design_net, source, caches, opts)?;
     Ok(FunctionalRun {
         evaluation,

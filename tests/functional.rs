@@ -357,3 +357,92 @@ fn functional_runs_are_deterministic_and_real_zeros_drive_the_skipping_engines()
         "real zeros did not change the timing"
     );
 }
+
+/// A sweep that names inputs: every row carries the fidelity columns, points that share
+/// their codes share their fidelity, fewer shared bits lose fidelity, the objectives may
+/// name the fidelity columns, the result does not depend on the thread count, and the row of
+/// a point equals `plumsim run --inputs` of it.
+#[test]
+fn sweeps_with_inputs_carry_fidelity_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.json"), TINY).unwrap();
+    let data: Vec<f32> = (0..4 * 48)
+        .map(|i| ((i * 29 % 31) as f32 - 10.0) / 10.0)
+        .collect();
+    write_npy(&d.join("x.npy"), &[4, 3, 4, 4], &data);
+    let root = common::root();
+    let spec = format!(
+        r#"base = "{base}"
+workloads = ["tiny.json"]
+inputs = "x.npy"
+[axes]
+"quant.shared_bits" = [1, 3]
+"array.rows" = [8, 16]
+[tie]
+"array.cols" = "array.rows"
+[objectives]
+minimize = ["energy_pj"]
+maximize = ["logit_sqnr_db"]
+"#,
+        base = common::path_str(&root.join("arch/swis_pe16.toml"))
+    );
+    std::fs::write(d.join("s.toml"), spec).unwrap();
+    let run = |jobs: &str, out: &str| {
+        let o = common::plumsim(&[
+            "sweep",
+            &common::path_str(&d.join("s.toml")),
+            "--out",
+            &common::path_str(&d.join(out)),
+            "--jobs",
+            jobs,
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        std::fs::read_to_string(d.join(out)).unwrap()
+    };
+    let a = run("1", "a.csv");
+    assert_eq!(
+        a,
+        run("2", "b.csv"),
+        "the sweep depends on the thread count"
+    );
+    let mut r = csv::Reader::from_reader(a.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    let col = |row: &csv::StringRecord, name: &str| -> String {
+        row[h
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no column {name}"))]
+        .to_string()
+    };
+    let sqnr = |i: usize| col(&rows[i], "logit_sqnr_db").parse::<f64>().unwrap();
+    // Points 0, 1: N = 1 on 8x8 and 16x16; points 2, 3: N = 3.
+    assert_eq!(sqnr(0), sqnr(1), "the array size changed the fidelity");
+    assert_eq!(sqnr(2), sqnr(3));
+    assert!(
+        sqnr(2) > sqnr(0),
+        "N = 3 ({}) not above N = 1 ({})",
+        sqnr(2),
+        sqnr(0)
+    );
+    assert_eq!(col(&rows[0], "inputs"), "4");
+    // The row of point 3 (16x16, N = 3: the shipped design) is what `run --inputs` reports.
+    let o = common::plumsim(&[
+        "run",
+        &common::path_str(&root.join("arch/swis_pe16.toml")),
+        &common::path_str(&d.join("tiny.json")),
+        "--inputs",
+        &common::path_str(&d.join("x.npy")),
+        "--out",
+        &common::path_str(&d.join("single")),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+    let single = v["fidelity"]["logit_sqnr_db"].as_f64().unwrap();
+    assert_eq!(single, sqnr(3), "sweep row and run disagree");
+    assert_eq!(v["total_cycles"].to_string(), col(&rows[3], "total_cycles"));
+}

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::{Calibration, LayerTally, Model, SampleRun};
+use super::{Calibration, LayerTally, Model, Reference, SampleRun};
 use crate::columns::round6;
 
 crate::record! {
@@ -118,12 +118,27 @@ pub fn argmax(v: &[f32]) -> usize {
 /// Calibrate on `samples`, run every sample through both networks (in parallel; reduced in
 /// input order) and summarize. The first `timed` samples keep their array layers' input codes.
 pub fn evaluate(model: &Model, samples: Samples, timed: usize) -> Evaluation {
-    let calibration = Calibration::from_inputs(model, samples.values);
+    evaluate_with(
+        model,
+        &Reference::new(model, samples.values, 0),
+        samples,
+        timed,
+    )
+}
+
+/// [`evaluate`] against a reference computed before (shared by every design on the inputs).
+pub fn evaluate_with(
+    model: &Model,
+    reference: &Reference,
+    samples: Samples,
+    timed: usize,
+) -> Evaluation {
+    let calibration = reference.calibration.clone();
     let runs: Vec<SampleRun> = samples
         .values
         .par_iter()
         .enumerate()
-        .map(|(j, x)| super::run_sample(model, &calibration, x, j < timed))
+        .map(|(j, x)| super::run_sample(model, reference, j, x, j < timed))
         .collect();
     let net = model.net;
     let n = runs.len() as u64;

@@ -42,7 +42,9 @@ use crate::workload::{BatchNormMode, Layer, Network, Op};
 pub mod fidelity;
 pub mod ops;
 
-pub use fidelity::{evaluate, Evaluation, Fidelity, LayerFidelity, NetworkFidelity, Samples};
+pub use fidelity::{
+    evaluate, evaluate_with, Evaluation, Fidelity, LayerFidelity, NetworkFidelity, Samples,
+};
 
 /// A layer's parameters besides its weights, as the kernels use them.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -83,7 +85,8 @@ impl Params {
 #[derive(Debug, Clone, Copy)]
 pub struct LayerTensors<'a> {
     pub weights: &'a [f32],
-    pub codes: &'a QuantizedTensor,
+    /// The codes (None: a model for the fp32 reference only).
+    pub codes: Option<&'a QuantizedTensor>,
 }
 
 /// The network with everything functional execution needs.
@@ -155,10 +158,17 @@ impl<'a> Model<'a> {
                 _ => {}
             }
             scales.push(match (&tensors[i], l.weight_shape()) {
-                (Some(t), Some(_)) => (0..t.codes.filters())
-                    .map(|f| t.codes.effective_scale(f, t.weights))
+                (
+                    Some(LayerTensors {
+                        weights,
+                        codes: Some(c),
+                    }),
+                    Some(_),
+                ) => (0..c.filters())
+                    .map(|f| c.effective_scale(f, weights))
                     .collect(),
-                (None, Some(_)) => return Err(bad("no codes for a weight layer".into())),
+                (Some(_), Some(_)) => Vec::new(),
+                (None, Some(_)) => return Err(bad("no weights for a weight layer".into())),
                 _ => Vec::new(),
             });
         }
@@ -271,6 +281,60 @@ impl Calibration {
             scale: if max > 0.0 { max / qmax as f64 } else { 1.0 },
             qmax,
         }
+    }
+}
+
+/// The fp32 reference of a set of inputs, computed once and shared by every design run on
+/// them: the calibration, and (within a memory budget) every tensor of every input, so a
+/// design's run does not recompute the reference.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub calibration: Calibration,
+    /// `[input][tensor]`, when they fit the budget.
+    outputs: Option<Vec<Vec<std::sync::Arc<[f32]>>>>,
+}
+
+impl Reference {
+    /// Calibrate on `inputs`; keep every tensor when they take at most `keep_bytes`.
+    pub fn new(model: &Model, inputs: &[Vec<f32>], keep_bytes: u64) -> Reference {
+        let per_input: u64 = model.net.tensors.iter().map(|t| t.elements() * 4).sum();
+        let keep = per_input.saturating_mul(inputs.len() as u64) <= keep_bytes;
+        if !keep {
+            return Reference {
+                calibration: Calibration::from_inputs(model, inputs),
+                outputs: None,
+            };
+        }
+        let n = model.net.tensors.len();
+        let runs: Vec<(Calibration, Vec<std::sync::Arc<[f32]>>)> = inputs
+            .par_iter()
+            .map(|x| {
+                let mut c = Calibration::empty(n);
+                c.inputs = 1;
+                let mut kept: Vec<std::sync::Arc<[f32]>> =
+                    vec![std::sync::Arc::from(Vec::new()); n];
+                run_reference(model, x, |t, v| {
+                    for &x in v {
+                        c.max_abs[t] = c.max_abs[t].max(x.abs());
+                        c.min[t] = c.min[t].min(x);
+                    }
+                    kept[t] = std::sync::Arc::from(v);
+                });
+                (c, kept)
+            })
+            .collect();
+        let calibration = runs
+            .iter()
+            .fold(Calibration::empty(n), |a, (c, _)| a.merge(c));
+        Reference {
+            calibration,
+            outputs: Some(runs.into_iter().map(|(_, k)| k).collect()),
+        }
+    }
+
+    /// The kept reference values of tensor `t` on input `j`.
+    fn output(&self, j: usize, t: usize) -> Option<&[f32]> {
+        self.outputs.as_ref().map(|o| &o[j][t][..])
     }
 }
 
@@ -565,10 +629,12 @@ pub struct SampleRun {
 /// reads).
 pub fn run_sample(
     model: &Model,
-    calib: &Calibration,
+    reference: &Reference,
+    j: usize,
     input: &[f32],
     keep_codes: bool,
 ) -> SampleRun {
+    let calib = &reference.calibration;
     let net = model.net;
     let n_layers = net.layers.len();
     let mut fp: Live<Vec<f32>> = Live::new(&model.uses);
@@ -603,10 +669,17 @@ pub fn run_sample(
         .collect();
     for (i, l) in net.layers.iter().enumerate() {
         let out_t = l.output.0 as usize;
-        let reference = reference_layer(model, i, l, &fp);
+        let reference = match reference.output(j, out_t) {
+            Some(kept) => kept.to_vec(),
+            None => reference_layer(model, i, l, &fp),
+        };
         let out_fmt = calib.format(out_t, l.quant.activation_bits);
         let tally = &mut tallies[i];
-        let result: QTensor = if let Some(t) = model.tensors[i] {
+        let result: QTensor = if let Some(LayerTensors {
+            codes: Some(wcodes),
+            ..
+        }) = model.tensors[i]
+        {
             // The array: integer codes at the layer's activation width.
             let bits = l.quant.activation_bits;
             let in_t = l.inputs[0].0 as usize;
@@ -621,7 +694,7 @@ pub fn run_sample(
                 .iter()
                 .map(|c| c.unsigned_abs().count_ones() as u64)
                 .sum::<u64>();
-            let sums = array_sums(net, l, &codes, t.codes, a_fmt);
+            let sums = array_sums(net, l, &codes, wcodes, a_fmt);
             let (wrapped, overflows) = wrap(&sums, model.accumulator_bits);
             tally.overflows += overflows;
             let scales = &model.scales[i];

@@ -14,6 +14,7 @@ pub fn axis_label(column: &str) -> String {
         ("_pct", "%"),
         ("_mhz", "MHz"),
         ("_mm2", "mm²"),
+        ("_db", "dB"),
         ("_per_w", "per W"),
     ];
     const KEEP: &[(&str, &str)] = &[

@@ -65,6 +65,8 @@ pub struct Workload {
     /// The `workload` column: the network's name.
     pub name: String,
     pub net: Network,
+    /// The spec's real inputs, loaded for this network.
+    pub inputs: Option<std::sync::Arc<crate::io::InputSet>>,
 }
 
 /// One row to compute: `plan.points[point]` on `workloads[workload]`.
@@ -81,6 +83,8 @@ pub struct Sweep {
     pub workloads: Vec<Workload>,
     /// Scalar fields of [`Summary`] that become columns, in declared order.
     pub summary_columns: Vec<String>,
+    /// With real inputs: the network fidelity columns after them.
+    pub fidelity_columns: Vec<String>,
     /// The full header.
     pub headers: Vec<String>,
 }
@@ -155,10 +159,19 @@ impl Sweep {
                     .with_help("rows are keyed by (point, workload name)")],
                 ));
             }
+            let inputs = match &plan.spec.inputs {
+                Some(p) => Some(std::sync::Arc::new(crate::io::load_inputs(
+                    p,
+                    &net,
+                    plan.spec.labels.as_deref(),
+                )?)),
+                None => None,
+            };
             workloads.push(Workload {
                 path: path.clone(),
                 name: net.name.clone(),
                 net,
+                inputs,
             });
         }
         Sweep::new(plan, workloads)
@@ -167,21 +180,38 @@ impl Sweep {
     /// A sweep over already loaded workloads; checks the objectives name columns.
     pub fn new(plan: Plan, workloads: Vec<Workload>) -> Result<Sweep> {
         let summary_columns = summary_columns();
+        let fidelity_columns: Vec<String> = if workloads.iter().any(|w| w.inputs.is_some()) {
+            crate::columns::names::<crate::functional::NetworkFidelity>()
+                .into_iter()
+                .map(String::from)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut headers = vec!["point".to_string()];
         headers.extend(plan.spec.param_columns());
         headers.extend(["workload", "status", "error"].map(String::from));
         headers.extend(summary_columns.iter().cloned());
+        headers.extend(fidelity_columns.iter().cloned());
         let unknown: Vec<Problem> = plan
             .spec
             .objectives
             .iter()
-            .filter(|(c, _)| !summary_columns.contains(c))
+            .filter(|(c, _)| !summary_columns.contains(c) && !fidelity_columns.contains(c))
             .map(|(c, s)| {
                 Problem::new(
                     format!("objectives.{}", s.as_str()),
                     format!("no column `{c}`"),
                 )
-                .with_help(format!("result columns: {}", summary_columns.join(", ")))
+                .with_help(format!(
+                    "result columns: {}{}",
+                    summary_columns.join(", "),
+                    if fidelity_columns.is_empty() {
+                        "; with `inputs`, also the fidelity columns (logit_sqnr_db, top1_agreement_pct, ...)".to_string()
+                    } else {
+                        format!(", {}", fidelity_columns.join(", "))
+                    }
+                ))
             })
             .collect();
         if !unknown.is_empty() {
@@ -191,6 +221,7 @@ impl Sweep {
             plan,
             workloads,
             summary_columns,
+            fidelity_columns,
             headers,
         })
     }
@@ -234,22 +265,22 @@ impl Sweep {
         job: &Job,
         status: Status,
         summary: Option<&Summary>,
+        fidelity: Option<&crate::functional::NetworkFidelity>,
         error: &str,
     ) -> Vec<String> {
         let mut v = self.lead(job);
         v.push(status.as_str().to_string());
         v.push(error.to_string());
-        match summary {
-            Some(s) => {
-                let fields = scalar_fields(s);
-                v.extend(
-                    self.summary_columns
-                        .iter()
-                        .map(|c| fields.get(c).cloned().unwrap_or_default()),
-                );
-            }
-            None => v.extend(self.summary_columns.iter().map(|_| String::new())),
-        }
+        let mut cells = |columns: &[String], fields: Option<BTreeMap<String, String>>| {
+            v.extend(columns.iter().map(|c| {
+                fields
+                    .as_ref()
+                    .and_then(|f| f.get(c).cloned())
+                    .unwrap_or_default()
+            }));
+        };
+        cells(&self.summary_columns, summary.map(scalar_fields));
+        cells(&self.fidelity_columns, fidelity.map(scalar_fields));
         v
     }
 
@@ -462,8 +493,8 @@ impl<'de> Deserialize<'de> for Ordered {
 }
 
 /// The scalar fields of a summary, in declared order, as CSV cell text.
-fn ordered_scalars(s: &Summary) -> Vec<(String, String)> {
-    let json = serde_json::to_string(s).expect("summaries serialize");
+fn ordered_scalars<T: serde::Serialize>(s: &T) -> Vec<(String, String)> {
+    let json = serde_json::to_string(s).expect("records serialize");
     let Ordered(fields) = serde_json::from_str(&json).expect("summaries are JSON objects");
     fields
         .into_iter()
@@ -480,7 +511,7 @@ fn ordered_scalars(s: &Summary) -> Vec<(String, String)> {
         .collect()
 }
 
-fn scalar_fields(s: &Summary) -> BTreeMap<String, String> {
+fn scalar_fields<T: serde::Serialize>(s: &T) -> BTreeMap<String, String> {
     ordered_scalars(s).into_iter().collect()
 }
 

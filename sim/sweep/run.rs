@@ -40,8 +40,13 @@ pub struct RunStats {
 }
 
 /// Everything that decides a point's codes: the workload and, per layer, the scheme of the
-/// layers it quantizes.
-type CodesKey = (usize, Vec<Option<String>>);
+/// layers it quantizes; with real inputs also what else decides its functional run (the
+/// accumulator width and the vector unit's format).
+type CodesKey = (usize, Vec<Option<String>>, String);
+
+/// Most bytes of fp32 reference tensors a sweep keeps per workload (so no point re-runs the
+/// reference); beyond it each point recomputes them.
+const KEEP_REFERENCE_BYTES: u64 = 512 << 20;
 
 /// A sweep run quantizes only what timing needs: no statistics.
 const OPTIONS: Options = Options {
@@ -85,11 +90,15 @@ impl Sweep {
             stop_after.is_none_or(|k| n < k)
         };
         let counts: [AtomicUsize; 4] = Default::default();
-        let emit =
-            |job: &Job, status: Status, summary: Option<&Summary>, error: &str| -> Result<()> {
-                counts[status as usize].fetch_add(1, Ordering::Relaxed);
-                sink(self.row(job, status, summary, error))
-            };
+        let emit = |job: &Job,
+                    status: Status,
+                    summary: Option<&Summary>,
+                    fidelity: Option<&crate::functional::NetworkFidelity>,
+                    error: &str|
+         -> Result<()> {
+            counts[status as usize].fetch_add(1, Ordering::Relaxed);
+            sink(self.row(job, status, summary, fidelity, error))
+        };
         let sources: Vec<FileSource> = self
             .workloads
             .iter()
@@ -124,11 +133,15 @@ impl Sweep {
                 Err(msg) => invalid.push((job, msg)),
                 Ok(arch) => {
                     let net = pipeline::design_network(arch, &self.workloads[job.workload].net);
+                    let functional = self.workloads[job.workload].inputs.is_some();
                     let which = pipeline::quantized_layers(
                         Some(arch),
                         &net,
                         &sources[job.workload],
-                        OPTIONS,
+                        Options {
+                            all_layers: functional,
+                            ..OPTIONS
+                        },
                     );
                     let key: CodesKey = (
                         job.workload,
@@ -137,6 +150,15 @@ impl Sweep {
                             .zip(&which)
                             .map(|(l, &w)| w.then(|| format!("{:?}", l.quant.scheme)))
                             .collect(),
+                        if functional {
+                            format!(
+                                "{} {}",
+                                arch.pe.accumulator_bits,
+                                arch.vector.precision.label()
+                            )
+                        } else {
+                            String::new()
+                        },
                     );
                     first_job.entry(key.clone()).or_insert(i);
                     groups.entry(key).or_default().push(Ready {
@@ -150,7 +172,7 @@ impl Sweep {
         }
         invalid.par_iter().try_for_each(|(job, msg)| {
             if claim() {
-                emit(job, Status::Invalid, None, msg)
+                emit(job, Status::Invalid, None, None, msg)
             } else {
                 Ok(())
             }
@@ -170,6 +192,27 @@ impl Sweep {
         for (&wl, which) in &need {
             pipeline::load_weights(&self.workloads[wl].net, which, &sources[wl], &weights);
         }
+        // The fp32 reference of each workload with real inputs, once for all its points.
+        let references: BTreeMap<usize, std::result::Result<crate::functional::Reference, String>> =
+            need.keys()
+                .filter_map(|&wl| {
+                    let set = self.workloads[wl].inputs.as_ref()?;
+                    let codes = CodeCache::default();
+                    let caches = Caches {
+                        weights: &weights,
+                        codes: &codes,
+                    };
+                    let r = pipeline::reference_of(
+                        &self.workloads[wl].net,
+                        &sources[wl],
+                        caches,
+                        samples(set),
+                        KEEP_REFERENCE_BYTES,
+                    )
+                    .map_err(|e| one_line(&e));
+                    Some((wl, r))
+                })
+                .collect();
         let mut order: Vec<(usize, CodesKey)> =
             first_job.into_iter().map(|(k, i)| (i, k)).collect();
         order.sort();
@@ -194,18 +237,56 @@ impl Sweep {
             {
                 quantized.fetch_add(1, Ordering::Relaxed);
             }
+            // With real inputs: the group's functional run, once for all its points (they
+            // share the codes, the accumulator and the vector format); its activations time
+            // the points whose PEs read them.
+            let functional = match (&self.workloads[key.0].inputs, references.get(&key.0)) {
+                (Some(set), Some(reference)) => Some(reference.clone().and_then(|reference| {
+                    let batch = lead.net.batch as usize;
+                    if set.values.len() < batch {
+                        return Err(format!(
+                            "the workload's batch is {batch}: timing on real activations needs at least {batch} inputs, {} given",
+                            set.values.len()
+                        ));
+                    }
+                    let (ev, _) = pipeline::evaluate_design(
+                        &lead.arch,
+                        &lead.net,
+                        source,
+                        caches,
+                        samples(set),
+                        Some(&reference),
+                        batch,
+                    )
+                    .map_err(|e| one_line(&e))?;
+                    let mut net = self.workloads[key.0].net.clone();
+                    pipeline::with_activations(&mut net, &ev);
+                    Ok((ev.fidelity.network, net))
+                })),
+                _ => None,
+            };
             group.par_iter().try_for_each(|r| {
                 if !claim() {
                     return Ok(());
                 }
                 let job = &jobs[r.job];
-                let net = &self.workloads[job.workload].net;
+                let (net, fidelity) = match &functional {
+                    None => (&self.workloads[job.workload].net, None),
+                    Some(Ok((f, net))) => (net, Some(f)),
+                    Some(Err(msg)) => return emit(job, Status::Error, None, None, msg),
+                };
                 match pipeline::run_design(&r.arch, net, source, caches, OPTIONS) {
-                    Ok(d) => emit(job, Status::Ok, Some(&Summary::new(&r.arch, &d.run)), ""),
+                    Ok(d) => emit(
+                        job,
+                        Status::Ok,
+                        Some(&Summary::new(&r.arch, &d.run)),
+                        fidelity,
+                        "",
+                    ),
                     Err(e @ Error::Unsupported(_)) => {
-                        emit(job, Status::Unsupported, None, &one_line(&e))
+                        emit(job, Status::Unsupported, None, None, &one_line(&e))
                     }
-                    Err(e) => emit(job, Status::Error, None, &one_line(&e)),
+                    Err(e) => emit(job, Status::Error, None, None, &one_line(&e)),
                 }
             })
         })?;
@@ -221,5 +302,14 @@ impl Sweep {
             quantized: quantized.into_inner(),
             stopped: stop_after.is_some_and(|k| jobs.len() > k),
         })
+    }
+}
+
+/// The inputs of a workload as the functional run takes them.
+fn samples(set: &crate::io::InputSet) -> crate::functional::Samples<'_> {
+    crate::functional::Samples {
+        values: &set.values,
+        labels: set.labels.as_deref(),
+        reference_logits: set.reference_logits.as_deref(),
     }
 }

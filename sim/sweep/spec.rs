@@ -57,6 +57,11 @@ pub struct RawSpec {
     pub base: BaseList,
     /// Workload files, relative to the spec file.
     pub workloads: Vec<String>,
+    /// Real inputs (a folder of images or a .npy/.npz file, relative to the spec file): every
+    /// point also runs functionally on them and its row carries the fidelity columns.
+    pub inputs: Option<String>,
+    /// With `inputs`: one class per line (replaces labels from file names).
+    pub labels: Option<String>,
     /// `"dotted.path" = [values]` or `{ from, to, step }` / `{ from, to, factor }`.
     #[serde(default)]
     pub axes: OrderedTable,
@@ -132,6 +137,9 @@ pub struct Spec {
     /// values are the paths as written, in the same order.
     pub bases: Vec<PathBuf>,
     pub workloads: Vec<PathBuf>,
+    /// Real inputs every point also runs on, and their labels file.
+    pub inputs: Option<PathBuf>,
+    pub labels: Option<PathBuf>,
     pub axes: Vec<Axis>,
     pub ties: Vec<Tie>,
     pub constraints: Constraints,
@@ -204,6 +212,12 @@ fn check_path(problems: &mut Vec<Problem>, field: &str, path: &str) -> bool {
 /// Validate a raw spec, reporting every problem at once.
 pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
     let mut problems = Vec::new();
+    if raw.labels.is_some() && raw.inputs.is_none() {
+        problems.push(
+            Problem::new("labels", "is given without inputs")
+                .with_help("name the inputs the labels belong to"),
+        );
+    }
     if raw.workloads.is_empty() {
         problems.push(
             Problem::new("workloads", "no workloads").with_help("list at least one workload file"),
@@ -348,6 +362,8 @@ pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
         origin: origin.to_string(),
         bases: written.iter().map(|b| relative_to(dir, b)).collect(),
         workloads: raw.workloads.iter().map(|w| relative_to(dir, w)).collect(),
+        inputs: raw.inputs.as_deref().map(|p| relative_to(dir, p)),
+        labels: raw.labels.as_deref().map(|p| relative_to(dir, p)),
         axes,
         ties,
         constraints,
