@@ -14,6 +14,8 @@
 //! - `quantize_resnet18/*` (from `quant_bench.rs`): quantization in weights per second.
 //! - `sweep/*` (from `sweep_bench.rs`): a ResNet-18 sweep over the SWIS / bit-serial family in
 //!   design points per second.
+//! - `functional/*` (from `functional_bench.rs`): functional runs on real inputs, in inputs
+//!   per second (need `../shared`).
 //!
 //! `cargo bench --bench engine` takes about a minute.
 
@@ -28,6 +30,8 @@ use plumsim::quant::QuantizedTensor;
 use plumsim::workload::Network;
 use plumsim::{engine, io, scalesim, workload};
 
+#[path = "functional_bench.rs"]
+mod functional_bench;
 #[path = "quant_bench.rs"]
 mod quant_bench;
 #[path = "sweep_bench.rs"]
@@ -182,6 +186,6 @@ criterion_group! {
     name = benches;
     config = config();
     targets = bench_scalesim_resnet18, bench_resnet18_json, bench_swis_resnet18, bench_engine_vs_reference,
-        quant_bench::bench_quant, sweep_bench::bench_sweep
+        quant_bench::bench_quant, sweep_bench::bench_sweep, functional_bench::bench_functional
 }
 criterion_main!(benches);
