@@ -167,23 +167,8 @@ impl StepCost for Serial {
         if !self.dynamic {
             return None;
         }
-        let held = w.held(ctx);
         let lens = slot_maxima(acts, ctx.lanes, |a| bit_length(a).min(self.bits as u64));
-        let cycles: u64 = lens.iter().sum();
-        let busy: u64 = lens
-            .iter()
-            .enumerate()
-            .map(|(s, &len)| len * in_slot(held, ctx.lanes, s))
-            .sum();
-        Some(PeStep {
-            cycles,
-            held,
-            mults: 0,
-            adds: busy,
-            shifts: self.shifter.shifts(busy, cycles),
-            busy_lane_cycles: busy,
-            selects: held,
-        })
+        Some(slots_step(ctx, w.held(ctx), &lens, self.shifter))
     }
 
     fn weight_reg_bits(&self, _code_bits: u32) -> u32 {
@@ -205,6 +190,26 @@ pub fn slot_maxima(acts: &[u16], lanes: u64, f: impl Fn(u16) -> u64) -> Vec<u64>
 }
 
 /// Weights held in slot `s` of a PE holding `held` over `lanes` lanes.
-pub fn in_slot(held: u64, lanes: u64, s: usize) -> u64 {
+fn in_slot(held: u64, lanes: u64, s: usize) -> u64 {
     held.saturating_sub(s as u64 * lanes).min(lanes)
+}
+
+/// The step of a serial PE whose occupied slot s lasts `lens[s]` cycles with every lane of
+/// the slot adding each cycle (shifts where the shifters sit).
+pub fn slots_step(ctx: &StepContext, held: u64, lens: &[u64], shifter: ShifterPlacement) -> PeStep {
+    let cycles: u64 = lens.iter().sum();
+    let busy: u64 = lens
+        .iter()
+        .enumerate()
+        .map(|(s, &len)| len * in_slot(held, ctx.lanes, s))
+        .sum();
+    PeStep {
+        cycles,
+        held,
+        mults: 0,
+        adds: busy,
+        shifts: shifter.shifts(busy, cycles),
+        busy_lane_cycles: busy,
+        selects: held,
+    }
 }

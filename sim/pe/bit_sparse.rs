@@ -94,26 +94,9 @@ impl StepCost for Digits {
 
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
-        let lanes = ctx.lanes;
         let digits = |i: u64| effectual_digits(w.code(i), self.encoding) as u64;
         let total: u64 = (0..held).map(digits).sum();
-        let cycles = if ctx.lane_scope {
-            // Each lane walks its own slots.
-            (0..lanes.min(held))
-                .map(|l| (l..held).step_by(lanes as usize).map(digits).sum::<u64>())
-                .max()
-                .unwrap_or(0)
-        } else {
-            // Lanes advance slot by slot together: a slot costs its slowest lane.
-            (0..held.div_ceil(lanes))
-                .map(|s| {
-                    (s * lanes..((s + 1) * lanes).min(held))
-                        .map(digits)
-                        .max()
-                        .unwrap_or(0)
-                })
-                .sum()
-        };
+        let cycles = super::lane_cycles(ctx, held, &digits);
         PeStep {
             cycles,
             held,

@@ -7,7 +7,7 @@
 //! With `--inputs` the real activations set `Pa`; without, every non-zero activation is at
 //! full scale (`Pa` = the layer's activation bits).
 
-use super::bit_serial::{bit_length, in_slot, slot_maxima};
+use super::bit_serial::{bit_length, slot_maxima, slots_step};
 use super::{Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, StepContext, StepCost};
 use crate::pe::ShifterPlacement;
 use crate::quant::QuantSpec;
@@ -69,24 +69,11 @@ pub struct BothSerial {
 }
 
 impl BothSerial {
+    /// `Pa[s] x Pw` cycles per occupied slot s.
     fn cost(&self, ctx: &StepContext, held: u64, pa: &[u64]) -> PeStep {
         let pw = self.weight_bits as u64;
         let lens: Vec<u64> = pa.iter().map(|&p| p * pw).collect();
-        let cycles: u64 = lens.iter().sum();
-        let busy: u64 = lens
-            .iter()
-            .enumerate()
-            .map(|(s, &len)| len * in_slot(held, ctx.lanes, s))
-            .sum();
-        PeStep {
-            cycles,
-            held,
-            mults: 0,
-            adds: busy,
-            shifts: self.shifter.shifts(busy, cycles),
-            busy_lane_cycles: busy,
-            selects: held,
-        }
+        slots_step(ctx, held, &lens, self.shifter)
     }
 }
 

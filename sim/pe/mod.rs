@@ -175,6 +175,28 @@ pub fn cheaper_list(ctx: &StepContext, a: &[u64], b: &[u64]) -> (u64, u64) {
     cost(a).min(cost(b))
 }
 
+/// Cycles of a PE whose held weight i keeps its lane busy `cost(i)` cycles: lanes advance
+/// slot by slot (a slot costs its slowest lane), or with `lane_scope` each lane walks its own
+/// slots and the PE waits for the slowest lane.
+pub fn lane_cycles(ctx: &StepContext, held: u64, cost: &dyn Fn(u64) -> u64) -> u64 {
+    let lanes = ctx.lanes;
+    if ctx.lane_scope {
+        (0..lanes.min(held))
+            .map(|l| (l..held).step_by(lanes as usize).map(cost).sum::<u64>())
+            .max()
+            .unwrap_or(0)
+    } else {
+        (0..held.div_ceil(lanes))
+            .map(|s| {
+                (s * lanes..((s + 1) * lanes).min(held))
+                    .map(cost)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+}
+
 /// Cost of one PE per step under `cost`, at least one cycle (a PE always passes its operands on).
 pub fn pe_step(cost: &dyn StepCost, ctx: &StepContext, w: &PeWeights) -> PeStep {
     finish(cost.step(ctx, w))

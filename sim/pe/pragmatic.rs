@@ -60,23 +60,8 @@ pub struct Oneffsets {
 
 impl Oneffsets {
     fn cost(&self, ctx: &StepContext, held: u64, ones: &dyn Fn(u64) -> u64) -> PeStep {
-        let lanes = ctx.lanes;
         let total: u64 = (0..held).map(ones).sum();
-        let cycles = if ctx.lane_scope {
-            (0..lanes.min(held))
-                .map(|l| (l..held).step_by(lanes as usize).map(ones).sum::<u64>())
-                .max()
-                .unwrap_or(0)
-        } else {
-            (0..held.div_ceil(lanes))
-                .map(|s| {
-                    (s * lanes..((s + 1) * lanes).min(held))
-                        .map(ones)
-                        .max()
-                        .unwrap_or(0)
-                })
-                .sum()
-        };
+        let cycles = super::lane_cycles(ctx, held, ones);
         PeStep {
             cycles,
             held,

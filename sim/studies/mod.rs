@@ -102,6 +102,12 @@ pub fn b(v: bool) -> toml::Value {
     toml::Value::Boolean(v)
 }
 
+/// Studies quantize every layer and report its statistics.
+const STUDY: Options = Options {
+    all_layers: true,
+    stats: true,
+};
+
 /// Runs designs through the pipeline, sharing float weights and codes between them.
 pub struct Runner<'p> {
     weights: WeightCache,
@@ -121,6 +127,14 @@ impl<'p> Runner<'p> {
         }
     }
 
+    /// The caches every run of the reproduction shares.
+    fn caches(&self) -> Caches<'_> {
+        Caches {
+            weights: &self.weights,
+            codes: &self.codes,
+        }
+    }
+
     /// One source per workload file for the whole reproduction (it keeps its files open).
     fn source(&self, wl: &Path) -> Arc<FileSource> {
         self.sources
@@ -134,15 +148,7 @@ impl<'p> Runner<'p> {
     /// Run `arch` on `net` (the workload at `wl`), with every layer's statistics.
     pub fn run(&self, arch: Arch, net: &Network, wl: &Path) -> Result<DesignResult> {
         (self.progress)(&arch.name);
-        let caches = Caches {
-            weights: &self.weights,
-            codes: &self.codes,
-        };
-        let opts = Options {
-            all_layers: true,
-            stats: true,
-        };
-        let d = pipeline::run_design(&arch, net, &*self.source(wl), caches, opts)?;
+        let d = pipeline::run_design(&arch, net, &*self.source(wl), self.caches(), STUDY)?;
         Ok(DesignResult {
             label: arch.name.clone(),
             arch,
@@ -161,15 +167,8 @@ impl<'p> Runner<'p> {
         samples: crate::functional::Samples,
     ) -> Result<(DesignResult, crate::functional::Fidelity)> {
         (self.progress)(&arch.name);
-        let caches = Caches {
-            weights: &self.weights,
-            codes: &self.codes,
-        };
-        let opts = Options {
-            all_layers: true,
-            stats: true,
-        };
-        let f = pipeline::run_functional(arch, net, &*self.source(wl), caches, samples, opts)?;
+        let f =
+            pipeline::run_functional(arch, net, &*self.source(wl), self.caches(), samples, STUDY)?;
         Ok((
             DesignResult {
                 label: arch.name.clone(),

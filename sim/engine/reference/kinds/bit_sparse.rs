@@ -2,7 +2,7 @@
 //! by building the representation digit by digit (the fast engine uses a closed form).
 
 use super::{FilterGroups, RefKind, RefPe};
-use crate::engine::reference::program::{first, Program, ShiftRule};
+use crate::engine::reference::program::Program;
 use crate::pe::BitEncoding;
 
 pub struct BitSparse;
@@ -39,34 +39,11 @@ impl RefKind for BitSparse {
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
-        let lanes = p.pe.lanes as usize;
         let enc = p.pe.encoding;
-        if p.lane_scope {
-            // Each lane walks its own queue of digits.
-            let mut queues = vec![0u64; lanes.min(held.len())];
-            for (i, &c) in held.iter().enumerate() {
-                queues[i % lanes] += digits(c, enc);
-            }
-            return Ok(Program::Lanes { queues });
-        }
-        // Lanes advance slot by slot; a slot lasts as long as its busiest lane.
-        let work: Vec<Vec<u64>> = held
-            .chunks(lanes)
-            .map(|slot| slot.iter().map(|&c| digits(c, enc)).collect())
-            .collect();
-        Ok(Program::Slots {
-            len: work
-                .iter()
-                .map(|w| w.iter().copied().max().unwrap_or(0))
-                .collect(),
-            adds: work
-                .iter()
-                .map(|w| w.iter().map(|&d| first(d)).collect())
-                .collect(),
-            work,
-            mults: false,
-            shifts_per_cycle: ShiftRule::PerBusyLane,
-        })
+        Ok(super::per_weight_work(
+            p,
+            held.iter().map(|&c| digits(c, enc)).collect(),
+        ))
     }
 
     fn pairs_program(&self, _: &RefPe, _: &[i32], _: &dyn Fn(usize) -> bool) -> Option<Program> {

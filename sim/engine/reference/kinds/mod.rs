@@ -265,3 +265,31 @@ pub(super) fn precision_slots(
         shifts_per_cycle: shifts,
     }
 }
+
+/// Held weight i keeps its lane busy `work[i]` cycles, adding and shifting each of them (one
+/// cycle per effectual digit or one-bit): lanes advance slot by slot, a slot lasting its
+/// busiest lane, or, at lane scope, each lane walks its own queue.
+pub(super) fn per_weight_work(p: &RefPe, work: Vec<u64>) -> Program {
+    let lanes = p.pe.lanes as usize;
+    if p.lane_scope {
+        let mut queues = vec![0u64; lanes.min(work.len())];
+        for (i, w) in work.iter().enumerate() {
+            queues[i % lanes] += w;
+        }
+        return Program::Lanes { queues };
+    }
+    let slots: Vec<Vec<u64>> = work.chunks(lanes).map(<[u64]>::to_vec).collect();
+    Program::Slots {
+        len: slots
+            .iter()
+            .map(|s| s.iter().copied().max().unwrap_or(0))
+            .collect(),
+        adds: slots
+            .iter()
+            .map(|s| s.iter().map(|&w| super::program::first(w)).collect())
+            .collect(),
+        work: slots,
+        mults: false,
+        shifts_per_cycle: ShiftRule::PerBusyLane,
+    }
+}
