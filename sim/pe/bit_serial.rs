@@ -89,11 +89,7 @@ impl Kind for BitSerial {
     }
 
     fn datapath(&self, pe: &Pe) -> Datapath {
-        Datapath {
-            shifters: Some(pe.shifter),
-            lane_accumulators: pe.shifter == ShifterPlacement::Lane,
-            ..Datapath::base(pe)
-        }
+        Datapath::serial(pe)
     }
 
     fn compare_design(&self) -> Option<&'static str> {

@@ -93,6 +93,16 @@ impl Datapath {
         }
     }
 
+    /// A serial PE's parts: the base, with its shifters where `pe.shifter` puts them (a lane
+    /// shifter comes with the lane's own accumulator).
+    pub fn serial(pe: &Pe) -> Datapath {
+        Datapath {
+            shifters: Some(pe.shifter),
+            lane_accumulators: pe.shifter == ShifterPlacement::Lane,
+            ..Datapath::base(pe)
+        }
+    }
+
     /// The lanes reach what `net` reaches and the PE keeps an offline index of it per slot
     /// (zero-weight skipping decided when the weights are loaded).
     pub fn with_skip_index(mut self, net: SkipNetwork) -> Datapath {

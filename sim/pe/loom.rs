@@ -44,11 +44,7 @@ impl Kind for Loom {
     }
 
     fn datapath(&self, pe: &Pe) -> Datapath {
-        Datapath {
-            shifters: Some(pe.shifter),
-            lane_accumulators: pe.shifter == ShifterPlacement::Lane,
-            ..Datapath::base(pe)
-        }
+        Datapath::serial(pe)
     }
 
     fn compare_design(&self) -> Option<&'static str> {

@@ -50,10 +50,8 @@ impl Kind for Swis {
         // Per slot (one group) a mask of the positions its weights share, one bit per
         // position of the base width.
         Datapath {
-            shifters: Some(pe.shifter),
-            lane_accumulators: pe.shifter == ShifterPlacement::Lane,
             extra_register_bits: pe.weights_per_lane * pe.weight_bits,
-            ..Datapath::base(pe)
+            ..Datapath::serial(pe)
         }
     }
 
