@@ -715,7 +715,12 @@ pub fn reference_of(
         })
         .collect();
     let model = Model::new(net, tensors, params, 32, crate::tech::VectorPrecision::Fp32)?;
-    Ok(Reference::new(&model, samples.values, keep_bytes))
+    Ok(Reference::new(
+        &model,
+        samples.values,
+        samples.calibration,
+        keep_bytes,
+    ))
 }
 
 /// The functional run of `arch` on its network `design_net` ([`design_network`]) over

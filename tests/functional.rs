@@ -45,6 +45,7 @@ fn tiny(accumulator_bits: u32) -> plumsim::pipeline::FunctionalRun {
             values: &inputs,
             labels: None,
             reference_logits: None,
+            calibration: plumsim::functional::Calibrate::Max,
         },
         Options::default(),
     )

@@ -28,6 +28,7 @@ fn one_run(arch: &str, workload: &str, inputs: &std::path::Path) -> usize {
         values: &set.values,
         labels: set.labels.as_deref(),
         reference_logits: None,
+        calibration: plumsim::functional::Calibrate::Max,
     };
     let caches = Caches {
         weights: &w,

@@ -36,6 +36,7 @@ pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
         values: &set.values,
         labels: set.labels.as_deref(),
         reference_logits: None,
+        calibration: plumsim::functional::Calibrate::Max,
     });
     let bar = v.bar(
         studies::design_count(args.reduced, trained, images.is_some()),

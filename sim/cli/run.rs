@@ -68,6 +68,11 @@ pub struct RunArgs {
     /// With --inputs: one class per line, in input order (replaces labels from file names).
     #[arg(long, value_name = "FILE", requires = "inputs")]
     pub labels: Option<PathBuf>,
+    /// With --inputs: how each stored activation's range is calibrated on the inputs: `max`
+    /// (the largest |x| the fp32 network reaches) or `percentile:P` (the P-th percentile of
+    /// |x|, 0 < P <= 100; larger values saturate).
+    #[arg(long, value_name = "METHOD", default_value = "max", value_parser = parse_calibration, requires = "inputs")]
+    pub calibration: functional::Calibrate,
     /// With --trace: refuse when the trace files would exceed this many MB (10^6 bytes).
     #[arg(long, value_name = "N", default_value_t = trace::DEFAULT_LIMIT_MB)]
     pub trace_limit_mb: u64,
@@ -116,6 +121,7 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
                 values: &set.values,
                 labels: set.labels.as_deref(),
                 reference_logits: set.reference_logits.as_deref(),
+                calibration: args.calibration,
             };
             let f = timed(&v, "run on the inputs, quantize and simulate", || {
                 pool.install(|| {
@@ -347,4 +353,9 @@ fn traces<'c>(
         ));
     }
     Ok(files)
+}
+
+fn parse_calibration(s: &str) -> Result<functional::Calibrate, String> {
+    functional::Calibrate::parse(s)
+        .ok_or_else(|| format!("`{s}`: allowed: max, or percentile:P with 0 < P <= 100"))
 }

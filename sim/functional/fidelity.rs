@@ -81,6 +81,8 @@ pub struct Samples<'a> {
     pub labels: Option<&'a [u32]>,
     /// The fp32 logits someone else computed for these inputs, when given.
     pub reference_logits: Option<&'a [Vec<f32>]>,
+    /// How the stored activation ranges are calibrated on them.
+    pub calibration: super::Calibrate,
 }
 
 /// A functional run: its figures, the calibration, and the input codes of every array layer
@@ -120,7 +122,7 @@ pub fn argmax(v: &[f32]) -> usize {
 pub fn evaluate(model: &Model, samples: Samples, timed: usize) -> Evaluation {
     evaluate_with(
         model,
-        &Reference::new(model, samples.values, 0),
+        &Reference::new(model, samples.values, samples.calibration, 0),
         samples,
         timed,
     )
@@ -213,7 +215,8 @@ pub fn evaluate_with(
     let network = NetworkFidelity {
         inputs: n,
         calibration: format!(
-            "per-tensor max |x| of the fp32 reference over {} input(s)",
+            "{} of the fp32 reference over {} input(s)",
+            calibration.method.describe(),
             calibration.inputs
         ),
         top1_agreements: agree,

@@ -212,6 +212,42 @@ fn hw(shape: &[u64]) -> (usize, usize) {
     }
 }
 
+/// How a tensor's stored range is chosen from the fp32 reference on the calibration inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Calibrate {
+    /// The largest |x|: nothing saturates on the calibration inputs.
+    #[default]
+    Max,
+    /// The given percentile (0 < p <= 100) of |x| over every element of every input, from a
+    /// 4096-bin histogram up to the maximum (the bin's upper edge); larger values saturate.
+    Percentile(f64),
+}
+
+/// Histogram bins of the percentile calibration.
+const CALIBRATION_BINS: usize = 4096;
+
+impl Calibrate {
+    /// `max` or `percentile:P`.
+    pub fn parse(s: &str) -> Option<Calibrate> {
+        match s {
+            "max" => Some(Calibrate::Max),
+            _ => s
+                .strip_prefix("percentile:")
+                .and_then(|p| p.parse::<f64>().ok())
+                .filter(|p| p.is_finite() && *p > 0.0 && *p <= 100.0)
+                .map(Calibrate::Percentile),
+        }
+    }
+
+    /// What the reports say.
+    pub fn describe(self) -> String {
+        match self {
+            Calibrate::Max => "per-tensor max |x|".into(),
+            Calibrate::Percentile(p) => format!("per-tensor {p}th percentile of |x|"),
+        }
+    }
+}
+
 /// The range of every tensor over the calibration inputs, from the fp32 reference.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
@@ -219,6 +255,9 @@ pub struct Calibration {
     pub max_abs: Vec<f32>,
     /// Smallest value per tensor (negative: the tensor is stored signed).
     pub min: Vec<f32>,
+    /// The magnitude each tensor's largest code stands for (the maximum, or a percentile).
+    pub clip: Vec<f32>,
+    pub method: Calibrate,
     /// How many inputs it was taken over.
     pub inputs: usize,
 }
@@ -228,8 +267,79 @@ impl Calibration {
         Calibration {
             max_abs: vec![0.0; tensors],
             min: vec![f32::INFINITY; tensors],
+            clip: Vec::new(),
+            method: Calibrate::Max,
             inputs: 0,
         }
+    }
+
+    /// Bin of |x| in tensor `t`'s histogram.
+    fn bin(&self, t: usize, x: f32) -> usize {
+        let max = self.max_abs[t];
+        if max <= 0.0 {
+            return 0;
+        }
+        ((x.abs() / max * CALIBRATION_BINS as f32) as usize).min(CALIBRATION_BINS - 1)
+    }
+
+    /// Set the clipping magnitudes by `method`; `histogram(see)` feeds every (tensor, values)
+    /// of every calibration input to `see` (a second look at the reference's tensors).
+    fn finish(
+        mut self,
+        method: Calibrate,
+        histogram: impl FnOnce(&Calibration) -> Vec<Vec<u64>>,
+    ) -> Self {
+        self.method = method;
+        self.clip = match method {
+            Calibrate::Max => self.max_abs.clone(),
+            Calibrate::Percentile(p) => {
+                let hist = histogram(&self);
+                hist.iter()
+                    .zip(&self.max_abs)
+                    .map(|(h, &max)| {
+                        let total: u64 = h.iter().sum();
+                        let want = (p / 100.0 * total as f64).ceil() as u64;
+                        let mut seen = 0u64;
+                        let bin = h
+                            .iter()
+                            .position(|&c| {
+                                seen += c;
+                                seen >= want.max(1)
+                            })
+                            .unwrap_or(CALIBRATION_BINS - 1);
+                        max * (bin + 1) as f32 / CALIBRATION_BINS as f32
+                    })
+                    .collect()
+            }
+        };
+        self
+    }
+
+    /// Histograms of |x| per tensor over `inputs`, one more run of the reference.
+    fn histograms(&self, model: &Model, inputs: &[Vec<f32>]) -> Vec<Vec<u64>> {
+        let n = model.net.tensors.len();
+        inputs
+            .par_iter()
+            .map(|x| {
+                let mut h = vec![vec![0u64; CALIBRATION_BINS]; n];
+                run_reference(model, x, |t, v| {
+                    for &x in v {
+                        h[t][self.bin(t, x)] += 1;
+                    }
+                });
+                h
+            })
+            .reduce(
+                || vec![vec![0u64; CALIBRATION_BINS]; n],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(&b) {
+                        for (p, q) in x.iter_mut().zip(y) {
+                            *p += q;
+                        }
+                    }
+                    a
+                },
+            )
     }
 
     fn merge(mut self, o: &Calibration) -> Self {
@@ -243,8 +353,12 @@ impl Calibration {
         self
     }
 
-    /// Per-tensor maxima over `inputs` (each a sample of the network's input).
-    pub fn from_inputs(model: &Model, inputs: &[Vec<f32>]) -> Calibration {
+    /// Per-tensor ranges over `inputs` (each a sample of the network's input) by `method`.
+    pub fn from_inputs(model: &Model, inputs: &[Vec<f32>], method: Calibrate) -> Calibration {
+        Calibration::maxima(model, inputs).finish(method, |c| c.histograms(model, inputs))
+    }
+
+    fn maxima(model: &Model, inputs: &[Vec<f32>]) -> Calibration {
         let n = model.net.tensors.len();
         inputs
             .par_iter()
@@ -274,7 +388,7 @@ impl Calibration {
             (1i64 << bits) - 1
         }
         .max(1);
-        let max = self.max_abs[t] as f64;
+        let max = self.clip[t] as f64;
         Format {
             bits,
             signed,
@@ -295,13 +409,19 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Calibrate on `inputs`; keep every tensor when they take at most `keep_bytes`.
-    pub fn new(model: &Model, inputs: &[Vec<f32>], keep_bytes: u64) -> Reference {
+    /// Calibrate on `inputs` by `method`; keep every tensor when they take at most
+    /// `keep_bytes`.
+    pub fn new(
+        model: &Model,
+        inputs: &[Vec<f32>],
+        method: Calibrate,
+        keep_bytes: u64,
+    ) -> Reference {
         let per_input: u64 = model.net.tensors.iter().map(|t| t.elements() * 4).sum();
         let keep = per_input.saturating_mul(inputs.len() as u64) <= keep_bytes;
         if !keep {
             return Reference {
-                calibration: Calibration::from_inputs(model, inputs),
+                calibration: Calibration::from_inputs(model, inputs, method),
                 outputs: None,
             };
         }
@@ -323,9 +443,21 @@ impl Reference {
                 (c, kept)
             })
             .collect();
-        let calibration = runs
+        let maxima = runs
             .iter()
             .fold(Calibration::empty(n), |a, (c, _)| a.merge(c));
+        let calibration = maxima.finish(method, |c| {
+            // The kept tensors, binned: no second run of the reference.
+            let mut h = vec![vec![0u64; CALIBRATION_BINS]; n];
+            for (_, kept) in &runs {
+                for (t, v) in kept.iter().enumerate() {
+                    for &x in v.iter() {
+                        h[t][c.bin(t, x)] += 1;
+                    }
+                }
+            }
+            h
+        });
         Reference {
             calibration,
             outputs: Some(runs.into_iter().map(|(_, k)| k).collect()),
@@ -869,4 +1001,40 @@ pub fn wrap(sums: &[i64], bits: u32) -> (Vec<i64>, u64) {
         })
         .collect();
     (v, over)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_calibration_takes_the_bin_that_reaches_the_share() {
+        let mut c = Calibration::empty(1);
+        c.max_abs = vec![10.0];
+        c.min = vec![0.0];
+        // One value in the lowest bin, three in the highest.
+        let hist = || {
+            let mut h = vec![vec![0u64; CALIBRATION_BINS]];
+            h[0][0] = 1;
+            h[0][CALIBRATION_BINS - 1] = 3;
+            h
+        };
+        let clip = |p: f64| c.clone().finish(Calibrate::Percentile(p), |_| hist()).clip[0];
+        // 25 % of 4 values is the first one: the lowest bin's upper edge.
+        assert_eq!(clip(25.0), 10.0 / CALIBRATION_BINS as f32);
+        assert_eq!(clip(26.0), 10.0);
+        assert_eq!(clip(100.0), 10.0);
+        assert_eq!(
+            c.clone().finish(Calibrate::Max, |_| unreachable!()).clip,
+            vec![10.0]
+        );
+        assert_eq!(c.bin(0, 10.0), CALIBRATION_BINS - 1);
+        assert_eq!(c.bin(0, -5.0), CALIBRATION_BINS / 2);
+        assert_eq!(
+            Calibrate::parse("percentile:99.5"),
+            Some(Calibrate::Percentile(99.5))
+        );
+        assert_eq!(Calibrate::parse("percentile:0"), None);
+        assert_eq!(Calibrate::parse("max"), Some(Calibrate::Max));
+    }
 }

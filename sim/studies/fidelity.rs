@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{int, plot_both, s, table_of, Files, Runner, Variant};
 use crate::error::Result;
-use crate::functional::Samples;
+use crate::functional::{Calibrate, Samples};
 use crate::pareto::{front, Sense};
 use crate::plot::{self, ScatterOptions};
 use crate::report::{round6, to_csv};
@@ -25,6 +25,8 @@ pub struct Design {
     pub variant: Variant,
     pub workload: &'static str,
     pub activation_bits: Option<u32>,
+    /// A calibration other than the inputs' default (per-tensor max).
+    pub calibration: Option<Calibrate>,
 }
 
 /// The designs and the workload each runs.
@@ -32,11 +34,16 @@ pub fn designs() -> Vec<Design> {
     raw_designs()
         .into_iter()
         .map(|(variant, workload)| {
-            let activation_bits = variant.label.ends_with("_a4").then_some(4);
+            let activation_bits = variant.label.contains("_a4").then_some(4);
+            let calibration = variant
+                .label
+                .ends_with("_p99.5")
+                .then_some(Calibrate::Percentile(99.5));
             Design {
                 variant,
                 workload,
                 activation_bits,
+                calibration,
             }
         })
         .collect()
@@ -69,6 +76,14 @@ fn raw_designs() -> Vec<(Variant, &'static str)> {
             Variant::new(
                 dense,
                 "dense_pe16_int4_a4",
+                vec![("quant.weight_bits", int(4))],
+            ),
+            full,
+        ),
+        (
+            Variant::new(
+                dense,
+                "dense_pe16_int4_a4_p99.5",
                 vec![("quant.weight_bits", int(4))],
             ),
             full,
@@ -143,6 +158,8 @@ struct Row {
     /// The weight format of the layers the design's scheme reaches.
     weights: String,
     activation_bits: u32,
+    /// How the stored activations were calibrated.
+    calibration: String,
     inputs: u64,
     top1_agreements: u64,
     top1_agreement_pct: f64,
@@ -176,7 +193,11 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
             }
         }
         let arch = design.variant.arch()?;
-        let (d, fid) = r.functional(&arch, &net, &wp, inputs)?;
+        let samples = Samples {
+            calibration: design.calibration.unwrap_or(inputs.calibration),
+            ..inputs
+        };
+        let (d, fid) = r.functional(&arch, &net, &wp, samples)?;
         let without = r
             .run(arch.clone(), &net, &wp)?
             .summary()
@@ -201,6 +222,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
             pe_kind: d.arch.pe.kind.as_str().into(),
             weights: middle.map_or_else(String::new, |l| l.quant.scheme.label()),
             activation_bits: middle.map_or(8, |l| l.quant.activation_bits),
+            calibration: samples.calibration.describe(),
             inputs: n.inputs,
             top1_agreements: n.top1_agreements,
             top1_agreement_pct: n.top1_agreement_pct,

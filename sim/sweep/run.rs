@@ -206,7 +206,7 @@ impl Sweep {
                         &self.workloads[wl].net,
                         &sources[wl],
                         caches,
-                        samples(set),
+                        samples(set, self.plan.spec.calibration),
                         KEEP_REFERENCE_BYTES,
                     )
                     .map_err(|e| one_line(&e));
@@ -254,7 +254,7 @@ impl Sweep {
                         &lead.net,
                         source,
                         caches,
-                        samples(set),
+                        samples(set, self.plan.spec.calibration),
                         Some(&reference),
                         batch,
                     )
@@ -306,10 +306,14 @@ impl Sweep {
 }
 
 /// The inputs of a workload as the functional run takes them.
-fn samples(set: &crate::io::InputSet) -> crate::functional::Samples<'_> {
+fn samples(
+    set: &crate::io::InputSet,
+    calibration: crate::functional::Calibrate,
+) -> crate::functional::Samples<'_> {
     crate::functional::Samples {
         values: &set.values,
         labels: set.labels.as_deref(),
         reference_logits: set.reference_logits.as_deref(),
+        calibration,
     }
 }

@@ -62,6 +62,8 @@ pub struct RawSpec {
     pub inputs: Option<String>,
     /// With `inputs`: one class per line (replaces labels from file names).
     pub labels: Option<String>,
+    /// With `inputs`: `max` (default) or `percentile:P`, how activations are calibrated.
+    pub calibration: Option<String>,
     /// `"dotted.path" = [values]` or `{ from, to, step }` / `{ from, to, factor }`.
     #[serde(default)]
     pub axes: OrderedTable,
@@ -140,6 +142,7 @@ pub struct Spec {
     /// Real inputs every point also runs on, and their labels file.
     pub inputs: Option<PathBuf>,
     pub labels: Option<PathBuf>,
+    pub calibration: crate::functional::Calibrate,
     pub axes: Vec<Axis>,
     pub ties: Vec<Tie>,
     pub constraints: Constraints,
@@ -218,6 +221,16 @@ pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
                 .with_help("name the inputs the labels belong to"),
         );
     }
+    let calibration = match &raw.calibration {
+        None => crate::functional::Calibrate::Max,
+        Some(c) => crate::functional::Calibrate::parse(c).unwrap_or_else(|| {
+            problems.push(
+                Problem::new("calibration", format!("`{c}` is not a calibration"))
+                    .with_help("allowed: \"max\" or \"percentile:P\" with 0 < P <= 100"),
+            );
+            crate::functional::Calibrate::Max
+        }),
+    };
     if raw.workloads.is_empty() {
         problems.push(
             Problem::new("workloads", "no workloads").with_help("list at least one workload file"),
@@ -364,6 +377,7 @@ pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
         workloads: raw.workloads.iter().map(|w| relative_to(dir, w)).collect(),
         inputs: raw.inputs.as_deref().map(|p| relative_to(dir, p)),
         labels: raw.labels.as_deref().map(|p| relative_to(dir, p)),
+        calibration,
         axes,
         ties,
         constraints,
