@@ -328,8 +328,57 @@ fn functional_runs_are_deterministic_and_real_zeros_drive_the_skipping_engines()
     let a = run_tiny(d, &arch, "1", "t1", &[]);
     let b = run_tiny(d, &arch, "2", "t2", &[]);
     assert_eq!(a, b, "results depend on the thread count");
-    // The per-cycle reference engine agrees with the fast one on the real zero pattern.
+    // The per-cycle reference engine agrees with the fast one on the real zero pattern, and
+    // on the real magnitudes for the PEs serial in the activations' bits.
     run_tiny(d, &arch, "2", "t3", &["--reference"]);
+    for (name, kind, extra) in [
+        ("pragmatic", "pragmatic", ""),
+        ("loom", "loom", ""),
+        (
+            "stripes",
+            "bit_serial",
+            "serial_operand = \"activation\"\ndynamic_precision = true",
+        ),
+    ] {
+        let text = common::ArchToml {
+            rows: 2,
+            cols: 2,
+            kind,
+            pe_extra: &format!("lanes = 2\nweights_per_lane = 2\n{extra}"),
+            ..Default::default()
+        }
+        .text();
+        let path = d.join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let a = common::path_str(&path);
+        let real = run_tiny(d, &a, "2", &format!("{name}_real"), &["--reference"]).1;
+        // Without inputs every activation is at full scale: more cycles.
+        let o = common::plumsim(&[
+            "run",
+            &a,
+            &common::path_str(&d.join("tiny.json")),
+            "--out",
+            &common::path_str(&d.join(format!("{name}_full"))),
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        let full: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+        let cycles = |csv_text: &str| -> u64 {
+            let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+            let h = r.headers().unwrap().clone();
+            let i = h.iter().position(|c| c == "compute_cycles").unwrap();
+            r.records()
+                .map(|x| x.unwrap()[i].parse::<u64>().unwrap())
+                .sum()
+        };
+        assert!(
+            cycles(&real) < full["compute_cycles"].as_u64().unwrap(),
+            "{name}: real activations {} cycles, full scale {}",
+            cycles(&real),
+            full["compute_cycles"]
+        );
+    }
     // The zeros the linear layer skips are the ReLU's: its row reports them.
     let mut r = csv::Reader::from_reader(a.0.as_bytes());
     let h = r.headers().unwrap().clone();
@@ -446,4 +495,58 @@ maximize = ["logit_sqnr_db"]
     let single = v["fidelity"]["logit_sqnr_db"].as_f64().unwrap();
     assert_eq!(single, sqnr(3), "sweep row and run disagree");
     assert_eq!(v["total_cycles"].to_string(), col(&rows[3], "total_cycles"));
+}
+
+/// Batch norm folded into the convolutions' sums or quantized, and an fp16 vector unit: each
+/// changes the datapath (another logit SQNR than the separate fp32 batch norm) and keeps
+/// ResNet-20's int8 agreement.
+#[test]
+fn batch_norm_modes_and_the_vector_format_change_the_datapath() {
+    let Some(shared) = common::shared_or_skip("ResNet-20's batch-norm modes on real inputs") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::root();
+    let text = std::fs::read_to_string(root.join("workloads/resnet20_cifar10.json"))
+        .unwrap()
+        .replace(
+            "../../shared/weights/",
+            &format!("{}/", common::path_str(&shared.join("weights"))),
+        );
+    let arch16 = std::fs::read_to_string(root.join("arch/dense_pe16.toml")).unwrap()
+        + "\n[vector]\nprecision = \"fp16\"\n";
+    std::fs::write(dir.path().join("fp16.toml"), arch16).unwrap();
+    let run = |mode: Option<&str>, arch: &Path, name: &str| -> f64 {
+        let wl = match mode {
+            Some(m) => text.replacen("{", &format!("{{\n  \"batch_norm\": \"{m}\","), 1),
+            None => text.clone(),
+        };
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, wl).unwrap();
+        let out = dir.path().join(name);
+        let o = common::plumsim(&[
+            "run",
+            &common::path_str(arch),
+            &common::path_str(&path),
+            "--inputs",
+            &common::path_str(&cifar_reference(&shared)),
+            "--out",
+            &common::path_str(&out),
+        ]);
+        assert!(o.status.success(), "{name}: {}", common::stderr(&o));
+        let f = summary_fidelity(&out);
+        assert!(f["top1_agreements"].as_u64().unwrap() >= 19, "{name}: {f}");
+        f["logit_sqnr_db"].as_f64().unwrap()
+    };
+    let dense = root.join("arch/dense_pe16.toml");
+    let separate = run(None, &dense, "separate");
+    let folded = run(Some("folded"), &dense, "folded");
+    let quantized = run(Some("quantized"), &dense, "quantized");
+    let fp16 = run(None, &dir.path().join("fp16.toml"), "fp16");
+    for (what, v) in [("folded", folded), ("quantized", quantized), ("fp16", fp16)] {
+        assert_ne!(
+            v, separate,
+            "{what} gave the separate fp32 batch norm's SQNR"
+        );
+    }
 }
