@@ -445,7 +445,7 @@ pub fn check_design(
     problems.extend(sizes);
     if sizes_ok {
         let path = |i: usize, l: &Layer| format!("layers[{i}] ({})", l.name);
-        if arch.pe.skip_zero_activations {
+        if arch.pe.skip_zero_activations || arch.pe.reads_activations() {
             for (i, l) in net.layers.iter().enumerate() {
                 if l.activations.file.is_some() {
                     if let Err(e) = source.activations(&net, l) {
@@ -499,7 +499,7 @@ pub fn run_design(
     if !sizes.is_empty() {
         return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
     }
-    if arch.pe.skip_zero_activations {
+    if arch.pe.skip_zero_activations || arch.pe.reads_activations() {
         read_activations(&mut net, source, caches.weights)?;
     }
     let which = quantized_layers(Some(arch), &net, source, opts);
@@ -626,6 +626,7 @@ fn layer_params(
     use crate::workload::{Op, ParamKeys};
     let mut out = Vec::with_capacity(net.layers.len());
     let mut identity_bn = Vec::new();
+    let mut default_slope = Vec::new();
     for l in &net.layers {
         let channels = match l.op {
             Op::Matmul { n, .. } => n,
@@ -634,6 +635,9 @@ fn layer_params(
         let Some(src) = &l.params else {
             if l.op == Op::BatchNorm {
                 identity_bn.push(l.name.clone());
+            }
+            if l.op == Op::Prelu {
+                default_slope.push(l.name.clone());
             }
             out.push(Params::None);
             continue;
@@ -673,12 +677,25 @@ fn layer_params(
             }
         });
     }
+    let listed = |v: &[String]| {
+        format!(
+            "{}{}",
+            v[..v.len().min(3)].join(", "),
+            if v.len() > 3 { ", ..." } else { "" }
+        )
+    };
     if !identity_bn.is_empty() {
         notes.push(format!(
-            "{} batch_norm layer(s) name no params and run as the identity ({}{})",
+            "{} batch_norm layer(s) name no params and run as the identity ({})",
             identity_bn.len(),
-            identity_bn[..identity_bn.len().min(3)].join(", "),
-            if identity_bn.len() > 3 { ", ..." } else { "" }
+            listed(&identity_bn)
+        ));
+    }
+    if !default_slope.is_empty() {
+        notes.push(format!(
+            "{} prelu layer(s) name no params and run with slope 0.25, PyTorch's initial value ({})",
+            default_slope.len(),
+            listed(&default_slope)
         ));
     }
     Ok(out)

@@ -550,3 +550,53 @@ fn batch_norm_modes_and_the_vector_format_change_the_datapath() {
         );
     }
 }
+
+/// A network with two outputs is refused by name (which one to compare is not guessed), and
+/// a PReLU without parameters is run with PyTorch's initial slope and said so.
+#[test]
+fn two_outputs_are_refused_and_defaults_are_stated() {
+    let arch = common::arch(1, 1, "dense", "", "");
+    let run = |text: &str| {
+        let net = parse_workload(text, "n.json").unwrap();
+        let source = MemorySource::new(
+            "n",
+            HashMap::from([("fc".to_string(), vec![1.0f32, -0.25])]),
+        );
+        let (w, c) = (WeightCache::default(), CodeCache::default());
+        let inputs = vec![vec![0.25f32, -1.0]];
+        pipeline::run_functional(
+            &arch,
+            &net,
+            &source,
+            Caches {
+                weights: &w,
+                codes: &c,
+            },
+            Samples {
+                values: &inputs,
+                labels: None,
+                reference_logits: None,
+                calibration: plumsim::functional::Calibrate::Max,
+            },
+            Options::default(),
+        )
+    };
+    let two = r#"{"name": "two", "inputs": {"x": [2, 1, 1]},
+        "layers": [{"name": "fc", "op": "linear", "inputs": ["x"], "output": "y", "out_features": 1},
+                   {"name": "r", "op": "relu", "inputs": ["x"], "output": "z"}]}"#;
+    match run(two) {
+        Err(plumsim::Error::Unsupported(m)) => {
+            assert!(m.contains("y, z") || m.contains("z, y"), "{m}")
+        }
+        other => panic!("two outputs ran: {:?}", other.map(|_| ())),
+    }
+    let prelu = r#"{"name": "p", "inputs": {"x": [2, 1, 1]},
+        "layers": [{"name": "fc", "op": "linear", "inputs": ["x"], "output": "y", "out_features": 1},
+                   {"name": "act", "op": "prelu", "inputs": ["y"], "output": "z"}]}"#;
+    let f = run(prelu).unwrap();
+    assert!(
+        f.notes.iter().any(|n| n.contains("slope 0.25")),
+        "{:?}",
+        f.notes
+    );
+}

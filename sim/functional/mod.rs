@@ -23,8 +23,9 @@
 //! * **Batch norm** as the workload says: `separate` runs `x * m + a` on the vector unit in its
 //!   format (fp16 rounds every operation's result to fp16; fp32 and int units compute in
 //!   f32), `folded` applies it to the preceding layer's sums before that layer's
-//!   requantization (one rounding), `quantized` rounds `m` to a signed `activation_bits`
-//!   value with a per-tensor scale and `a` to the output's step, then computes exactly.
+//!   requantization (one rounding), `quantized` rounds `m` and `a` each to a signed
+//!   `activation_bits` value with its own per-tensor scale, then computes in the vector
+//!   unit's format.
 //! * **Elementwise layers** (relu, prelu, add, pools, pad_channels, requantize) dequantize
 //!   their inputs, compute in the vector unit's format and requantize the result to their
 //!   own `activation_bits`.
@@ -171,6 +172,27 @@ impl<'a> Model<'a> {
                 (None, Some(_)) => return Err(bad("no weights for a weight layer".into())),
                 _ => Vec::new(),
             });
+        }
+        // The network's output: the one tensor no layer reads.
+        let sinks: Vec<&str> = net
+            .layers
+            .iter()
+            .filter(|l| uses[l.output.0 as usize] == 0)
+            .map(|l| net.tensor(l.output).name.as_str())
+            .collect();
+        if sinks.len() > 1 {
+            return Err(Error::Unsupported(format!(
+                "functional execution compares one network output; `{}` has {} ({})",
+                net.name,
+                sinks.len(),
+                sinks.join(", ")
+            )));
+        }
+        if let Some(l) = net.layers.iter().find(|l| l.quant.activation_bits > 31) {
+            return Err(Error::Unsupported(format!(
+                "layer `{}`: functional execution stores activations of at most 31 bits (it has {})",
+                l.name, l.quant.activation_bits
+            )));
         }
         let output = net.layers.last().map_or(input, |l| l.output.0 as usize);
         Ok(Model {

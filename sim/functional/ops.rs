@@ -156,7 +156,7 @@ fn window(o: usize, k: usize, s: usize, pad: usize, len: usize) -> (usize, usize
     let start = (o * s) as isize - pad as isize;
     let end_padded = (start + k as isize).min((len + pad) as isize);
     let count = (end_padded - start) as usize;
-    let lo = start.max(0) as usize;
+    let lo = (start.max(0) as usize).min(len);
     let hi = (start + k as isize).min(len as isize).max(0) as usize;
     (lo, hi.max(lo), count)
 }

@@ -42,6 +42,9 @@ fn bad(file: &Path, message: impl Into<String>, help: impl Into<String>) -> Erro
     )
 }
 
+/// Most pixels of an image, decoded or resized.
+const MAX_PIXELS: usize = 1 << 28;
+
 /// Most inputs one run takes (each is run through two networks).
 pub const MAX_INPUTS: usize = 100_000;
 
@@ -142,7 +145,17 @@ fn load_images(dir: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
                 ),
             ));
         }
-        let img = transform_geometry(img, t);
+        let (h0, w0) = (img.height, img.width);
+        let Some(img) = transform_geometry(img, t) else {
+            return Err(bad(
+                f,
+                format!(
+                    "{h0} x {w0} pixels: resized to a shorter side of {:?} it would be too large",
+                    t.resize
+                ),
+                "at most 2^28 pixels after the resize",
+            ));
+        };
         if (img.height as u64, img.width as u64) != (h, w) {
             return Err(bad(
                 f,
@@ -275,26 +288,37 @@ fn decode(f: &Path) -> Result<Image> {
     }
 }
 
-/// Resize (shorter side) and centre crop, as the transform says.
-fn transform_geometry(img: Image, t: &InputTransform) -> Image {
+/// The size after resizing the shorter side of `h x w` to `r`, as torchvision's `Resize(r)`
+/// computes it: the longer side scaled and truncated.
+fn resized(h: usize, w: usize, r: usize) -> (usize, usize) {
+    let long = |l: usize, s: usize| ((r as u128 * l as u128) / s as u128).max(1) as usize;
+    if h <= w {
+        (r, long(w, h))
+    } else {
+        (long(h, w), r)
+    }
+}
+
+/// Resize (shorter side) and centre crop, as the transform says; `None` when the resized
+/// image would be too large.
+fn transform_geometry(img: Image, t: &InputTransform) -> Option<Image> {
     let img = match t.resize {
         Some(r) => {
-            let (h, w) = (img.height as f64, img.width as f64);
-            let s = r as f64 / h.min(w);
-            let (nh, nw) = if h <= w {
-                (r as usize, ((w * s).round() as usize).max(1))
-            } else {
-                (((h * s).round() as usize).max(1), r as usize)
-            };
+            let (nh, nw) = resized(img.height, img.width, r as usize);
+            if nh.saturating_mul(nw) > MAX_PIXELS {
+                return None;
+            }
             bilinear(&img, nh, nw)
         }
         None => img,
     };
-    match t.crop {
+    // torchvision's CenterCrop: offsets round((size - crop) / 2), ties to even.
+    let offset = |size: usize, c: usize| ((size - c) as f64 / 2.0).round_ties_even() as usize;
+    Some(match t.crop {
         Some(c) if (c as usize) <= img.height && (c as usize) <= img.width => {
             let c = c as usize;
-            let top = (img.height - c) / 2;
-            let left = (img.width - c) / 2;
+            let top = offset(img.height, c);
+            let left = offset(img.width, c);
             let ch = img.channels;
             let mut px = Vec::with_capacity(c * c * ch);
             for y in top..top + c {
@@ -309,7 +333,7 @@ fn transform_geometry(img: Image, t: &InputTransform) -> Image {
             }
         }
         _ => img,
-    }
+    })
 }
 
 /// Bilinear resampling with half-pixel centres (edges clamped).
@@ -530,8 +554,12 @@ mod tests {
             resize: Some(8),
             crop: Some(8),
         };
-        let out = transform_geometry(img, &t);
+        let out = transform_geometry(img, &t).unwrap();
         assert_eq!((out.height, out.width), (8, 8));
+        // torchvision: Resize(256) of 427 x 640 is 256 x 383 (truncated), CenterCrop offsets
+        // round half to even.
+        assert_eq!(resized(427, 640, 256), (256, 383));
+        assert_eq!(resized(640, 427, 256), (383, 256));
         assert!(out.pixels.iter().all(|&p| (p - 100.0).abs() < 1e-4));
         let x = normalize(&out, &t);
         assert!((x[0] - ((100.0 / 255.0 - 0.5) / 0.25) as f32).abs() < 1e-6);

@@ -7,7 +7,7 @@
 //!
 //! The cycles depend on the activations' values: with `--inputs` the real ones (sign-magnitude
 //! codes of the functional run), else every non-zero activation at full scale (all
-//! `activation_bits` ones: the worst case, where Pragmatic costs what Stripes costs).
+//! `activation_bits` ones: the worst case, where Pragmatic costs about what Stripes costs).
 
 use super::bit_serial::bit_length;
 use super::{

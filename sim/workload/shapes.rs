@@ -230,8 +230,32 @@ pub(crate) fn infer(
                     padding,
                 }
             };
-            let oh = out_dim(h, pool.kernel.0, pool.stride.0, pool.padding.0, 1, ceil);
-            let ow = out_dim(w, pool.kernel.1, pool.stride.1, pool.padding.1, 1, ceil);
+            if pool.padding.0 * 2 > pool.kernel.0 || pool.padding.1 * 2 > pool.kernel.1 {
+                p.push(
+                    Problem::new(
+                        format!("{path}.padding"),
+                        format!(
+                            "{:?} is more than half the pooling window {:?}",
+                            pool.padding, pool.kernel
+                        ),
+                    )
+                    .with_help("allowed: padding <= kernel / 2 on each axis (PyTorch's rule)"),
+                );
+                return None;
+            }
+            // PyTorch: with ceil_mode the last window must start inside the input or its
+            // left padding.
+            let pool_dim = |i: u64, k: u64, s: u64, pad: u64| {
+                out_dim(i, k, s, pad, 1, ceil).map(|o| {
+                    if ceil && o > 1 && (o - 1) * s >= i + pad {
+                        o - 1
+                    } else {
+                        o
+                    }
+                })
+            };
+            let oh = pool_dim(h, pool.kernel.0, pool.stride.0, pool.padding.0);
+            let ow = pool_dim(w, pool.kernel.1, pool.stride.1, pool.padding.1);
             let (Some(oh), Some(ow)) = (oh, ow) else {
                 p.push(Problem::new(
                     path,
@@ -292,5 +316,35 @@ pub(crate) fn infer(
         OpKind::Relu => Some((Op::Relu, x.clone())),
         OpKind::Prelu => Some((Op::Prelu, x.clone())),
         OpKind::Requantize => Some((Op::Requantize, x.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::workload::parse_workload;
+
+    fn pool(h: u64, kernel: u64, stride: u64, padding: u64) -> Result<Vec<u64>, String> {
+        let text = format!(
+            r#"{{"name": "p", "inputs": {{"x": [1, {h}, {h}]}},
+                "layers": [{{"name": "p", "op": "max_pool", "inputs": ["x"], "output": "y",
+                             "kernel": {kernel}, "stride": {stride}, "padding": {padding}, "ceil_mode": true}}]}}"#
+        );
+        parse_workload(&text, "p.json")
+            .map(|n| n.tensors.last().unwrap().shape.clone())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn pools_follow_pytorchs_ceil_mode_and_padding_rules() {
+        // torch.nn.MaxPool2d(1, 2, ceil_mode=True) on 4x4 gives 2x2: a third window would
+        // start at row 4, past the input.
+        assert_eq!(pool(4, 1, 2, 0).unwrap(), vec![1, 2, 2]);
+        // 5x5, kernel 2, stride 2: 3x3 (the last window starts at 4, inside).
+        assert_eq!(pool(5, 2, 2, 0).unwrap(), vec![1, 3, 3]);
+        // 6x6, kernel 3, stride 2, padding 1: ceil gives 4, the last window starting at input
+        // row 3 * 2 - 1 = 5, inside: kept (PyTorch: 4x4).
+        assert_eq!(pool(6, 3, 2, 1).unwrap(), vec![1, 4, 4]);
+        let e = pool(8, 3, 1, 2).unwrap_err();
+        assert!(e.contains("more than half the pooling window"), "{e}");
     }
 }
