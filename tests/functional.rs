@@ -11,6 +11,33 @@ use plumsim::functional::Samples;
 use plumsim::pipeline::{self, Caches, CodeCache, MemorySource, Options, WeightCache};
 use plumsim::workload::parse_workload;
 
+/// `arch` run functionally on `net` with in-memory weights (per layer name) and `inputs`.
+fn run_in_memory(
+    arch: &plumsim::arch::Arch,
+    net: &plumsim::workload::Network,
+    weights: HashMap<String, Vec<f32>>,
+    inputs: &[Vec<f32>],
+) -> plumsim::Result<plumsim::pipeline::FunctionalRun> {
+    let source = MemorySource::new("memory", weights);
+    let (w, c) = (WeightCache::default(), CodeCache::default());
+    pipeline::run_functional(
+        arch,
+        net,
+        &source,
+        Caches {
+            weights: &w,
+            codes: &c,
+        },
+        Samples {
+            values: inputs,
+            labels: None,
+            reference_logits: None,
+            calibration: plumsim::functional::Calibrate::Max,
+        },
+        Options::default(),
+    )
+}
+
 /// `fc`: linear 2 -> 1, weights [1.0, -0.25], int8 per channel; inputs [0.25, -1.0] and
 /// [-0.75, 0.25].
 fn tiny(accumulator_bits: u32) -> plumsim::pipeline::FunctionalRun {
@@ -27,27 +54,12 @@ fn tiny(accumulator_bits: u32) -> plumsim::pipeline::FunctionalRun {
         &format!("accumulator_bits = {accumulator_bits}"),
         "",
     );
-    let source = MemorySource::new(
-        "fc",
-        HashMap::from([("fc".to_string(), vec![1.0f32, -0.25])]),
-    );
-    let (w, c) = (WeightCache::default(), CodeCache::default());
-    let inputs = vec![vec![0.25f32, -1.0], vec![-0.75, 0.25]];
-    pipeline::run_functional(
+    let weights = HashMap::from([("fc".to_string(), vec![1.0f32, -0.25])]);
+    run_in_memory(
         &arch,
         &net,
-        &source,
-        Caches {
-            weights: &w,
-            codes: &c,
-        },
-        Samples {
-            values: &inputs,
-            labels: None,
-            reference_logits: None,
-            calibration: plumsim::functional::Calibrate::Max,
-        },
-        Options::default(),
+        weights,
+        &[vec![0.25f32, -1.0], vec![-0.75, 0.25]],
     )
     .unwrap()
 }
@@ -558,28 +570,8 @@ fn two_outputs_are_refused_and_defaults_are_stated() {
     let arch = common::arch(1, 1, "dense", "", "");
     let run = |text: &str| {
         let net = parse_workload(text, "n.json").unwrap();
-        let source = MemorySource::new(
-            "n",
-            HashMap::from([("fc".to_string(), vec![1.0f32, -0.25])]),
-        );
-        let (w, c) = (WeightCache::default(), CodeCache::default());
-        let inputs = vec![vec![0.25f32, -1.0]];
-        pipeline::run_functional(
-            &arch,
-            &net,
-            &source,
-            Caches {
-                weights: &w,
-                codes: &c,
-            },
-            Samples {
-                values: &inputs,
-                labels: None,
-                reference_logits: None,
-                calibration: plumsim::functional::Calibrate::Max,
-            },
-            Options::default(),
-        )
+        let weights = HashMap::from([("fc".to_string(), vec![1.0f32, -0.25])]);
+        run_in_memory(&arch, &net, weights, &[vec![0.25f32, -1.0]])
     };
     let two = r#"{"name": "two", "inputs": {"x": [2, 1, 1]},
         "layers": [{"name": "fc", "op": "linear", "inputs": ["x"], "output": "y", "out_features": 1},
