@@ -814,12 +814,15 @@ pub fn timed_inputs(arch: &Arch, net: &Network) -> usize {
 /// Run `arch` on `net` functionally on `samples` (see [`crate::functional`]), then time it
 /// with the activations the first `batch` inputs produce (the zeros a zero-skipping PE
 /// skips, the values an activation-serial PE streams). Every weight layer is quantized.
+/// `reference`: the fp32 reference of these samples on this network ([`reference_of`]) when
+/// the caller shares one between designs; else it is computed here.
 pub fn run_functional(
     arch: &Arch,
     net: &Network,
     source: &dyn TensorSource,
     caches: Caches,
     samples: crate::functional::Samples,
+    reference: Option<&crate::functional::Reference>,
     opts: Options,
 ) -> Result<FunctionalRun> {
     let mut design_net = design_network(arch, net);
@@ -838,7 +841,7 @@ pub fn run_functional(
         )));
     }
     let (evaluation, notes) =
-        evaluate_design(arch, &design_net, source, caches, samples, None, timed)?;
+        evaluate_design(arch, &design_net, source, caches, samples, reference, timed)?;
     with_activations(&mut design_net, &evaluation);
     let design = run_design(arch, &design_net, source, caches, opts)?;
     Ok(FunctionalRun {

@@ -34,6 +34,7 @@ fn run_in_memory(
             reference_logits: None,
             calibration: plumsim::functional::Calibrate::Max,
         },
+        None,
         Options::default(),
     )
 }

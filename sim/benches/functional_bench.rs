@@ -38,7 +38,8 @@ fn one_run(arch: &str, workload: &str, inputs: &std::path::Path) -> usize {
         all_layers: false,
         stats: true,
     };
-    pipeline::run_functional(&arch, &net, &source, caches, samples, opts).expect("functional run");
+    pipeline::run_functional(&arch, &net, &source, caches, samples, None, opts)
+        .expect("functional run");
     set.values.len()
 }
 

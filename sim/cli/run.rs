@@ -125,7 +125,7 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
             };
             let f = timed(&v, "run on the inputs, quantize and simulate", || {
                 pool.install(|| {
-                    pipeline::run_functional(&arch, &net, &source, caches, samples, opts)
+                    pipeline::run_functional(&arch, &net, &source, caches, samples, None, opts)
                 })
             })?;
             for note in &f.notes {

@@ -105,6 +105,10 @@ pub struct Model<'a> {
     /// The tensor whose values are the network's output (the last layer's).
     output: usize,
     input: usize,
+    /// The input is stored at the width of its first consumer.
+    input_bits: u32,
+    /// Per layer: its output feeds a folded batch norm (kept exact until that requantizes).
+    folded_into: Vec<bool>,
 }
 
 impl<'a> Model<'a> {
@@ -195,6 +199,24 @@ impl<'a> Model<'a> {
             )));
         }
         let output = net.layers.last().map_or(input, |l| l.output.0 as usize);
+        let input_bits = net
+            .layers
+            .iter()
+            .find(|l| l.inputs.iter().any(|t| t.0 as usize == input))
+            .map_or(8, |l| l.quant.activation_bits);
+        let folded_into = net
+            .layers
+            .iter()
+            .map(|l| {
+                net.batch_norm == BatchNormMode::Folded
+                    && l.weight_shape().is_some()
+                    && uses[l.output.0 as usize] == 1
+                    && net
+                        .layers
+                        .iter()
+                        .any(|c| c.op == Op::BatchNorm && c.inputs.first() == Some(&l.output))
+            })
+            .collect();
         Ok(Model {
             net,
             tensors,
@@ -205,6 +227,8 @@ impl<'a> Model<'a> {
             uses,
             output,
             input,
+            input_bits,
+            folded_into,
         })
     }
 
@@ -796,31 +820,11 @@ pub fn run_sample(
     let mut tallies = vec![LayerTally::default(); n_layers];
     let mut kept: Vec<Option<Vec<i32>>> = vec![None; n_layers];
     fp.slots[model.input] = Some(input.to_vec());
-    // The input is stored at the width of its first consumer.
-    let in_bits = net
-        .layers
-        .iter()
-        .find(|l| l.inputs.iter().any(|t| t.0 as usize == model.input))
-        .map_or(8, |l| l.quant.activation_bits);
-    let in_fmt = calib.format(model.input, in_bits);
+    let in_fmt = calib.format(model.input, model.input_bits);
     q.slots[model.input] = Some(QTensor::Codes {
         codes: input.iter().map(|&v| in_fmt.code(v as f64).0).collect(),
         format: in_fmt,
     });
-    // Which outputs feed a folded batch norm (kept exact until its requantization).
-    let folded_into: Vec<bool> = net
-        .layers
-        .iter()
-        .map(|l| {
-            net.batch_norm == BatchNormMode::Folded
-                && l.weight_shape().is_some()
-                && model.uses[l.output.0 as usize] == 1
-                && net
-                    .layers
-                    .iter()
-                    .any(|c| c.op == Op::BatchNorm && c.inputs.first() == Some(&l.output))
-        })
-        .collect();
     for (i, l) in net.layers.iter().enumerate() {
         let out_t = l.output.0 as usize;
         let reference = match reference.output(j, out_t) {
@@ -866,7 +870,7 @@ pub fn run_sample(
             if keep_codes {
                 kept[i] = Some(codes);
             }
-            if folded_into[i] {
+            if model.folded_into[i] {
                 QTensor::Real(real)
             } else {
                 requantize(&real, out_fmt, tally)

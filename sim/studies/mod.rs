@@ -102,6 +102,10 @@ pub fn b(v: bool) -> toml::Value {
     toml::Value::Boolean(v)
 }
 
+/// Most bytes of fp32 reference tensors a study keeps per network (ResNet-20 on the 20
+/// CIFAR-10 images: 56 MB).
+const KEEP_REFERENCE_BYTES: u64 = 256 << 20;
+
 /// Studies quantize every layer and report its statistics.
 const STUDY: Options = Options {
     all_layers: true,
@@ -113,6 +117,8 @@ pub struct Runner<'p> {
     weights: WeightCache,
     codes: CodeCache,
     sources: Mutex<HashMap<PathBuf, Arc<FileSource>>>,
+    /// fp32 references of the fidelity study, per (network, calibration).
+    references: Mutex<HashMap<(String, String), Arc<crate::functional::Reference>>>,
     progress: &'p (dyn Fn(&str) + Sync),
 }
 
@@ -123,6 +129,7 @@ impl<'p> Runner<'p> {
             weights: WeightCache::default(),
             codes: CodeCache::default(),
             sources: Mutex::new(HashMap::new()),
+            references: Mutex::new(HashMap::new()),
             progress,
         }
     }
@@ -167,8 +174,41 @@ impl<'p> Runner<'p> {
         samples: crate::functional::Samples,
     ) -> Result<(DesignResult, crate::functional::Fidelity)> {
         (self.progress)(&arch.name);
-        let f =
-            pipeline::run_functional(arch, net, &*self.source(wl), self.caches(), samples, STUDY)?;
+        let source = self.source(wl);
+        // One fp32 reference per network and calibration, shared by every design run on it.
+        let key = (net.name.clone(), format!("{:?}", samples.calibration));
+        let cached = self
+            .references
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let reference = match cached {
+            Some(r) => r,
+            None => {
+                let r = Arc::new(pipeline::reference_of(
+                    net,
+                    &*source,
+                    self.caches(),
+                    samples,
+                    KEEP_REFERENCE_BYTES,
+                )?);
+                self.references
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, r.clone());
+                r
+            }
+        };
+        let f = pipeline::run_functional(
+            arch,
+            net,
+            &*source,
+            self.caches(),
+            samples,
+            Some(&reference),
+            STUDY,
+        )?;
         Ok((
             DesignResult {
                 label: arch.name.clone(),
