@@ -288,11 +288,20 @@ pub const MAX_WORDS_PER_CYCLE: f64 = 4096.0;
 /// The slowest port: one word every 1,024 cycles.
 pub const MIN_WORDS_PER_CYCLE: f64 = 1.0 / 1024.0;
 
-fn check_positive(problems: &mut Vec<Problem>, path: &str, value: f64, hi: f64) {
-    if !(value > 0.0 && value <= hi) {
+/// The slowest clock plumsim models, in MHz (latencies stay finite and in range).
+pub const MIN_CLOCK_MHZ: f64 = 1.0;
+pub const MAX_CLOCK_MHZ: f64 = 1.0e5;
+/// The slowest DRAM interface: one byte every 1,024 cycles, as the slowest buffer port.
+pub const MIN_DRAM_BYTES_PER_CYCLE: f64 = 1.0 / 1024.0;
+pub const MAX_DRAM_BYTES_PER_CYCLE: f64 = 1.0e6;
+/// The largest buffer: 2^50 bytes (1 PiB), so bit counts of a buffer fit in 64 bits.
+pub const MAX_CAPACITY_BYTES: i64 = 1 << 50;
+
+fn check_between(problems: &mut Vec<Problem>, path: &str, value: f64, lo: f64, hi: f64) {
+    if !(value >= lo && value <= hi) {
         problems.push(
             Problem::new(path, format!("{value} is out of range"))
-                .with_help(format!("allowed: a number > 0 and <= {hi}")),
+                .with_help(format!("allowed: a number from {lo} to {hi}")),
         );
     }
 }
@@ -306,7 +315,7 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
         p.push(Problem::new("name", "must not be empty"));
     }
     let clock_mhz = raw.clock_mhz.unwrap_or(DEFAULT_CLOCK_MHZ);
-    check_positive(p, "clock_mhz", clock_mhz, 1.0e5);
+    check_between(p, "clock_mhz", clock_mhz, MIN_CLOCK_MHZ, MAX_CLOCK_MHZ);
     let rows = check_range(p, "array.rows", raw.array.rows, 1, MAX_ARRAY_DIM);
     let cols = check_range(p, "array.cols", raw.array.cols, 1, MAX_ARRAY_DIM);
 
@@ -347,13 +356,15 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
 
     let mut buffer = |name: &str, b: &RawBuffer, elem_bits: u32, tile_depth: u64| -> Buffer {
         let path = format!("buffers.{name}");
-        let capacity_bytes = if b.capacity_bytes < 1 {
+        let capacity_bytes = if !(1..=MAX_CAPACITY_BYTES).contains(&b.capacity_bytes) {
             p.push(
                 Problem::new(
                     format!("{path}.capacity_bytes"),
                     format!("{} is out of range", b.capacity_bytes),
                 )
-                .with_help("allowed: a whole number of bytes >= 1"),
+                .with_help(format!(
+                    "allowed: a whole number of bytes from 1 to {MAX_CAPACITY_BYTES} (2^50)"
+                )),
             );
             1
         } else {
@@ -431,7 +442,13 @@ pub(crate) fn validate_arch(raw: RawArch, p: &mut Vec<Problem>) -> Arch {
     let bandwidth = raw_dram
         .bandwidth_bytes_per_cycle
         .unwrap_or(DEFAULT_DRAM_BANDWIDTH_BYTES_PER_CYCLE);
-    check_positive(p, "dram.bandwidth_bytes_per_cycle", bandwidth, 1.0e6);
+    check_between(
+        p,
+        "dram.bandwidth_bytes_per_cycle",
+        bandwidth,
+        MIN_DRAM_BYTES_PER_CYCLE,
+        MAX_DRAM_BYTES_PER_CYCLE,
+    );
     let dram = Dram {
         kind: raw_dram.kind.unwrap_or(DramKind::Lpddr4),
         bandwidth_bytes_per_cycle: bandwidth,

@@ -39,15 +39,31 @@ pub fn check_overrides(
                 )
                 .with_help(format!("`plumsim {command} ARCH` lists the entries")),
             );
-        } else if !(v.is_finite() && *v >= 0.0) {
-            p.push(
-                Problem::new(format!("{section}.{k}"), format!("{v} is not allowed")).with_help(
-                    format!(
-                        "allowed: a finite number >= 0 (in the entry's unit; `plumsim {command} ARCH` lists them)"
-                    ),
-                ),
-            );
+        } else {
+            let (lo, hi) = override_range(k);
+            if !(*v >= lo && *v <= hi) {
+                p.push(
+                    Problem::new(format!("{section}.{k}"), format!("{v} is out of range"))
+                        .with_help(format!(
+                            "allowed: {lo} to {hi} (in the entry's unit; `plumsim {command} ARCH` lists them)"
+                        )),
+                );
+            }
         }
+    }
+}
+
+/// The physical range of an override: `tech_scale` (a node's factor over the table's) from
+/// 1e-3 to 1e3; other `*_factor` entries from 0 to 1e3; every cost from 0 to 1e9 in its unit.
+/// The bounds keep every energy and area finite: counts fit in 64 bits (< 1.9e19), so an
+/// energy is at most about 1.9e19 x 1e9 x 1e3 pJ.
+pub fn override_range(key: &str) -> (f64, f64) {
+    if key == "tech_scale" {
+        (1e-3, 1e3)
+    } else if key.ends_with("_factor") {
+        (0.0, 1e3)
+    } else {
+        (0.0, 1e9)
     }
 }
 

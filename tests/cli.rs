@@ -310,7 +310,7 @@ const BAD_WORKLOADS: &[(&str, &[&str])] = &[
         &[
             "zero_channels.json",
             "1 problem",
-            "layers[0] (conv).out_channels: 0 is required and must be >= 1",
+            "layers[0] (conv).out_channels: 0 is out of range",
         ],
     ),
     (

@@ -219,6 +219,7 @@ pub fn simulate_with(
         .into_iter()
         // The first failing layer in topological order, whatever the thread count.
         .collect::<Result<Vec<_>>>()?;
+    check_counts(arch, net, &layers)?;
     // Which vector cycles hide behind the array: a serial walk in topological order.
     let mut work: Vec<VectorWork> = layers.iter().map(|l| l.vector).collect();
     let array: Vec<u64> = layers.iter().map(LayerResult::array_cycles).collect();
@@ -231,6 +232,95 @@ pub fn simulate_with(
         workload_name: net.name.clone(),
         layers,
     })
+}
+
+/// The largest count a layer may report (cycles, bytes, words, MACs): 2^62, so that sums of
+/// a layer's parts and the network's totals below 2^63 never wrap.
+pub const MAX_LAYER_COUNT: u64 = 1 << 62;
+/// The largest network total (cycles, DRAM bytes, MACs): 2^63.
+pub const MAX_NETWORK_COUNT: u128 = 1 << 63;
+
+/// Check every layer's counts and the network's sums against the bounds, exactly (in 128
+/// bits), before any 64-bit sum is formed. Inputs within the workload's and architecture's
+/// documented bounds stay far below them; what can still reach them is a slow configuration
+/// within range (a DRAM interface at its slowest on a layer at its largest), and then the run
+/// is refused with the layer and the figure rather than reporting a wrapped or saturated one.
+fn check_counts(arch: &Arch, net: &Network, layers: &[LayerResult]) -> Result<()> {
+    let mut totals = [0u128; 4];
+    for (layer, r) in net.layers.iter().zip(layers) {
+        let t = &r.traffic;
+        let parts: [(&str, u64); 12] = [
+            ("macs", r.macs),
+            ("compute_cycles", r.compute_cycles),
+            ("sram_stall_cycles", r.sram_stall_cycles),
+            ("memory_stall_cycles", r.memory_stall_cycles),
+            ("vector_cycles", r.vector.cycles),
+            ("dram_input_read_bytes", t.dram_input_read_bytes),
+            ("dram_weight_read_bytes", t.dram_weight_read_bytes),
+            ("dram_output_write_bytes", t.dram_output_write_bytes),
+            ("dram_psum_write_bytes", t.dram_psum_write_bytes),
+            ("dram_psum_read_bytes", t.dram_psum_read_bytes),
+            ("input_buffer_reads", t.input_buffer_reads),
+            ("weight_buffer_reads", t.weight_buffer_reads),
+        ];
+        for (what, v) in parts {
+            if v > MAX_LAYER_COUNT {
+                return Err(count_error(
+                    arch,
+                    &layer.name,
+                    what,
+                    v as u128,
+                    MAX_LAYER_COUNT as u128,
+                ));
+            }
+        }
+        let cycles = r.compute_cycles as u128
+            + r.sram_stall_cycles as u128
+            + r.memory_stall_cycles as u128
+            + r.vector.cycles as u128;
+        let dram = (t.dram_read_bytes() as u128) + t.dram_write_bytes() as u128;
+        for (acc, v) in
+            totals
+                .iter_mut()
+                .zip([cycles, dram, r.macs as u128, r.output_elements as u128])
+        {
+            *acc += v;
+        }
+    }
+    for (what, v) in ["total_cycles", "dram_bytes", "macs", "output_elements"]
+        .iter()
+        .zip(totals)
+    {
+        if v > MAX_NETWORK_COUNT {
+            return Err(count_error(
+                arch,
+                "(all layers)",
+                what,
+                v,
+                MAX_NETWORK_COUNT,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn count_error(arch: &Arch, layer: &str, what: &str, v: u128, bound: u128) -> Error {
+    Error::Invalid {
+        origin: format!("design `{}`", arch.name),
+        problems: vec![crate::error::Problem::new(
+            format!("layer `{layer}`"),
+            format!(
+                "{what} reaches {:.3e}, beyond the 2^{} plumsim can count exactly",
+                v as f64,
+                bound.trailing_zeros()
+            ),
+        )
+        .with_help(format!(
+            "the design is too slow for this layer (DRAM at {} B/cycle, a {}x{} array): \
+             raise dram.bandwidth_bytes_per_cycle or the array size, or shrink the layer",
+            arch.dram.bandwidth_bytes_per_cycle, arch.rows, arch.cols
+        ))],
+    }
 }
 
 /// True when `layer` needs quantized codes to be timed on `arch` (false for layers the PE

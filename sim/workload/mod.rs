@@ -311,6 +311,32 @@ impl Network {
 
 pub const DEFAULT_SEED: u64 = 0x5eed;
 
+/// The largest value of any one dimension plumsim accepts: a tensor axis, a channel or
+/// feature count, a kernel, stride, padding or dilation (2^24 = 16,777,216).
+pub const MAX_DIM: u64 = 1 << 24;
+/// The most elements one tensor may hold, batch included: 2^32.
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 32;
+/// The most weights one layer may hold: 2^30 (its float weights and codes are held in memory,
+/// about 8 bytes per weight).
+pub const MAX_LAYER_WEIGHTS: u64 = 1 << 30;
+/// The most MACs one layer (all its batch) may need: 2^48, about 2.8e14. Cycle, traffic and
+/// action counts multiply them by lane, bit and buffer factors (at most 2^10 per MAC) and
+/// must fit in 64 bits with room for the network's sums.
+pub const MAX_LAYER_MACS: u64 = 1 << 48;
+/// The most MACs a whole network may need: 2^52, about 4.5e15.
+pub const MAX_NETWORK_MACS: u64 = 1 << 52;
+
+/// `n` as a power of two when it is one, else in scientific notation (for bound messages).
+pub(crate) fn magnitude(n: u128) -> String {
+    if n.is_power_of_two() {
+        format!("2^{}", n.trailing_zeros())
+    } else if n < 1_000_000 {
+        n.to_string()
+    } else {
+        format!("{:.3e}", n as f64)
+    }
+}
+
 /// Parse and validate workload JSON. `origin` names the file in messages.
 pub fn parse_workload(text: &str, origin: &str) -> Result<Network> {
     let raw: RawWorkload = serde_json::from_str(text).map_err(|e| Error::Parse {

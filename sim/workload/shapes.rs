@@ -2,8 +2,33 @@
 //! rule a layer can break reported under its path.
 
 use super::raw::{OpKind, Pair, RawLayer};
-use super::{Conv, Op, Pool};
+use super::{Conv, Op, Pool, MAX_DIM};
 use crate::error::Problem;
+
+/// A count field (channels, features): 1 to [`MAX_DIM`], else a problem and `None`.
+fn count(v: Option<i64>, field: &str, path: &str, what: &str, p: &mut Vec<Problem>) -> Option<u64> {
+    match v {
+        Some(v) if v >= 1 && v as u64 <= MAX_DIM => Some(v as u64),
+        other => {
+            p.push(
+                Problem::new(
+                    format!("{path}.{field}"),
+                    format!(
+                        "{} is {}",
+                        other.map_or("missing".into(), |v| v.to_string()),
+                        if other.is_none() {
+                            "not allowed: it is required"
+                        } else {
+                            "out of range"
+                        }
+                    ),
+                )
+                .with_help(format!("allowed: 1 to {MAX_DIM} (2^24){what}")),
+            );
+            None
+        }
+    }
+}
 
 pub(crate) fn positive_pair(
     v: Option<Pair>,
@@ -14,13 +39,14 @@ pub(crate) fn positive_pair(
     p: &mut Vec<Problem>,
 ) -> (u64, u64) {
     let (h, w) = v.map(Pair::hw).unwrap_or((default, default));
-    if h < min || w < min {
+    let max = MAX_DIM as i64;
+    if h < min || w < min || h > max || w > max {
         p.push(
             Problem::new(
                 format!("{path}.{field}"),
                 format!("[{h}, {w}] is out of range"),
             )
-            .with_help(format!("allowed: each value >= {min}")),
+            .with_help(format!("allowed: each value from {min} to {max} (2^24)")),
         );
         return (default.max(min) as u64, default.max(min) as u64);
     }
@@ -93,20 +119,12 @@ pub(crate) fn infer(
             }
             let (c, h, w) = (x[0], x[1], x[2]);
             let groups = l.groups.unwrap_or(1);
-            let out_channels = match l.out_channels {
-                Some(v) if v >= 1 => v as u64,
-                other => {
-                    p.push(Problem::new(
-                        format!("{path}.out_channels"),
-                        format!(
-                            "{} is required and must be >= 1",
-                            other.map_or("missing".into(), |v| v.to_string())
-                        ),
-                    ));
-                    return None;
-                }
-            };
-            if groups < 1 || c % groups as u64 != 0 || out_channels % groups as u64 != 0 {
+            let out_channels = count(l.out_channels, "out_channels", path, "", p)?;
+            if groups < 1
+                || groups as u64 > MAX_DIM
+                || c % groups as u64 != 0
+                || out_channels % groups as u64 != 0
+            {
                 p.push(Problem::new(format!("{path}.groups"), format!("{groups} does not divide input channels {c} and out_channels {out_channels}")).with_help("allowed: a divisor of both channel counts (groups = channels for depthwise)"));
                 return None;
             }
@@ -141,26 +159,16 @@ pub(crate) fn infer(
             ))
         }
         OpKind::Linear => {
+            // Input shapes are bounded (MAX_TENSOR_ELEMENTS), so the product fits.
             let in_features: u64 = x.iter().product();
-            match l.out_features {
-                Some(n) if n >= 1 => Some((
-                    Op::Linear {
-                        in_features,
-                        out_features: n as u64,
-                    },
-                    vec![n as u64, 1, 1],
-                )),
-                other => {
-                    p.push(Problem::new(
-                        format!("{path}.out_features"),
-                        format!(
-                            "{} is required and must be >= 1",
-                            other.map_or("missing".into(), |v| v.to_string())
-                        ),
-                    ));
-                    None
-                }
-            }
+            let n = count(l.out_features, "out_features", path, "", p)?;
+            Some((
+                Op::Linear {
+                    in_features,
+                    out_features: n,
+                },
+                vec![n, 1, 1],
+            ))
         }
         OpKind::Matmul => {
             if x.len() != 2 {
@@ -173,26 +181,15 @@ pub(crate) fn infer(
                 ));
                 return None;
             }
-            match l.out_features {
-                Some(n) if n >= 1 => Some((
-                    Op::Matmul {
-                        m: x[0],
-                        k: x[1],
-                        n: n as u64,
-                    },
-                    vec![x[0], n as u64],
-                )),
-                other => {
-                    p.push(Problem::new(
-                        format!("{path}.out_features"),
-                        format!(
-                            "{} is required (N of the GEMM) and must be >= 1",
-                            other.map_or("missing".into(), |v| v.to_string())
-                        ),
-                    ));
-                    None
-                }
-            }
+            let n = count(l.out_features, "out_features", path, " (N of the GEMM)", p)?;
+            Some((
+                Op::Matmul {
+                    m: x[0],
+                    k: x[1],
+                    n,
+                },
+                vec![x[0], n],
+            ))
         }
         OpKind::MaxPool | OpKind::AvgPool => {
             if !rank3(p) {
@@ -291,7 +288,7 @@ pub(crate) fn infer(
                 return None;
             }
             match l.out_channels {
-                Some(oc) if oc >= x[0] as i64 => {
+                Some(oc) if oc >= x[0] as i64 && oc as u64 <= MAX_DIM => {
                     Some((Op::PadChannels, vec![oc as u64, x[1], x[2]]))
                 }
                 other => {
@@ -304,7 +301,7 @@ pub(crate) fn infer(
                             ),
                         )
                         .with_help(format!(
-                            "pad_channels needs out_channels >= the input's {} channels",
+                            "pad_channels needs out_channels from the input's {} channels to {MAX_DIM} (2^24)",
                             x[0]
                         )),
                     );

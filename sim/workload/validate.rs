@@ -12,8 +12,96 @@ use super::{
     derive_seed, ActivationStats, Distribution, InputTransform, Layer, LayerId, Network, Op,
     ParamKeys, ParamSource, Tensor, TensorId, WeightSource, DEFAULT_SEED,
 };
+use super::{
+    magnitude, MAX_DIM, MAX_LAYER_MACS, MAX_LAYER_WEIGHTS, MAX_NETWORK_MACS, MAX_TENSOR_ELEMENTS,
+};
 use crate::error::{Error, Problem, Result};
 use crate::quant::resolve_quant;
+
+/// A tensor beyond the size bounds: a dimension above [`MAX_DIM`] or more than
+/// [`MAX_TENSOR_ELEMENTS`] elements, batch included (counted exactly).
+fn tensor_bound(shape: &[u64], batch: u64, path: &str) -> Option<Problem> {
+    let elements: u128 = shape.iter().map(|&d| d as u128).product::<u128>() * batch as u128;
+    if shape.iter().any(|&d| d > MAX_DIM) || elements > MAX_TENSOR_ELEMENTS as u128 {
+        return Some(
+            Problem::new(
+                path,
+                format!(
+                    "the shape {shape:?} x batch {batch} ({} elements) exceeds what plumsim can represent",
+                    magnitude(elements)
+                ),
+            )
+            .with_help(format!(
+                "allowed: each dimension at most {MAX_DIM} (2^24) and at most {} elements per tensor, batch included",
+                magnitude(MAX_TENSOR_ELEMENTS as u128)
+            )),
+        );
+    }
+    None
+}
+
+/// A weight layer beyond the bounds: more than [`MAX_LAYER_WEIGHTS`] weights or
+/// [`MAX_LAYER_MACS`] MACs (both counted exactly, before any 64-bit product is formed).
+fn layer_bound(op: &Op, out: &[u64], batch: u64, path: &str) -> Option<Problem> {
+    let (weights, m, k, n): (u128, u128, u128, u128) = match *op {
+        Op::Conv2d(c) => {
+            let k = c.kernel.0 as u128 * c.kernel.1 as u128 * (c.in_channels / c.groups) as u128;
+            (
+                c.out_channels as u128 * k,
+                batch as u128 * out[1] as u128 * out[2] as u128,
+                k,
+                c.out_channels as u128,
+            )
+        }
+        Op::Linear {
+            in_features,
+            out_features,
+        } => (
+            in_features as u128 * out_features as u128,
+            batch as u128,
+            in_features as u128,
+            out_features as u128,
+        ),
+        Op::Matmul { m, k, n } => (
+            k as u128 * n as u128,
+            batch as u128 * m as u128,
+            k as u128,
+            n as u128,
+        ),
+        _ => return None,
+    };
+    if weights > MAX_LAYER_WEIGHTS as u128 {
+        return Some(
+            Problem::new(
+                path,
+                format!(
+                    "{} weights exceed what plumsim can hold",
+                    magnitude(weights)
+                ),
+            )
+            .with_help(format!(
+                "allowed: at most {} weights per layer",
+                magnitude(MAX_LAYER_WEIGHTS as u128)
+            )),
+        );
+    }
+    // Grouped layers: N above is all groups' filters, K one group's inputs.
+    let macs = m * k * n;
+    if macs > MAX_LAYER_MACS as u128 {
+        return Some(
+            Problem::new(
+                path,
+                format!(
+                    "M x K x N = {m} x {k} x {n} = {} MACs exceeds the {} MAC count plumsim bounds a layer to",
+                    magnitude(macs),
+                    magnitude(MAX_LAYER_MACS as u128)
+                ),
+            )
+            .with_help("a smaller batch, input or layer"),
+        );
+    }
+    None
+}
 
 /// Validate a raw workload into a [`Network`], reporting every problem at once.
 pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
@@ -49,11 +137,18 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
     let mut by_name: HashMap<String, TensorId> = HashMap::new();
     for (name, shape) in &raw.inputs {
         let path = format!("inputs.{name}");
-        if shape.is_empty() || shape.iter().any(|&d| d < 1) {
+        if shape.is_empty() || shape.iter().any(|&d| d < 1 || d as u64 > MAX_DIM) {
             p.push(
-                Problem::new(&path, format!("shape {shape:?} is not allowed"))
-                    .with_help("allowed: one or more dimensions, each >= 1"),
+                Problem::new(&path, format!("shape {shape:?} is not allowed")).with_help(format!(
+                    "allowed: one or more dimensions, each from 1 to {MAX_DIM} (2^24)"
+                )),
             );
+        } else if let Some(problem) = tensor_bound(
+            &shape.iter().map(|&d| d as u64).collect::<Vec<_>>(),
+            batch,
+            &path,
+        ) {
+            p.push(problem);
         }
         by_name.insert(name.clone(), TensorId(tensors.len() as u32));
         tensors.push(Tensor {
@@ -169,10 +264,18 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
             .iter()
             .map(|t| tensors[t.0 as usize].shape.clone())
             .collect();
-        let (op, out_shape) = match infer(l, &in_shapes, &path, &mut p) {
-            Some(x) => x,
-            None => (Op::Relu, vec![1]),
-        };
+        let inferred = infer(l, &in_shapes, &path, &mut p).and_then(|(op, shape)| {
+            let problem = tensor_bound(&shape, batch, &path)
+                .or_else(|| layer_bound(&op, &shape, batch, &path));
+            match problem {
+                None => Some((op, shape)),
+                Some(problem) => {
+                    p.push(problem);
+                    None
+                }
+            }
+        });
+        let (op, out_shape) = inferred.unwrap_or((Op::Relu, vec![1]));
         let out = by_name[&l.output];
         tensors[out.0 as usize].shape = out_shape;
         tensors[out.0 as usize].producer = Some(id);
@@ -262,7 +365,7 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
     if !p.is_empty() {
         return Err(Error::invalid(origin, p));
     }
-    Ok(Network {
+    let net = Network {
         name: raw.name,
         input_transform,
         batch,
@@ -270,7 +373,29 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
         tensors,
         layers,
         graph: g,
-    })
+    };
+    // Every layer is within MAX_LAYER_MACS, so each product below fits; the sum is exact.
+    let macs: u128 = net
+        .layers
+        .iter()
+        .filter_map(|l| l.gemm(&net))
+        .map(|g| g.m as u128 * g.k as u128 * g.n as u128 * g.groups as u128)
+        .sum();
+    if macs > MAX_NETWORK_MACS as u128 {
+        return Err(Error::invalid(
+            origin,
+            vec![Problem::new(
+                "layers",
+                format!(
+                    "the network needs {} MACs, beyond the {} plumsim bounds a network to",
+                    magnitude(macs),
+                    magnitude(MAX_NETWORK_MACS as u128)
+                ),
+            )
+            .with_help("a smaller batch or fewer layers")],
+        ));
+    }
+    Ok(net)
 }
 
 fn resolve_weights(
