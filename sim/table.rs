@@ -56,10 +56,38 @@ impl Table {
     }
 
     /// Parse the rows a killed writer left: a last line without its newline is dropped (it
-    /// may be cut short). Returns the table and the byte length of the complete lines.
-    pub fn parse_partial(text: &str, origin: &str) -> Result<(Table, usize)> {
+    /// may be cut short). Rows keep whatever width they have (a damaged or edited line may
+    /// be wider or narrower than the header), each with the line it starts on, for the
+    /// caller to check. Returns the records and the byte length of the complete lines; text
+    /// without one complete line gives no header and no rows.
+    pub fn parse_partial(text: &str, origin: &str) -> Result<(Records, usize)> {
         let complete = text.rfind('\n').map_or(0, |i| i + 1);
-        Ok((Table::parse(&text[..complete], origin)?, complete))
+        if complete == 0 {
+            return Ok((Records::default(), 0));
+        }
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(&text.as_bytes()[..complete]);
+        let err = |e: csv::Error| Error::Parse {
+            origin: origin.to_string(),
+            line: e.position().map(|p| p.line() as usize),
+            column: None,
+            message: e.to_string(),
+        };
+        let headers = r
+            .headers()
+            .map_err(err)?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for rec in r.records() {
+            let rec = rec.map_err(err)?;
+            let line = rec.position().map_or(0, |p| p.line() as usize);
+            rows.push((line, rec.iter().map(str::to_string).collect()));
+        }
+        Ok((Records { headers, rows }, complete))
     }
 
     /// The index of column `name`.
@@ -120,6 +148,14 @@ impl Table {
             status.is_none_or(|s| r[s] == "ok") && conds.iter().all(|(c, v)| r[*c] == *v)
         }))
     }
+}
+
+/// CSV records that need not be as wide as their header, each with the (1-based) line it
+/// starts on: what [`Table::parse_partial`] reads from a file another process wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Records {
+    pub headers: Vec<String>,
+    pub rows: Vec<(usize, Vec<String>)>,
 }
 
 /// One line of CSV text for a record (with its newline).

@@ -14,6 +14,20 @@
 //! Row layout: `point`, one column per axis and tie (named by its path), `workload`,
 //! `status` (`ok`, `invalid`, `unsupported`, `error`), `error` (the reason, else empty),
 //! then every scalar field of [`Summary`] in declared order (empty unless `ok`).
+//!
+//! **Partial files** (what a running sweep appends to, `FILE.csv.partial`) have one more,
+//! last column, `row_check`. Its header cell carries the file's fingerprint,
+//! `row_check (plumsim-sweep-partial v1 spec=<hex> shard=I/N version=X)`: a hash of the
+//! sweep as resolved ([`Sweep::spec_hash`]), the shard (`0/1` for the whole sweep) and the
+//! plumsim version. Each row's cell is a 64-bit FNV-1a hash (hex) of that header cell and the
+//! row's other cells. A resume refuses a partial file of another spec, shard or version
+//! ([`Sweep::check_partial`]) and drops the rows whose check fails, to run them again. The
+//! check catches edited and damaged rows; it is no signature (anyone can recompute it).
+//! Final files carry neither.
+//!
+//! **Shard manifests**: a sharded sweep writes `FILE.csv.shard` beside its result, one line
+//! `plumsim-sweep-shard v1 spec=<hex> shard=I/N version=X rows=R csv=<hex>` (the hash of the
+//! CSV's bytes), so that [`check_shard_set`] can tell a missing or duplicated shard.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +39,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Problem, Result};
 use crate::report::Summary;
+use crate::table::{csv_line, Records};
 use crate::workload::Network;
 
 pub mod run;
@@ -94,6 +109,26 @@ pub struct Sweep {
 pub struct Shard {
     pub index: u64,
     pub count: u64,
+}
+
+impl Shard {
+    /// The whole sweep, as a fingerprint names it.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// `shard I/N`, or `the whole sweep (no --shard)`.
+    pub fn describe(self) -> String {
+        if self == Shard::ALL {
+            "the whole sweep (no --shard)".into()
+        } else {
+            format!("shard {self}")
+        }
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 impl std::str::FromStr for Shard {
@@ -284,16 +319,34 @@ impl Sweep {
         v
     }
 
-    /// Check rows of an earlier run (resume) against this sweep: same header, and each row's
-    /// parameters are those of its point id. Returns the keys already done.
-    pub fn check_done(&self, done: &Table, origin: &str) -> Result<BTreeSet<(u64, String)>> {
+    /// Check rows of an earlier run (resume) against this sweep: same header, each row's
+    /// parameters are those of its point id, and with `shard` every point is in that shard.
+    /// Returns the keys already done.
+    pub fn check_done(
+        &self,
+        done: &Table,
+        origin: &str,
+        shard: Option<Shard>,
+    ) -> Result<BTreeSet<(u64, String)>> {
         if done.headers != self.headers {
-            return Err(Error::invalid(
-                origin,
-                vec![Problem::new("header", "the columns differ from this sweep's")
-                    .with_help("the spec (axes, ties) or plumsim changed since the file was written; start a new sweep")],
-            ));
+            return Err(header_differs(origin));
         }
+        let rows: Vec<(usize, &[String])> = done
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(n, r)| (n + 2, r.as_slice()))
+            .collect();
+        self.check_rows(&rows, origin, shard)
+    }
+
+    /// [`Sweep::check_done`] on rows with their line numbers.
+    fn check_rows(
+        &self,
+        rows: &[(usize, &[String])],
+        origin: &str,
+        shard: Option<Shard>,
+    ) -> Result<BTreeSet<(u64, String)>> {
         let by_id: BTreeMap<u64, (usize, &Point)> = self
             .plan
             .points
@@ -303,18 +356,24 @@ impl Sweep {
             .collect();
         let wl = |name: &str| self.workloads.iter().position(|w| w.name == name);
         let mut keys = BTreeSet::new();
-        for (n, r) in done.rows.iter().enumerate() {
+        for &(line, r) in rows {
             let bad = |msg: String| {
                 Error::invalid(
                     origin,
-                    vec![Problem::new(format!("row {}", n + 2), msg).with_help(
-                        "the spec changed since the file was written; start a new sweep",
+                    vec![Problem::new(format!("row {line}"), msg).with_help(
+                        "the spec or the shard changed since the file was written; start a new sweep",
                     )],
                 )
             };
             let id: u64 = r[0]
                 .parse()
                 .map_err(|_| bad(format!("point `{}` is not a number", r[0])))?;
+            if let Some(s) = shard.filter(|s| id % s.count != s.index) {
+                return Err(bad(format!(
+                    "point {id} is not in shard {s} (its points have id % {} == {})",
+                    s.count, s.index
+                )));
+            }
             let Some(&(pi, _)) = by_id.get(&id) else {
                 return Err(bad(format!("point {id} is not a point of this sweep")));
             };
@@ -342,6 +401,497 @@ impl Sweep {
         }
         Ok(keys)
     }
+
+    /// A hash (16 hex digits) of the sweep as resolved: its columns, its base architectures
+    /// as parsed, every point (id and typed values; constraints show as the points they
+    /// leave out), every workload (name and network as validated) and the real inputs with
+    /// their labels and calibration. The objectives are left out (they only choose the front
+    /// printed at the end); weight and activation files are named by path, not hashed.
+    pub fn spec_hash(&self) -> String {
+        use fmt::Write as _;
+        let mut h = Fnv::new();
+        for c in &self.headers {
+            h.field(c);
+        }
+        let _ = write!(h, "{:?}", self.plan.bases);
+        h.field("");
+        for p in &self.plan.points {
+            h.field(&p.id.to_string());
+            for v in &p.values {
+                let _ = write!(h, "{v:?}");
+                h.field("");
+            }
+        }
+        let _ = write!(h, "{:?}", self.plan.spec.calibration);
+        h.field("");
+        for w in &self.workloads {
+            h.field(&w.name);
+            let _ = write!(h, "{:?}", w.net);
+            h.field("");
+            if let Some(set) = &w.inputs {
+                let _ = write!(h, "{:?} {:?}", set.names, set.labels);
+                h.field("");
+                for x in set
+                    .values
+                    .iter()
+                    .chain(set.reference_logits.iter().flatten())
+                {
+                    for f in x {
+                        h.bytes(&f.to_bits().to_le_bytes());
+                    }
+                    h.field("");
+                }
+            }
+        }
+        h.hex()
+    }
+
+    /// The fingerprint of a run of this sweep: the spec's hash, the shard, this version.
+    pub fn fingerprint(&self, shard: Option<Shard>) -> Fingerprint {
+        Fingerprint {
+            spec: self.spec_hash(),
+            shard: shard.unwrap_or(Shard::ALL),
+            version: VERSION.to_string(),
+        }
+    }
+
+    /// The header of a partial file: this sweep's columns, then the check column named
+    /// with the fingerprint ([`check_header`]).
+    pub fn partial_headers(&self, fp: &Fingerprint) -> Vec<String> {
+        let mut h = self.headers.clone();
+        h.push(check_header(fp));
+        h
+    }
+
+    /// Check a partial file's records against this run (fingerprint `expected`): a file of
+    /// another spec, shard or plumsim version is refused, naming what differs; rows that
+    /// fail their check (edited, damaged, of another width) are dropped, to be run again;
+    /// the rest must be rows of this sweep and shard ([`Sweep::check_done`]).
+    pub fn check_partial(
+        &self,
+        rec: &Records,
+        origin: &str,
+        expected: &Fingerprint,
+    ) -> Result<Resumed> {
+        let help = "--resume continues a partial file of the same spec, shard and plumsim version; delete the file to start over";
+        let Some(found) = rec.headers.last().and_then(|c| parse_check_header(c)) else {
+            return Err(Error::invalid(
+                origin,
+                vec![Problem::new(
+                    "header",
+                    format!("has no `{CHECK_COLUMN} ({PARTIAL_FORMAT} ...)` fingerprint column"),
+                )
+                .with_help("it is not a partial file of this plumsim (an older one wrote it, or another program); delete it to start over")],
+            ));
+        };
+        let differs = found.differences(expected);
+        if !differs.is_empty() {
+            return Err(Error::invalid(
+                origin,
+                differs.into_iter().map(|p| p.with_help(help)).collect(),
+            ));
+        }
+        if rec.headers[..rec.headers.len() - 1] != self.headers[..] {
+            return Err(header_differs(origin));
+        }
+        let cell = check_header(expected);
+        let width = rec.headers.len();
+        let wl = self.plan.spec.param_columns().len() + 1;
+        let mut kept = Vec::new();
+        let mut dropped = Vec::new();
+        for (line, r) in &rec.rows {
+            if r.len() == width && r[width - 1] == row_check(&cell, &r[..width - 1]) {
+                kept.push((*line, &r[..width - 1]));
+            } else {
+                dropped.push(Dropped {
+                    line: *line,
+                    point: r.first().cloned().unwrap_or_default(),
+                    workload: r.get(wl).cloned(),
+                });
+            }
+        }
+        let keys = self.check_rows(&kept, origin, Some(expected.shard))?;
+        Ok(Resumed {
+            done: Table {
+                headers: self.headers.clone(),
+                rows: kept.into_iter().map(|(_, r)| r.to_vec()).collect(),
+            },
+            keys,
+            dropped,
+        })
+    }
+}
+
+fn header_differs(origin: &str) -> Error {
+    Error::invalid(
+        origin,
+        vec![Problem::new("header", "the columns differ from this sweep's")
+            .with_help("the spec (axes, ties) or plumsim changed since the file was written; start a new sweep")],
+    )
+}
+
+/// The plumsim version in fingerprints; a partial file of another version is not resumed.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The format words of a partial file's fingerprint.
+pub const PARTIAL_FORMAT: &str = "plumsim-sweep-partial v1";
+/// The format words of a shard manifest.
+pub const SHARD_FORMAT: &str = "plumsim-sweep-shard v1";
+/// The name of a partial file's last column (its header cell adds the fingerprint).
+pub const CHECK_COLUMN: &str = "row_check";
+
+/// 64-bit FNV-1a: small, deterministic on every platform and run, no dependency.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 = (self.0 ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// A field: its bytes, then 0xff (a byte UTF-8 text never holds, so fields cannot run
+    /// into each other).
+    fn field(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+        self.bytes(&[0xff]);
+    }
+
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+impl fmt::Write for Fnv {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// The FNV-1a hash (16 hex digits) of a file's bytes, as a shard manifest records it.
+pub fn bytes_hash(bytes: &[u8]) -> String {
+    let mut h = Fnv::new();
+    h.bytes(bytes);
+    h.hex()
+}
+
+/// What a partial file or a shard manifest was written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// [`Sweep::spec_hash`].
+    pub spec: String,
+    /// The shard ([`Shard::ALL`] for the whole sweep).
+    pub shard: Shard,
+    /// The plumsim version that wrote it.
+    pub version: String,
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "spec={} shard={} version={}",
+            self.spec, self.shard, self.version
+        )
+    }
+}
+
+impl Fingerprint {
+    /// `spec=... shard=I/N version=...` and any more `key=value` words (returned).
+    fn parse_words(words: &str) -> Option<(Fingerprint, BTreeMap<String, String>)> {
+        let mut kv = BTreeMap::new();
+        for w in words.split_whitespace() {
+            let (k, v) = w.split_once('=')?;
+            if kv.insert(k.to_string(), v.to_string()).is_some() {
+                return None;
+            }
+        }
+        let fp = Fingerprint {
+            spec: kv.remove("spec")?,
+            shard: kv.remove("shard")?.parse().ok()?,
+            version: kv.remove("version")?,
+        };
+        Some((fp, kv))
+    }
+
+    /// How this (a file's) fingerprint differs from `this` run's, one problem each (version,
+    /// shard, spec); empty when they match.
+    pub fn differences(&self, this: &Fingerprint) -> Vec<Problem> {
+        let mut v = Vec::new();
+        if self.version != this.version {
+            v.push(Problem::new(
+                "version",
+                format!(
+                    "written by plumsim {}, this is plumsim {}",
+                    self.version, this.version
+                ),
+            ));
+        }
+        if self.shard != this.shard {
+            v.push(Problem::new(
+                "shard",
+                format!(
+                    "written for {}, this run is {}",
+                    self.shard.describe(),
+                    this.shard.describe()
+                ),
+            ));
+        }
+        if self.spec != this.spec {
+            v.push(Problem::new(
+                "spec",
+                format!(
+                    "written for another sweep (spec fingerprint {}, this spec's is {}): its axes, ties, constraints, base architectures, workloads or inputs differ",
+                    self.spec, this.spec
+                ),
+            ));
+        }
+        v
+    }
+}
+
+/// The header cell of a partial file's check column:
+/// `row_check (plumsim-sweep-partial v1 spec=<hex> shard=I/N version=X)`.
+pub fn check_header(fp: &Fingerprint) -> String {
+    format!("{CHECK_COLUMN} ({PARTIAL_FORMAT} {fp})")
+}
+
+fn parse_check_header(cell: &str) -> Option<Fingerprint> {
+    let words = cell
+        .strip_prefix(CHECK_COLUMN)?
+        .strip_prefix(" (")?
+        .strip_suffix(')')?
+        .strip_prefix(PARTIAL_FORMAT)?;
+    match Fingerprint::parse_words(words)? {
+        (fp, rest) if rest.is_empty() => Some(fp),
+        _ => None,
+    }
+}
+
+/// The check of one partial row (16 hex digits): FNV-1a over the check column's header cell
+/// (so a row is bound to its file's fingerprint) and the row's cells.
+pub fn row_check(check_header: &str, cells: &[String]) -> String {
+    let mut h = Fnv::new();
+    h.field(check_header);
+    for c in cells {
+        h.field(c);
+    }
+    h.hex()
+}
+
+/// A row as a partial file holds it: the row's cells, then its check, as one CSV line.
+pub fn partial_line(check_header: &str, row: &[String]) -> String {
+    let mut cells = row.to_vec();
+    cells.push(row_check(check_header, row));
+    csv_line(&cells)
+}
+
+/// The rows a resume keeps from a partial file.
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    /// Rows that passed their check, without it, in file order.
+    pub done: Table,
+    /// Their (point, workload) keys.
+    pub keys: BTreeSet<(u64, String)>,
+    /// Rows that failed their check: dropped, to be run again.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A partial row that failed its check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The line it starts on.
+    pub line: usize,
+    /// Its `point` cell as found (possibly edited).
+    pub point: String,
+    /// Its `workload` cell, when the row is that wide.
+    pub workload: Option<String>,
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.point.parse::<u64>(), &self.workload) {
+            (Ok(id), Some(w)) => write!(f, "point {id} ({w}) at line {}", self.line),
+            (Ok(id), None) => write!(f, "point {id} at line {}", self.line),
+            _ => write!(f, "line {}", self.line),
+        }
+    }
+}
+
+/// `FILE.csv` -> `FILE.csv.shard`, the manifest of a shard's result.
+pub fn manifest_path(csv: &Path) -> PathBuf {
+    let mut s = csv.as_os_str().to_owned();
+    s.push(".shard");
+    PathBuf::from(s)
+}
+
+/// What a sharded sweep writes beside its CSV: which sweep and shard the file holds, and
+/// the hash of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardManifest {
+    pub fingerprint: Fingerprint,
+    /// Rows in the CSV.
+    pub rows: usize,
+    /// [`bytes_hash`] of the CSV.
+    pub csv: String,
+}
+
+impl ShardManifest {
+    pub fn new(fingerprint: Fingerprint, csv: &[u8], rows: usize) -> ShardManifest {
+        ShardManifest {
+            fingerprint,
+            rows,
+            csv: bytes_hash(csv),
+        }
+    }
+
+    /// `plumsim-sweep-shard v1 spec=<hex> shard=I/N version=X rows=R csv=<hex>` and a newline.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{SHARD_FORMAT} {} rows={} csv={}\n",
+            self.fingerprint, self.rows, self.csv
+        )
+    }
+
+    /// Parse a manifest; `origin` names the file in messages.
+    pub fn parse(text: &str, origin: &str) -> Result<ShardManifest> {
+        let parsed = text
+            .strip_suffix('\n')
+            .unwrap_or(text)
+            .strip_prefix(SHARD_FORMAT)
+            .filter(|rest| !rest.contains('\n'))
+            .and_then(Fingerprint::parse_words)
+            .and_then(|(fingerprint, mut kv)| {
+                let m = ShardManifest {
+                    fingerprint,
+                    rows: kv.remove("rows")?.parse().ok()?,
+                    csv: kv.remove("csv")?,
+                };
+                kv.is_empty().then_some(m)
+            });
+        parsed.ok_or_else(|| Error::Parse {
+            origin: origin.to_string(),
+            line: Some(1),
+            column: None,
+            message: format!(
+                "not a shard manifest (expected one line `{SHARD_FORMAT} spec=<hex> shard=I/N version=X rows=R csv=<hex>`)"
+            ),
+        })
+    }
+
+    /// True when `csv` is the file this manifest was written with.
+    pub fn describes(&self, csv: &[u8]) -> bool {
+        bytes_hash(csv) == self.csv
+    }
+}
+
+/// The shards of the files given to a merge: `files` are (origin, manifest) per file. Either
+/// every file has a manifest or none has (then `None`: shards cannot be told, only rows).
+/// Manifests must agree on spec, version and shard count and name each shard once. Returns
+/// the shard count and the missing shard indices ([`missing_shards`] is the refusal).
+pub fn check_shard_set(
+    files: &[(String, Option<ShardManifest>)],
+) -> Result<Option<(u64, Vec<u64>)>> {
+    let with: Vec<(&String, &ShardManifest)> = files
+        .iter()
+        .filter_map(|(o, m)| m.as_ref().map(|m| (o, m)))
+        .collect();
+    let Some(&(first_origin, first)) = with.first() else {
+        return Ok(None);
+    };
+    if let Some((o, _)) = files.iter().find(|(_, m)| m.is_none()) {
+        return Err(Error::invalid(
+            o,
+            vec![Problem::new(
+                "shard",
+                format!("has no shard manifest ({o}.shard), while {first_origin} has one"),
+            )
+            .with_help("merge the files of one `plumsim sweep --shard I/N` run, each with its manifest beside it")],
+        ));
+    }
+    let count = first.fingerprint.shard.count;
+    let mut by_index: BTreeMap<u64, &String> = BTreeMap::new();
+    for &(o, m) in &with {
+        let fp = &m.fingerprint;
+        let mut differs: Vec<Problem> = Vec::new();
+        if fp.spec != first.fingerprint.spec {
+            differs.push(Problem::new(
+                "spec",
+                format!("is a shard of another sweep than {first_origin} (spec fingerprint {}, there {})", fp.spec, first.fingerprint.spec),
+            ));
+        }
+        if fp.version != first.fingerprint.version {
+            differs.push(Problem::new(
+                "version",
+                format!(
+                    "was written by plumsim {}, {first_origin} by plumsim {}",
+                    fp.version, first.fingerprint.version
+                ),
+            ));
+        }
+        if fp.shard.count != count {
+            differs.push(Problem::new(
+                "shard",
+                format!(
+                    "is shard {} of a split into {}, {first_origin} of a split into {count}",
+                    fp.shard, fp.shard.count
+                ),
+            ));
+        }
+        if !differs.is_empty() {
+            return Err(Error::invalid(
+                format!("{o}.shard"),
+                differs
+                    .into_iter()
+                    .map(|p| {
+                        p.with_help(
+                            "merge shards of one spec, split one way, run by one plumsim version",
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        if let Some(prev) = by_index.insert(fp.shard.index, o) {
+            return Err(Error::invalid(
+                o,
+                vec![
+                    Problem::new("shard", format!("shard {} is also in {prev}", fp.shard))
+                        .with_help(
+                            "each shard belongs in the merge once; pass each shard file once",
+                        ),
+                ],
+            ));
+        }
+    }
+    let missing: Vec<u64> = (0..count).filter(|i| !by_index.contains_key(i)).collect();
+    Ok(Some((count, missing)))
+}
+
+/// The refusal of a merge without shards `missing` of `count`.
+pub fn missing_shards(count: u64, missing: &[u64]) -> Error {
+    let shown = missing
+        .iter()
+        .take(10)
+        .map(|i| format!("{i}/{count}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Error::invalid(
+        "merge",
+        vec![Problem::new(
+            "shards",
+            format!(
+                "{} of {count} shards missing: {shown}{}",
+                missing.len(),
+                if missing.len() > 10 { ", ..." } else { "" }
+            ),
+        )
+        .with_help("run the missing shards (plumsim sweep SPEC --shard I/N --out ...) and pass their files too, or pass --allow-missing to merge without them")],
+    )
 }
 
 /// Sort rows by (point id, workload name): the order of every final sweep file.
@@ -358,10 +908,12 @@ fn row_order(a: &[String], b: &[String], w: Option<usize>) -> Ordering {
 }
 
 /// Join shard files: identical headers, no (point, workload) twice; rows sorted. `parts`
-/// are (origin, table). With `expected` keys, missing rows are an error too.
+/// are (origin, table). With `expected` keys, a row outside them is an error, and so are
+/// missing rows unless `allow_missing`.
 pub fn merge(
     parts: &[(String, Table)],
     expected: Option<&BTreeSet<(u64, String)>>,
+    allow_missing: bool,
 ) -> Result<Table> {
     let Some((first_origin, first)) = parts.first() else {
         return Err(Error::invalid(
@@ -431,7 +983,7 @@ pub fn merge(
             .filter(|k| !seen.contains_key(*k))
             .map(|(id, w)| format!("{id} ({w})"))
             .collect();
-        if !missing.is_empty() {
+        if !missing.is_empty() && !allow_missing {
             let shown = missing
                 .iter()
                 .take(10)
@@ -449,7 +1001,7 @@ pub fn merge(
                         if missing.len() > 10 { ", ..." } else { "" }
                     ),
                 )
-                .with_help("rerun the shards that did not finish (plumsim sweep SPEC --shard I/N --resume)")],
+                .with_help("rerun the shards that did not finish (plumsim sweep SPEC --shard I/N --resume), or pass --allow-missing to merge without them")],
             ));
         }
         if let Some(extra) = seen.keys().find(|k| !expected.contains(*k)) {
@@ -523,4 +1075,51 @@ fn summary_columns() -> Vec<String> {
         .filter(|k| *k != "workload")
         .map(String::from)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_1a_matches_the_published_test_vectors() {
+        let hash = |b: &[u8]| {
+            let mut h = Fnv::new();
+            h.bytes(b);
+            h.0
+        };
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn row_checks_bind_cells_and_fingerprint() {
+        let fp = Fingerprint {
+            spec: "0123456789abcdef".into(),
+            shard: Shard { index: 1, count: 3 },
+            version: "0.1.0".into(),
+        };
+        let cell = check_header(&fp);
+        assert_eq!(
+            cell,
+            "row_check (plumsim-sweep-partial v1 spec=0123456789abcdef shard=1/3 version=0.1.0)"
+        );
+        assert_eq!(parse_check_header(&cell), Some(fp.clone()));
+        assert_eq!(parse_check_header("row_check"), None);
+        let row = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = row_check(&cell, &row(&["1", "ab", "c"]));
+        assert_eq!(a, row_check(&cell, &row(&["1", "ab", "c"])));
+        // Cells cannot run into each other, and the fingerprint is part of the check.
+        assert_ne!(a, row_check(&cell, &row(&["1", "a", "bc"])));
+        let other = check_header(&Fingerprint {
+            shard: Shard { index: 2, count: 3 },
+            ..fp.clone()
+        });
+        assert_ne!(a, row_check(&other, &row(&["1", "ab", "c"])));
+        let m = ShardManifest::new(fp, b"x,y\n1,2\n", 1);
+        assert_eq!(ShardManifest::parse(&m.to_text(), "m").unwrap(), m);
+        assert!(m.describes(b"x,y\n1,2\n") && !m.describes(b"x,y\n1,3\n"));
+        assert!(ShardManifest::parse("plumsim-sweep-shard v1 spec=1", "m").is_err());
+    }
 }

@@ -69,8 +69,9 @@ fn one_line(e: &Error) -> String {
 struct Ready {
     job: usize,
     arch: Arc<Arch>,
-    /// The network as this point runs it (its native scheme applied).
-    net: Network,
+    /// The network as this point runs it (its native scheme applied), shared by every point
+    /// of the workload with the same native scheme.
+    net: Arc<Network>,
     which: Vec<bool>,
 }
 
@@ -128,11 +129,26 @@ impl Sweep {
         let mut groups: BTreeMap<CodesKey, Vec<Ready>> = BTreeMap::new();
         let mut first_job: BTreeMap<CodesKey, usize> = BTreeMap::new();
         let mut invalid = Vec::new();
+        // The network with a design's native scheme applied, built once per (workload,
+        // scheme) rather than cloned for every point.
+        let mut nets: Vec<Vec<(Option<crate::quant::Scheme>, Arc<Network>)>> =
+            vec![Vec::new(); self.workloads.len()];
         for (i, job) in jobs.iter().enumerate() {
             match &archs[&job.point] {
                 Err(msg) => invalid.push((job, msg)),
                 Ok(arch) => {
-                    let net = pipeline::design_network(arch, &self.workloads[job.workload].net);
+                    let built = &mut nets[job.workload];
+                    let net = match built.iter().find(|(s, _)| *s == arch.scheme) {
+                        Some((_, n)) => n.clone(),
+                        None => {
+                            let n = Arc::new(pipeline::design_network(
+                                arch,
+                                &self.workloads[job.workload].net,
+                            ));
+                            built.push((arch.scheme, n.clone()));
+                            n
+                        }
+                    };
                     let functional = self.workloads[job.workload].inputs.is_some();
                     let which = pipeline::quantized_layers(
                         Some(arch),

@@ -19,8 +19,10 @@ use crate::pareto::Sense;
 /// The column (and axis path) of the base file when the spec lists several.
 pub const BASE: &str = "base";
 
-/// Most design points one spec may span (before constraints).
-pub const MAX_POINTS: u64 = 10_000_000;
+/// Most design points one spec may span (the cartesian product of its axes, counted before
+/// constraints and before any point is built): a sweep holds every point in memory, so a
+/// larger one is refused up front rather than spending minutes and gigabytes first.
+pub const MAX_POINTS: u64 = 1_000_000;
 
 /// A TOML table whose entries keep their file order (toml's own `Table` sorts its keys).
 #[derive(Debug, Clone, Default)]
@@ -311,13 +313,25 @@ pub fn validate_spec(raw: RawSpec, origin: &str, dir: &Path) -> Result<Spec> {
             ),
         }
     }
+    // Counted from the axis lengths alone (checked: a product past 2^64 is "too many" too),
+    // before any point is built.
     let product = axes
         .iter()
         .try_fold(1u64, |acc, a| acc.checked_mul(a.values.len() as u64));
     if product.is_none_or(|p| p > MAX_POINTS) {
+        let sizes = axes
+            .iter()
+            .map(|a| a.values.len().to_string())
+            .collect::<Vec<_>>()
+            .join(" x ");
+        let count = product.map_or_else(|| "more than 2^64".to_string(), |p| p.to_string());
         problems.push(
-            Problem::new("axes", "the axes span too many points").with_help(format!(
-                "at most {MAX_POINTS}; split the sweep into several specs"
+            Problem::new(
+                "axes",
+                format!("the axes span {count} points ({sizes}), more than the bound of {MAX_POINTS}"),
+            )
+            .with_help(format!(
+                "at most {MAX_POINTS} points per spec (counted before constraints); split the sweep into several specs, e.g. one per value of the first axis"
             )),
         );
     }
