@@ -22,15 +22,37 @@ pub struct ScalesimArgs {
     /// Base name of the written files [default: the config's run_name].
     #[arg(long)]
     pub name: Option<String>,
+    /// Refuse a config with keys plumsim does not model, instead of warning about them.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result<()> {
     let ImportCommand::Scalesim(args) = cmd;
     let cfg_text = io::read_text(&args.config)?;
     let origin = args.config.display().to_string();
-    let arch_toml = scalesim::config_to_arch_toml(&cfg_text, &origin)?;
-    // The generated TOML must itself validate.
-    let arch = plumsim::design::parse_arch(&arch_toml, "<imported architecture>")?;
+    let imported = scalesim::import_config(&cfg_text, &origin)?;
+    if args.strict && !imported.warnings.is_empty() {
+        return Err(plumsim::Error::invalid(
+            origin,
+            imported
+                .warnings
+                .iter()
+                .map(|w| {
+                    plumsim::Problem::new("config", w.clone())
+                        .with_help("--strict refuses what plumsim does not model; drop --strict to import without it")
+                })
+                .collect(),
+        )
+        .into());
+    }
+    for w in &imported.warnings {
+        eprintln!("warning: {w}");
+    }
+    // The generated TOML must itself validate; its errors point at the cfg keys.
+    let arch =
+        plumsim::design::parse_arch(&imported.toml, &origin).map_err(|e| imported.locate(e))?;
+    let arch_toml = imported.toml;
     let name = args.name.clone().unwrap_or_else(|| arch.name.clone());
     let mut files = vec![(
         args.out.join(format!("{name}.toml")),

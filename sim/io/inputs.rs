@@ -17,8 +17,11 @@
 //!
 //! Bad input is an error naming the file and what was expected; nothing is run.
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use super::files::{not_regular, open_regular};
+use super::weights::{Expect, LoadedTensor, WeightLoader};
 use crate::error::{Error, Problem, Result};
 use crate::workload::{InputTransform, Network};
 
@@ -74,8 +77,13 @@ pub fn load_inputs(path: &Path, net: &Network, labels: Option<&Path>) -> Result<
     })?;
     let mut set = if meta.is_dir() {
         load_images(path, net, &shape)?
-    } else {
+    } else if meta.is_file() {
         load_tensors(path, net, &shape)?
+    } else {
+        return Err(Error::Io {
+            path: path.display().to_string(),
+            source: not_regular(&meta),
+        });
     };
     if let Some(l) = labels {
         set.labels = Some(read_labels(l, set.values.len())?);
@@ -94,26 +102,28 @@ fn load_images(dir: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
         path: dir.display().to_string(),
         source,
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()).map_err(io))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .filter(|p| p.is_file() && is_image(p))
-        .collect();
+    // Every entry named like an image is read (one that is not a regular file is refused by
+    // name when it is opened); the listing stops past the most inputs a run takes.
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let p = entry.map_err(io)?.path();
+        if is_image(&p) {
+            files.push(p);
+            if files.len() > MAX_INPUTS {
+                return Err(bad(
+                    dir,
+                    format!("more than {MAX_INPUTS} images"),
+                    format!("at most {MAX_INPUTS} inputs per run"),
+                ));
+            }
+        }
+    }
     files.sort();
     if files.is_empty() {
         return Err(bad(
             dir,
             "no .png, .jpg or .jpeg files in this folder",
             "give a folder of images, or a .npy/.npz tensor file",
-        ));
-    }
-    if files.len() > MAX_INPUTS {
-        return Err(bad(
-            dir,
-            format!("{} images", files.len()),
-            format!("at most {MAX_INPUTS} inputs per run"),
         ));
     }
     let [c, h, w] = shape[..] else {
@@ -202,10 +212,20 @@ struct Image {
 }
 
 fn decode(f: &Path) -> Result<Image> {
-    let bytes = std::fs::read(f).map_err(|source| Error::Io {
+    // Decoded as it is read: nothing is allocated for the pixels before their count is
+    // checked against MAX_PIXELS.
+    let (file, _) = open_regular(f).map_err(|source| Error::Io {
         path: f.display().to_string(),
         source,
     })?;
+    let reader = BufReader::new(file);
+    let too_large = |w: usize, h: usize| {
+        bad(
+            f,
+            format!("{w} x {h} pixels"),
+            "at most 2^28 pixels per image",
+        )
+    };
     let ext = f
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -218,16 +238,12 @@ fn decode(f: &Path) -> Result<Image> {
         )
     };
     if ext == "png" {
-        let mut decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+        let mut decoder = png::Decoder::new(reader);
         decoder.set_transformations(png::Transformations::EXPAND);
         let mut reader = decoder.read_info().map_err(|e| unreadable(e.to_string()))?;
         let (w, h) = (reader.info().width as usize, reader.info().height as usize);
-        if w.saturating_mul(h) > 1 << 28 {
-            return Err(bad(
-                f,
-                format!("{w} x {h} pixels"),
-                "at most 2^28 pixels per image",
-            ));
+        if w.saturating_mul(h) > MAX_PIXELS {
+            return Err(too_large(w, h));
         }
         let mut buf = vec![0u8; reader.output_buffer_size()];
         let frame = reader
@@ -263,11 +279,16 @@ fn decode(f: &Path) -> Result<Image> {
             pixels: samples,
         })
     } else {
-        let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(&bytes));
-        let pixels = d.decode().map_err(|e| unreadable(e.to_string()))?;
+        let mut d = jpeg_decoder::Decoder::new(reader);
+        d.read_info().map_err(|e| unreadable(e.to_string()))?;
         let info = d
             .info()
             .ok_or_else(|| unreadable("no image header".into()))?;
+        let (w, h) = (info.width as usize, info.height as usize);
+        if w.saturating_mul(h) > MAX_PIXELS {
+            return Err(too_large(w, h));
+        }
+        let pixels = d.decode().map_err(|e| unreadable(e.to_string()))?;
         let channels = match info.pixel_format {
             jpeg_decoder::PixelFormat::L8 => 1,
             jpeg_decoder::PixelFormat::RGB24 => 3,
@@ -381,6 +402,31 @@ fn normalize(img: &Image, t: &InputTransform) -> Vec<f32> {
     out
 }
 
+/// The per-sample element count of the network's one output (a tensor no layer reads), when
+/// it has exactly one.
+fn output_elements(net: &Network) -> Option<u64> {
+    let read: std::collections::HashSet<u32> = net
+        .layers
+        .iter()
+        .flat_map(|l| l.inputs.iter().map(|t| t.0))
+        .collect();
+    let mut outputs = net
+        .tensors
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| t.producer.is_some() && !read.contains(&(*i as u32)));
+    match (outputs.next(), outputs.next()) {
+        (Some((_, t)), None) => t.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d)),
+        _ => None,
+    }
+}
+
+fn elements(shape: &[u64]) -> Option<u64> {
+    shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
+}
+
+/// `.npy`/`.npz` inputs. Every array's header is checked against the network (the input's
+/// per-sample shape, one label and one row of logits per input) before its data is read.
 fn load_tensors(path: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
     let ext = path
         .extension()
@@ -392,10 +438,50 @@ fn load_tensors(path: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
         .find(|t| t.producer.is_none())
         .map(|t| t.name.clone())
         .unwrap_or_default();
-    let (input, labels, logits) = match ext.as_str() {
-        "npy" => (super::weights::load_tensor(path, "input")?, None, None),
+    let samples = |s: &[u64]| -> Result<u64> {
+        let n = if s == shape {
+            Some(1)
+        } else if s.len() == shape.len() + 1 && s[1..] == *shape {
+            Some(s[0])
+        } else {
+            None
+        };
+        let Some(n) = n else {
+            return Err(bad(
+                path,
+                format!("input array of shape {s:?}"),
+                format!(
+                    "the network input is {shape:?} per sample: give [N, {}]",
+                    shape
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if n == 0 || n > MAX_INPUTS as u64 {
+            return Err(bad(
+                path,
+                format!("{n} inputs"),
+                format!("1..={MAX_INPUTS} inputs per run"),
+            ));
+        }
+        Ok(n)
+    };
+    let check_input = |s: &[u64]| samples(s).map(|_| ());
+    let mut loader = WeightLoader::new();
+    let (input, names) = match ext.as_str() {
+        "npy" => (
+            loader.load_expecting(path, "input", None, Expect::Check(&check_input))?,
+            Vec::new(),
+        ),
         "npz" => {
-            let names: Vec<String> = npyz::npz::NpzArchive::open(path)
+            let (file, _) = open_regular(path).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let names: Vec<String> = npyz::npz::NpzArchive::new(BufReader::new(file))
                 .map_err(|e| {
                     bad(
                         path,
@@ -419,17 +505,9 @@ fn load_tensors(path: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
                         "store the inputs as `input`, [N, C, H, W]",
                     )
                 })?;
-            let get = |k: &str| -> Result<Option<super::weights::LoadedTensor>> {
-                if names.iter().any(|n| n == k) {
-                    super::weights::load_tensor(path, k).map(Some)
-                } else {
-                    Ok(None)
-                }
-            };
             (
-                super::weights::load_tensor(path, &key)?,
-                get("labels")?,
-                get("logits")?,
+                loader.load_expecting(path, &key, None, Expect::Check(&check_input))?,
+                names,
             )
         }
         other => {
@@ -440,40 +518,39 @@ fn load_tensors(path: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
             ))
         }
     };
-    let per: u64 = shape.iter().product();
-    let n = if input.shape == shape {
-        1
-    } else if input.shape.len() == shape.len() + 1 && input.shape[1..] == *shape {
-        input.shape[0]
-    } else {
-        return Err(bad(
-            path,
-            format!("input array of shape {:?}", input.shape),
-            format!(
-                "the network input is {shape:?} per sample: give [N, {}]",
-                shape
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    };
-    if n == 0 || n as usize > MAX_INPUTS {
-        return Err(bad(
-            path,
-            format!("{n} inputs"),
-            format!("1..={MAX_INPUTS} inputs per run"),
-        ));
-    }
+    let n = samples(&input.shape)?;
+    let per = elements(shape).unwrap_or(0);
     let values: Vec<Vec<f32>> = input
         .data
-        .chunks(per as usize)
+        .chunks(per.max(1) as usize)
         .map(<[f32]>::to_vec)
         .collect();
-    let labels = match labels {
+    let mut get = |k: &str, check: &dyn Fn(&[u64]) -> Result<()>| -> Result<Option<LoadedTensor>> {
+        if names.iter().any(|name| name == k) {
+            loader
+                .load_expecting(path, k, None, Expect::Check(check))
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let check_labels = |s: &[u64]| {
+        if elements(s) == Some(n) {
+            Ok(())
+        } else {
+            Err(bad(
+                path,
+                format!("`labels` of shape {s:?}"),
+                format!("{n} non-negative integer labels, one per input"),
+            ))
+        }
+    };
+    let labels = match get("labels", &check_labels)? {
         Some(l) => {
-            if l.data.len() as u64 != n || l.data.iter().any(|v| *v < 0.0 || v.fract() != 0.0) {
+            if l.data
+                .iter()
+                .any(|v| *v < 0.0 || v.fract() != 0.0 || *v > u32::MAX as f32)
+            {
                 return Err(bad(
                     path,
                     format!("`labels` of shape {:?}", l.shape),
@@ -484,20 +561,34 @@ fn load_tensors(path: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
         }
         None => None,
     };
-    let reference_logits = match logits {
-        Some(l) => {
-            if l.shape.first() != Some(&n) {
-                return Err(bad(
-                    path,
-                    format!("`logits` of shape {:?}", l.shape),
-                    format!("[{n}, classes]: one row per input"),
-                ));
-            }
-            let per = l.data.len() / n as usize;
-            Some(l.data.chunks(per.max(1)).map(<[f32]>::to_vec).collect())
+    // One row per input, as long as the network's output when it has one.
+    let out = output_elements(net);
+    let check_logits = |s: &[u64]| {
+        let total = elements(s);
+        let ok = s.first() == Some(&n)
+            && match out {
+                Some(o) => total == n.checked_mul(o),
+                None => total.is_some_and(|t| t % n == 0),
+            };
+        if ok {
+            Ok(())
+        } else {
+            Err(bad(
+                path,
+                format!("`logits` of shape {s:?}"),
+                match out {
+                    Some(o) => {
+                        format!("[{n}, {o}]: one row of the network's {o} outputs per input")
+                    }
+                    None => format!("[{n}, classes]: one row per input"),
+                },
+            ))
         }
-        None => None,
     };
+    let reference_logits = get("logits", &check_logits)?.map(|l| {
+        let per = l.data.len() / n as usize;
+        l.data.chunks(per.max(1)).map(<[f32]>::to_vec).collect()
+    });
     Ok(InputSet {
         origin: path.display().to_string(),
         names: (0..n).map(|i| format!("input[{i}]")).collect(),

@@ -9,6 +9,7 @@ use crate::design::parse_arch;
 use crate::error::{Error, Problem, Result};
 use crate::workload::{parse_workload, Network};
 
+pub mod files;
 pub mod inputs;
 pub mod source;
 pub mod weights;
@@ -16,12 +17,11 @@ pub mod weights;
 pub use inputs::{load_inputs, InputSet};
 pub use source::FileSource;
 
-/// Read a file to a string, naming it on failure.
+/// Read a text file to a string, naming it on failure: only a regular file (a FIFO, a device
+/// or a directory is refused before it is opened), of at most [`files::MAX_TEXT_BYTES`],
+/// in UTF-8 (a bad byte is an [`Error::Parse`] at its line and column).
 pub fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    files::read_text(path)
 }
 
 fn has_extension(path: &Path, exts: &[&str]) -> bool {

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::weights::WeightLoader;
+use super::weights::{Expect, WeightLoader};
 use crate::error::{Error, Result};
-use crate::pipeline::TensorSource;
+use crate::pipeline::{TensorSource, MAX_LAYER_WEIGHTS};
 use crate::synth::synthetic_weights;
 use crate::workload::{Layer, Network, WeightSource};
 
@@ -60,28 +60,70 @@ impl TensorSource for FileSource {
             return Ok(None);
         };
         let path = super::resolve_relative(&self.workload, file);
-        let loaded = self.loader().load(&path, tensor, Some(&layer.name))?;
         let input = layer.inputs.first().map(|t| net.tensor(*t));
-        let want = input.map_or(0, |t| t.elements()) * net.batch;
-        if loaded.data.len() as u64 != want {
-            return Err(Error::Weights {
+        let want = input
+            .and_then(|t| t.shape.iter().try_fold(net.batch, |a, &d| a.checked_mul(d)))
+            .unwrap_or(0);
+        // The element count is checked on the file's header, before its data is read.
+        let check = |shape: &[u64]| {
+            let n = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+            if n == Some(want) {
+                return Ok(());
+            }
+            Err(Error::Weights {
                 file: path.display().to_string(),
                 tensor: tensor.clone(),
                 layer: Some(layer.name.clone()),
                 message: format!(
-                    "{} activation values (shape {:?}), but the layer's input holds {want} (batch x {:?})",
-                    loaded.data.len(),
-                    loaded.shape,
+                    "{} activation values (shape {shape:?}), but the layer's input holds {want} (batch x {:?})",
+                    n.map_or("too many".into(), |n| n.to_string()),
                     input.map(|t| t.shape.clone()).unwrap_or_default()
                 ),
-            });
-        }
+            })
+        };
+        let loaded = self.loader().load_expecting(
+            &path,
+            tensor,
+            Some(&layer.name),
+            Expect::Check(&check),
+        )?;
         Ok(Some(loaded.data.iter().map(|&v| v != 0.0).collect()))
     }
 
     fn param(&self, layer: &Layer, file: &str, tensor: &str) -> Result<Vec<f32>> {
         let path = super::resolve_relative(&self.workload, file);
-        Ok(self.loader().load(&path, tensor, Some(&layer.name))?.data)
+        // One value per channel: a weight layer's channels are its weights' first axis; other
+        // layers' (batch norm, PReLU) are bounded as a layer's weights are. The caller checks
+        // the count against the channels.
+        let channels = layer.weight_shape().and_then(|s| s.first().copied());
+        let check = |shape: &[u64]| {
+            let n = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+            let ok = match channels {
+                Some(c) => n == Some(c),
+                None => n.is_some_and(|n| n <= MAX_LAYER_WEIGHTS),
+            };
+            if ok {
+                return Ok(());
+            }
+            Err(Error::Weights {
+                file: file.to_string(),
+                tensor: tensor.to_string(),
+                layer: Some(layer.name.clone()),
+                message: match channels {
+                    Some(c) => format!(
+                        "{} values (shape {shape:?}), but the layer has {c} channels (one value per channel)",
+                        n.map_or("too many".into(), |n| n.to_string())
+                    ),
+                    None => format!(
+                        "shape {shape:?}: too many values for a per-channel parameter (help: at most {MAX_LAYER_WEIGHTS})"
+                    ),
+                },
+            })
+        };
+        Ok(self
+            .loader()
+            .load_expecting(&path, tensor, Some(&layer.name), Expect::Check(&check))?
+            .data)
     }
 
     fn key(&self) -> String {
