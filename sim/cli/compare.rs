@@ -97,6 +97,10 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
             .clone(),
     };
     let net = io::load_workload(&args.workload)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results/compare").join(io::output::file_component(&net.name))
+    });
+    io::output::check_result_dir(&out, &owns_compare_file)?;
     let mut all = designs.clone();
     if !all.contains(&baseline) {
         all.push(baseline.clone());
@@ -124,10 +128,6 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         .expect("baseline is in the list");
     let mut rows = compare_rows(&results, base);
     rows.truncate(designs.len());
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results/compare").join(&net.name));
     let mut files = vec![(out.join("compare.csv"), to_csv(&rows).into_bytes())];
     energy_bars(
         &mut files,
@@ -135,7 +135,11 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         &out.join("compare_energy"),
         &format!("{}: energy per inference by component", net.name),
     )?;
-    io::write_all_atomic(&files)?;
+    let files: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(p, b)| (p.strip_prefix(&out).unwrap_or(&p).display().to_string(), b))
+        .collect();
+    io::write_result_dir(&out, &files, &owns_compare_file)?;
     if let Some(b) = args.area_budget {
         println!("at equal area: every array resized to fit {b} mm^2 (name@rows x cols)\n");
     }
@@ -174,6 +178,10 @@ fn design(
         all_layers: true,
         stats: true,
     };
+    io::check_memory(
+        &format!("design `{}` on workload `{}`", arch.name, net.name),
+        pipeline::memory_estimate_bytes(&arch, net, source, opts),
+    )?;
     let r = pipeline::run_design(&arch, net, source, caches, opts)?;
     Ok(DesignResult {
         label: arch.name.clone(),
@@ -181,4 +189,12 @@ fn design(
         run: r.run,
         stats: r.stats,
     })
+}
+
+/// Files `compare` writes into its results folder.
+fn owns_compare_file(name: &str) -> bool {
+    matches!(
+        name,
+        "compare.csv" | "compare_energy.svg" | "compare_energy.png"
+    )
 }

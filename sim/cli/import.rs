@@ -29,6 +29,7 @@ pub struct ScalesimArgs {
 
 pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result<()> {
     let ImportCommand::Scalesim(args) = cmd;
+    io::output::check_dir_target(&args.out)?;
     let cfg_text = io::read_text(&args.config)?;
     let origin = args.config.display().to_string();
     let imported = scalesim::import_config(&cfg_text, &origin)?;
@@ -53,7 +54,9 @@ pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result
     let arch =
         plumsim::design::parse_arch(&imported.toml, &origin).map_err(|e| imported.locate(e))?;
     let arch_toml = imported.toml;
-    let name = args.name.clone().unwrap_or_else(|| arch.name.clone());
+    // Names (the config's run_name, or --name) become one plain file-name component: they
+    // never pick a folder.
+    let name = io::output::file_component(args.name.as_deref().unwrap_or(&arch.name));
     let mut files = vec![(
         args.out.join(format!("{name}.toml")),
         arch_toml.into_bytes(),

@@ -78,3 +78,25 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Kinds(a) => shipped::kinds(a, v),
     }
 }
+
+/// The machine's cores, as the operating system reports them (1 if it cannot tell).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Parse a worker-thread count (`--threads`, `--jobs`): 1 to 4x the machine's cores. More
+/// threads than that only add contention, and a huge count would spend the run starting
+/// threads; results never depend on the count.
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    let max = 4 * cores();
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(n) => Err(format!(
+            "{n}: this machine has {} core(s), so 1 to {max} threads are allowed",
+            cores()
+        )),
+        Err(_) => Err(format!(
+            "`{s}` is not a whole number of threads (1 to {max})"
+        )),
+    }
+}

@@ -76,6 +76,9 @@ pub fn render(t: &Table, rows: &[usize], cols: &[String]) -> String {
 }
 
 pub fn run(args: ParetoArgs, _v: super::progress::Verbosity) -> anyhow::Result<()> {
+    if let Some(out) = &args.out {
+        plumsim::io::output::check_file_target(out)?;
+    }
     let origin = args.csv.display().to_string();
     let text = plumsim::io::read_text(&args.csv)?;
     let t = Table::parse(&text, &origin)?.select(&args.filters, &origin)?;

@@ -91,6 +91,7 @@ pub fn run(args: PlotArgs, _v: super::progress::Verbosity) -> anyhow::Result<()>
             .with_help("allowed: a name ending in .svg or .png")],
         )
     })?;
+    plumsim::io::output::check_file_target(&args.out)?;
     let origin = args.csv.display().to_string();
     let text = plumsim::io::read_text(&args.csv)?;
     let t = Table::parse(&text, &origin)?.select(&args.filters, &origin)?;

@@ -86,8 +86,8 @@ pub struct QuantizeArgs {
     /// signed-binary: scale by the mean |w| of the kept weights instead of 1.
     #[arg(long)]
     pub alpha: bool,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 4x the cores (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -134,6 +134,11 @@ impl QuantRow {
 
 pub fn run(args: QuantizeArgs, v: Verbosity) -> anyhow::Result<()> {
     let mut net = io::load_workload(&args.workload)?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results/quantize").join(io::output::file_component(&net.name))
+    });
+    let owns = |n: &str| n == "quant.csv";
+    io::output::check_result_dir(&out, &owns)?;
     if let Some(scheme) = cli_scheme(&args)? {
         net = net.with_default_scheme(&scheme);
     }
@@ -166,16 +171,12 @@ pub fn run(args: QuantizeArgs, v: Verbosity) -> anyhow::Result<()> {
         })
     })?;
     let rows = rows(&net, &quantized);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results/quantize").join(&net.name));
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in &rows {
         w.serialize(row)?;
     }
     let csv_bytes = w.into_inner().context("cannot write quant.csv")?;
-    io::write_all_atomic(&[(out.join("quant.csv"), csv_bytes)])?;
+    io::write_result_dir(&out, &[("quant.csv".to_string(), csv_bytes)], &owns)?;
     print!("{}", table(&rows));
     println!("wrote {}", out.join("quant.csv").display());
     Ok(())

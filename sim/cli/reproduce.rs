@@ -23,6 +23,7 @@ pub struct ReproduceArgs {
 }
 
 pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
+    io::output::check_dir_target(&args.out)?;
     let trained = io::shared_weights_present();
     // The fidelity study's inputs: the CIFAR-10 test images, through ResNet-20's transform.
     let dir = plumsim::shipped::shared_images_dir();

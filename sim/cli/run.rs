@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use plumsim::engine::reference;
+use plumsim::io::output;
 use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
 use plumsim::{functional, io, report, scalesim, trace};
 
@@ -34,8 +35,8 @@ pub struct RunArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 4x the cores (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Read every weight layer's tensor from this .npz/.npy/.safetensors file.
     #[arg(long)]
@@ -81,6 +82,16 @@ pub struct RunArgs {
 pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
     let net = io::load_workload(&args.workload)?;
+    // Where the results go is checked before any work.
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&arch.name, &net.name));
+    let traces_apart = args.trace.as_ref().filter(|t| !same_path(t, &out));
+    output::check_result_dir(&out, &owns_run_file)?;
+    if let Some(dir) = traces_apart {
+        output::check_result_dir(dir, &owns_trace_file)?;
+    }
     v.detail(format!(
         "{}: {}x{} {} PEs of kind {}; {}: {} layers",
         args.arch.display(),
@@ -105,15 +116,21 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         all_layers: args.stats,
         stats: true,
     };
+    io::check_memory(
+        &format!("{} on {}", args.arch.display(), args.workload.display()),
+        pipeline::memory_estimate_bytes(&arch, &net, &source, opts),
+    )?;
     let inputs = match &args.inputs {
         Some(p) => Some(io::load_inputs(p, &net, args.labels.as_deref())?),
         None => None,
     };
+    let pair = format!("{} on {}", args.arch.display(), args.workload.display());
     let (d, functional) = match &inputs {
         None => (
             timed(&v, "quantize and simulate", || {
                 pool.install(|| pipeline::run_design(&arch, &net, &source, caches, opts))
-            })?,
+            })
+            .with_context(|| pair.clone())?,
             None,
         ),
         Some(set) => {
@@ -127,7 +144,8 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
                 pool.install(|| {
                     pipeline::run_functional(&arch, &net, &source, caches, samples, None, opts)
                 })
-            })?;
+            })
+            .with_context(|| pair.clone())?;
             for note in &f.notes {
                 v.note(format!("note: {note}"));
             }
@@ -191,14 +209,13 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     }
 
     let trace_files = match &args.trace {
-        Some(dir) => timed(&v, "traces", || {
+        Some(_) => timed(&v, "traces", || {
             pool.install(|| {
                 traces(
                     &arch,
                     net,
                     &layer_codes,
                     result,
-                    dir,
                     args.layer.as_deref(),
                     args.trace_limit_mb,
                 )
@@ -207,38 +224,48 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         None => Vec::new(),
     };
 
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results/run").join(format!("{}__{}", arch.name, net.name))
-    });
     let labels: Vec<String> = net.layers.iter().map(|l| l.quant.scheme.label()).collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     let rows = report::layer_rows(&arch, result, &d.stats, &label_refs);
     let layers_csv = report::to_csv(&rows);
+    let figures = report::Summary::new(&arch, result);
+    report::check_finite(&figures, &layers_csv)?;
     let summary = report::SummaryFile {
-        summary: report::Summary::new(&arch, result),
+        summary: figures,
         inputs: inputs.as_ref().map(|set| set.origin.clone()),
         fidelity: functional.as_ref().map(|f| f.network.clone()),
     };
     let summary = serde_json::to_string_pretty(&summary)? + "\n";
     let compute_csv = scalesim::compute_report_csv(&scalesim::compute_report(&arch, result));
     let mut files = vec![
-        (out.join("layers.csv"), layers_csv.clone().into_bytes()),
-        (out.join("summary.json"), summary.clone().into_bytes()),
+        ("layers.csv".to_string(), layers_csv.clone().into_bytes()),
+        ("summary.json".to_string(), summary.clone().into_bytes()),
     ];
     if args.format == Format::Scalesim {
         files.push((
-            out.join("COMPUTE_REPORT.csv"),
+            "COMPUTE_REPORT.csv".to_string(),
             compute_csv.clone().into_bytes(),
         ));
     }
-    files.extend(trace_files);
     if let Some(f) = &functional {
         files.push((
-            out.join("fidelity.csv"),
+            "fidelity.csv".to_string(),
             report::to_csv(&f.layers).into_bytes(),
         ));
     }
-    io::write_all_atomic(&files)?;
+    // Both folders are staged in full before either is moved into place.
+    match traces_apart {
+        Some(dir) => {
+            let staged = output::stage_result_dir(dir, &trace_files, &owns_trace_file)?;
+            output::write_result_dir(&out, &files, &owns_run_file)?;
+            staged.commit()?;
+        }
+        None => {
+            files.extend(trace_files);
+            let owns = |n: &str| owns_run_file(n) || owns_trace_file(n);
+            output::write_result_dir(&out, &files, &owns)?;
+        }
+    }
     match args.format {
         Format::Table => {
             print!("{}", report::table(&arch, result, &rows));
@@ -264,10 +291,9 @@ fn traces<'c>(
     net: &plumsim::workload::Network,
     codes: &(dyn Fn(usize) -> Option<&'c plumsim::quant::QuantizedTensor> + Sync),
     result: &plumsim::engine::RunResult,
-    dir: &std::path::Path,
     only: Option<&str>,
     limit_mb: u64,
-) -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     use rayon::prelude::*;
     let selected: Vec<usize> = match only {
         Some(name) => {
@@ -327,6 +353,8 @@ fn traces<'c>(
                 .with_context(|| format!("cannot trace layer `{}`", layer.name))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // One stem per layer name, made unique (`c/1` and `c_1` would both be `c_1`).
+    let stems = output::unique_stems(net.layers.iter().map(|l| l.name.as_str()));
     let mut files = Vec::new();
     for (t, &i) in traced.into_iter().zip(&selected) {
         let Some(t) = t else { continue };
@@ -338,21 +366,47 @@ fn traces<'c>(
             t.total_cycles,
             fast.array_cycles()
         );
-        let stem = trace::file_stem(&t.layer);
-        files.push((
-            dir.join(format!("{stem}_sram.csv")),
-            t.sram_csv.into_bytes(),
-        ));
-        files.push((
-            dir.join(format!("{stem}_dram.csv")),
-            t.dram_csv.into_bytes(),
-        ));
-        files.push((
-            dir.join(format!("{stem}_lanes.csv")),
-            t.lanes_csv.into_bytes(),
-        ));
+        let stem = &stems[i];
+        files.push((format!("{stem}_sram.csv"), t.sram_csv.into_bytes()));
+        files.push((format!("{stem}_dram.csv"), t.dram_csv.into_bytes()));
+        files.push((format!("{stem}_lanes.csv"), t.lanes_csv.into_bytes()));
     }
     Ok(files)
+}
+
+/// The default results folder: `results/run/<arch>__<workload>`, each name made one plain
+/// file-name component (names inside files never pick paths).
+fn default_out(arch: &str, workload: &str) -> PathBuf {
+    PathBuf::from("results/run").join(format!(
+        "{}__{}",
+        output::file_component(arch),
+        output::file_component(workload)
+    ))
+}
+
+/// Files `run` writes into its results folder.
+fn owns_run_file(name: &str) -> bool {
+    matches!(
+        name,
+        "layers.csv" | "summary.json" | "fidelity.csv" | "COMPUTE_REPORT.csv"
+    )
+}
+
+/// Files `run --trace` writes into its trace folder.
+fn owns_trace_file(name: &str) -> bool {
+    ["_sram.csv", "_dram.csv", "_lanes.csv"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+/// Whether two paths name the same place (compared as written, then through the file
+/// system where both exist).
+fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
 }
 
 fn parse_calibration(s: &str) -> Result<functional::Calibrate, String> {

@@ -38,8 +38,8 @@ pub struct SweepArgs {
     /// Result CSV [default: results/<spec name>.csv].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
+    /// Worker threads, 1 to 4x the cores (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = super::parse_threads)]
     pub jobs: Option<usize>,
     /// Run only the points with id % N == I (I/N, 0-based); join shard files with `plumsim merge`.
     #[arg(long)]

@@ -11,10 +11,12 @@ use crate::workload::{parse_workload, Network};
 
 pub mod files;
 pub mod inputs;
+pub mod output;
 pub mod source;
 pub mod weights;
 
 pub use inputs::{load_inputs, InputSet};
+pub use output::{write_all_atomic, write_result_dir};
 pub use source::FileSource;
 
 /// Read a text file to a string, naming it on failure: only a regular file (a FIFO, a device
@@ -90,37 +92,36 @@ pub fn resolve_relative(workload_path: &Path, written: &str) -> PathBuf {
     }
 }
 
-/// Write files all-or-nothing: each is written to a temporary sibling, and only when every
-/// one is written are they renamed into place. A failure leaves no half-written result.
-pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
-    let io = |path: &Path, source| Error::Io {
-        path: path.display().to_string(),
-        source,
+/// The memory this machine can still give, in bytes (`MemAvailable` of `/proc/meminfo`;
+/// `None` where the system does not say).
+pub fn available_memory_bytes() -> Option<u128> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Refuse a run whose memory estimate exceeds what the machine has free, before anything is
+/// allocated (`what` names the run in the message).
+pub fn check_memory(what: &str, needed_bytes: u128) -> Result<()> {
+    let Some(free) = available_memory_bytes() else {
+        return Ok(());
     };
-    let mut temps = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-            }
-        }
-        let tmp = path.with_extension(format!(
-            "{}.tmp-plumsim",
-            path.extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_default()
+    if needed_bytes > free {
+        let gib = |b: u128| b as f64 / (1u64 << 30) as f64;
+        return Err(Error::invalid(
+            what,
+            vec![Problem::new(
+                "memory",
+                format!(
+                    "the run would hold about {:.1} GiB (weights, codes and per-activation \
+                     state), and this machine has {:.1} GiB free",
+                    gib(needed_bytes),
+                    gib(free)
+                ),
+            )
+            .with_help("a smaller workload or batch, or a machine with more memory")],
         ));
-        if let Err(e) = std::fs::write(&tmp, bytes) {
-            for t in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(&tmp, e));
-        }
-        temps.push(tmp);
-    }
-    for (tmp, (path, _)) in temps.iter().zip(files) {
-        std::fs::rename(tmp, path).map_err(|e| io(path, e))?;
     }
     Ok(())
 }

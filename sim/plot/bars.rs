@@ -10,6 +10,9 @@ use super::{draw_err, render_png, render_svg, ImageFormat, Plot, PlotResult, FAM
 use crate::error::{Error, Problem};
 use crate::table::Table;
 
+/// The tallest bar chart drawn, in pixels (the `--size` bound of a scatter plot too).
+pub const MAX_HEIGHT_PX: u64 = 8000;
+
 /// One bar (or stacked segment): lower-left and upper-right corners in data units, colour.
 pub(crate) type Bar = ((f64, f64), (f64, f64), RGBColor);
 
@@ -66,6 +69,25 @@ pub fn bars(t: &Table, o: &BarOptions, format: ImageFormat, origin: &str) -> Plo
     }
     let n = rows.len();
     let k = cols.len();
+    // The height follows the rows: check it before drawing anything.
+    let per = if o.stack { 18 } else { (10 * k as u64).max(18) };
+    let height = (n as u64).saturating_mul(per).saturating_add(140);
+    if height > MAX_HEIGHT_PX {
+        return Err(Error::invalid(
+            origin,
+            vec![Problem::new(
+                "--bars",
+                format!(
+                    "{n} rows would make a chart {height} pixels high; at most {MAX_HEIGHT_PX} \
+                     ({} rows{})",
+                    (MAX_HEIGHT_PX - 140) / per,
+                    if o.stack { "" } else { " at this many columns" }
+                ),
+            )
+            .with_help("plot fewer rows: select them with --where COLUMN=VALUE")],
+        )
+        .into());
+    }
     let max = rows
         .iter()
         .map(|&r| {
@@ -90,8 +112,7 @@ pub fn bars(t: &Table, o: &BarOptions, format: ImageFormat, origin: &str) -> Plo
     };
     let labels: Vec<String> = rows.iter().map(|&r| t.rows[r][lc].clone()).collect();
     let label_w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as u32 * 8 + 16;
-    let per = if o.stack { 18 } else { (10 * k as u32).max(18) };
-    let size = (o.width.max(400), (n as u32 * per + 140).max(300));
+    let size = (o.width.max(400), (height as u32).max(300));
     let units: Vec<String> = o.columns.iter().map(|c| axis_label(c)).collect();
     let x_desc = if k == 1 {
         units[0].clone()
