@@ -300,8 +300,11 @@ pub const MAX_CAPACITY_BYTES: i64 = 1 << 50;
 fn check_between(problems: &mut Vec<Problem>, path: &str, value: f64, lo: f64, hi: f64) {
     if !(value >= lo && value <= hi) {
         problems.push(
-            Problem::new(path, format!("{value} is out of range"))
-                .with_help(format!("allowed: a number from {lo} to {hi}")),
+            Problem::new(
+                path,
+                format!("{} is out of range", crate::error::show_number(value)),
+            )
+            .with_help(format!("allowed: a number from {lo} to {hi}")),
         );
     }
 }

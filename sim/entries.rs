@@ -43,7 +43,10 @@ pub fn check_overrides(
             let (lo, hi) = override_range(k);
             if !(*v >= lo && *v <= hi) {
                 p.push(
-                    Problem::new(format!("{section}.{k}"), format!("{v} is out of range"))
+                    Problem::new(
+                        format!("{section}.{k}"),
+                        format!("{} is out of range", crate::error::show_number(*v)),
+                    )
                         .with_help(format!(
                             "allowed: {lo} to {hi} (in the entry's unit; `plumsim {command} ARCH` lists them)"
                         )),

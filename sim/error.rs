@@ -142,6 +142,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Check an integer field against `lo..=hi`, pushing a problem under `path` when it is outside;
 /// the value returned then is `max(lo, 1)`, so validation can go on and report more.
+/// A number as a message shows it: plain when it reads well, in scientific notation when it
+/// is very large or very small (`1e308`, not 309 digits).
+pub fn show_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e7).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 pub fn check_range(problems: &mut Vec<Problem>, path: &str, value: i64, lo: i64, hi: i64) -> u32 {
     if value < lo || value > hi {
         problems.push(

@@ -318,14 +318,7 @@ pub fn compatibility(arch: &Arch, net: &Network) -> Vec<Problem> {
         .collect()
 }
 
-/// Most MACs a layer may have (2^48): cycle and action counts multiply them by lane, bit and
-/// buffer factors and must fit in 64 bits.
-pub const MAX_MACS: u64 = 1 << 48;
-/// Most weights a layer may have (2^30): its float weights and codes are held in memory, 8
-/// bytes per weight.
-pub const MAX_LAYER_WEIGHTS: u64 = 1 << 30;
-/// Most elements a tensor may have, batch included (2^32).
-pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 32;
+pub use crate::workload::{MAX_LAYER_MACS as MAX_MACS, MAX_LAYER_WEIGHTS, MAX_TENSOR_ELEMENTS};
 /// Most (K chunk, filter, step) costs of one convolution group of a layer whose PEs skip zero
 /// activations (2^28, 1 GiB): the engine keeps one per combination.
 pub const MAX_SKIPPING_COSTS: u64 = 1 << 28;
@@ -347,52 +340,13 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
                 .with_help(format!("at most {limit} ({why})")),
         );
     };
-    for t in &net.tensors {
-        let n = product(t.shape.iter().copied().chain([net.batch]));
-        if n.is_none_or(|n| n > MAX_TENSOR_ELEMENTS) {
-            too_big(
-                &mut p,
-                &format!("tensor `{}`", t.name),
-                format!("shape {:?} x batch {}", t.shape, net.batch),
-                MAX_TENSOR_ELEMENTS,
-                "elements per tensor, batch included",
-            );
-        }
-    }
-    if !p.is_empty() {
-        // Layer sizes derive from the tensors'.
-        return p;
-    }
+    // Tensor, weight and MAC counts are bounded by the workload's validation
+    // (`workload::MAX_*`); what depends on the design is checked here.
     for (i, l) in net.layers.iter().enumerate() {
         let path = format!("layers[{i}] ({})", l.name);
-        let (Some(g), Some(shape)) = (l.gemm(net), l.weight_shape()) else {
+        let Some(g) = l.gemm(net) else {
             continue;
         };
-        let weights = product(shape.iter().copied());
-        if weights.is_none_or(|w| w > MAX_LAYER_WEIGHTS) {
-            too_big(
-                &mut p,
-                &path,
-                format!("the weight tensor {shape:?}"),
-                MAX_LAYER_WEIGHTS,
-                "weights per layer: they and their codes are held in memory",
-            );
-            continue;
-        }
-        let macs = product([g.m, g.n, g.k, g.groups]);
-        if macs.is_none_or(|m| m > MAX_MACS) {
-            too_big(
-                &mut p,
-                &path,
-                format!(
-                    "the GEMM ({} x {} x {}, {} groups)",
-                    g.m, g.n, g.k, g.groups
-                ),
-                MAX_MACS,
-                "MACs per layer: cycle and action counts must fit in 64 bits",
-            );
-            continue;
-        }
         if let Some(a) = arch.filter(|a| a.pe.skip_zero_activations || a.pe.reads_activations()) {
             let chunks = g.k.div_ceil(a.pe.k_per_pe());
             let costs = product([chunks, g.n, g.m]);
@@ -424,6 +378,43 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
         }
     }
     p
+}
+
+/// Bytes a run of `arch` on `net` holds at its peak, an upper bound: every quantized layer's
+/// float weights and integer codes at once (8 bytes per weight, the pipeline keeps them for
+/// the whole run), and for PEs with per-activation step costs each layer's im2col flags or
+/// magnitudes (2 bytes per entry) and step costs (8 bytes each). The edge compares it with the
+/// machine's free memory before anything is spent.
+pub fn memory_estimate_bytes(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    opts: Options,
+) -> u128 {
+    let net = design_network(arch, net);
+    let which = quantized_layers(Some(arch), &net, source, opts);
+    let per_activation = arch.pe.skip_zero_activations || arch.pe.reads_activations();
+    net.layers
+        .iter()
+        .zip(which)
+        .map(|(l, q)| {
+            let weights = if q {
+                l.weight_shape()
+                    .map_or(0, |s| s.iter().map(|&d| d as u128).product::<u128>() * 8)
+            } else {
+                0
+            };
+            let acts = match l.gemm(&net) {
+                Some(g) if per_activation => {
+                    let chunks = g.k.div_ceil(arch.pe.k_per_pe()) as u128;
+                    g.groups as u128 * g.m as u128 * g.k as u128 * 2
+                        + chunks * g.n as u128 * g.m as u128 * 8
+                }
+                _ => 0,
+            };
+            weights + acts
+        })
+        .sum()
 }
 
 /// Every check [`run_design`] makes, without quantizing or simulating: the sizes fit, the
@@ -498,6 +489,13 @@ pub fn run_design(
     let sizes = size_problems(Some(arch), &net);
     if !sizes.is_empty() {
         return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
+    }
+    // What the design cannot run is refused before anything is read or quantized.
+    if let Some(p) = compatibility(arch, &net).first() {
+        return Err(Error::Unsupported(format!(
+            "design `{}` on workload `{}`: {}: {}",
+            arch.name, net.name, p.path, p.message
+        )));
     }
     if arch.pe.skip_zero_activations || arch.pe.reads_activations() {
         read_activations(&mut net, source, caches.weights)?;

@@ -485,3 +485,35 @@ pub struct SummaryFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fidelity: Option<crate::functional::NetworkFidelity>,
 }
+
+/// The last guard before results are written: no figure of `summary` (its JSON) is null,
+/// which is how a NaN or an infinity serializes, and no cell of a results CSV is `NaN` or
+/// infinite. The bounds on inputs keep every figure finite; a breach is a plumsim bug, an
+/// internal error, and nothing is written.
+pub fn check_finite(summary: &Summary, csv: &str) -> crate::error::Result<()> {
+    let json = serde_json::to_value(summary)
+        .map_err(|e| crate::error::Error::Internal(format!("summary: {e}")))?;
+    if let serde_json::Value::Object(m) = &json {
+        if let Some((k, _)) = m.iter().find(|(_, v)| v.is_null()) {
+            return Err(crate::error::Error::Internal(format!(
+                "summary field `{k}` is not a finite number"
+            )));
+        }
+    }
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    for (i, line) in lines.enumerate() {
+        if let Some((j, _)) = line.split(',').enumerate().find(|(_, c)| {
+            let c = c.trim_matches('"').to_ascii_lowercase();
+            let c = c.trim_start_matches(['+', '-']);
+            c == "nan" || c == "inf" || c == "infinity"
+        }) {
+            return Err(crate::error::Error::Internal(format!(
+                "row {} column `{}` is not a finite number",
+                i + 1,
+                header.get(j).unwrap_or(&"?")
+            )));
+        }
+    }
+    Ok(())
+}

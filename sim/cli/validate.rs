@@ -27,7 +27,7 @@ pub fn run(args: ValidateArgs, v: Verbosity) -> anyhow::Result<()> {
         (Err(a), Ok(_)) => return Err(a.into()),
         (Ok(_), Err(w)) => return Err(w.into()),
         (Err(a), Err(w)) => {
-            eprintln!("error: {a}");
+            eprintln!("error: {a:#}");
             return Err(w.into());
         }
     };
@@ -39,13 +39,12 @@ pub fn run(args: ValidateArgs, v: Verbosity) -> anyhow::Result<()> {
         weights: &weights,
         codes: &codes,
     };
-    pipeline::check_design(
-        &arch,
-        &net,
-        &source,
-        caches,
-        Options::default(),
-        &format!("{} on {}", args.arch.display(), args.workload.display()),
+    let pair = format!("{} on {}", args.arch.display(), args.workload.display());
+    pipeline::check_design(&arch, &net, &source, caches, Options::default(), &pair)?;
+    // As `run` does: the memory the run would hold, against what this machine has free.
+    io::check_memory(
+        &pair,
+        pipeline::memory_estimate_bytes(&arch, &net, &source, Options::default()),
     )?;
     let weight_layers = net.layers.iter().filter(|l| l.gemm(&net).is_some()).count();
     v.detail("every layer runs on the design, and every tensor the run reads is readable");
