@@ -487,33 +487,74 @@ pub struct SummaryFile {
 }
 
 /// The last guard before results are written: no figure of `summary` (its JSON) is null,
-/// which is how a NaN or an infinity serializes, and no cell of a results CSV is `NaN` or
-/// infinite. The bounds on inputs keep every figure finite; a breach is a plumsim bug, an
-/// internal error, and nothing is written.
-pub fn check_finite(summary: &Summary, csv: &str) -> crate::error::Result<()> {
-    let json = serde_json::to_value(summary)
-        .map_err(|e| crate::error::Error::Internal(format!("summary: {e}")))?;
+/// which is how a NaN or an infinity serializes, and no number in `rows` is NaN or infinite
+/// (label columns, such as a layer named `inf`, are text). The bounds on inputs keep every
+/// figure finite; a breach is a plumsim bug, an internal error, and nothing is written.
+pub fn check_finite(summary: &Summary, rows: &[LayerRow]) -> crate::error::Result<()> {
+    use crate::columns::{Record, Unit};
+    let internal = |m: String| crate::error::Error::Internal(m);
+    let json = serde_json::to_value(summary).map_err(|e| internal(format!("summary: {e}")))?;
     if let serde_json::Value::Object(m) = &json {
         if let Some((k, _)) = m.iter().find(|(_, v)| v.is_null()) {
-            return Err(crate::error::Error::Internal(format!(
+            return Err(internal(format!(
                 "summary field `{k}` is not a finite number"
             )));
         }
     }
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    for (i, line) in lines.enumerate() {
-        if let Some((j, _)) = line.split(',').enumerate().find(|(_, c)| {
-            let c = c.trim_matches('"').to_ascii_lowercase();
-            let c = c.trim_start_matches(['+', '-']);
-            c == "nan" || c == "inf" || c == "infinity"
-        }) {
-            return Err(crate::error::Error::Internal(format!(
-                "row {} column `{}` is not a finite number",
-                i + 1,
-                header.get(j).unwrap_or(&"?")
-            )));
+    // Through the CSV writer, which spells a NaN `NaN` and an infinity `inf`.
+    let text = to_csv(rows);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let numeric: Vec<bool> = LayerRow::columns()
+        .iter()
+        .map(|c| !matches!(c.unit, Unit::Label | Unit::Flag))
+        .collect();
+    let header: Vec<String> = r
+        .headers()
+        .map(|h| h.iter().map(str::to_string).collect())
+        .unwrap_or_default();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| internal(format!("layers.csv: {e}")))?;
+        for (j, cell) in rec.iter().enumerate() {
+            let c = cell.trim_start_matches(['+', '-']).to_ascii_lowercase();
+            if numeric.get(j) == Some(&true) && (c == "nan" || c == "inf" || c == "infinity") {
+                return Err(internal(format!(
+                    "layers.csv row {} column `{}` is not a finite number",
+                    i + 1,
+                    header.get(j).map_or("?", String::as_str)
+                )));
+            }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_guard_refuses_non_finite_figures_but_not_labels_that_look_like_them() {
+        let arch = crate::design::parse_arch(
+            "name = \"t\"\n[array]\nrows = 2\ncols = 2\ndataflow = \"ws\"\n[pe]\nkind = \"dense\"\n\
+             [buffers.input]\ncapacity_bytes = 4096\n[buffers.weight]\ncapacity_bytes = 4096\n\
+             [buffers.output]\ncapacity_bytes = 4096\n",
+            "t.toml",
+        )
+        .unwrap();
+        let net = crate::workload::parse_workload(
+            r#"{"name": "w", "inputs": {"x": [2, 3]},
+                "layers": [{"name": "inf", "op": "matmul", "inputs": ["x"], "output": "y", "out_features": 2}]}"#,
+            "w.json",
+        )
+        .unwrap();
+        let run = crate::engine::simulate(&arch, &net).unwrap();
+        let summary = Summary::new(&arch, &run);
+        let mut rows = layer_rows(&arch, &run, &[None], &["int8"]);
+        check_finite(&summary, &rows).unwrap();
+        rows[0].energy_pj = f64::NAN;
+        let e = check_finite(&summary, &rows).unwrap_err().to_string();
+        assert!(e.contains("energy_pj"), "{e}");
+        rows[0].energy_pj = f64::INFINITY;
+        assert!(check_finite(&summary, &rows).is_err());
+    }
 }

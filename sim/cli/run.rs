@@ -229,7 +229,7 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let rows = report::layer_rows(&arch, result, &d.stats, &label_refs);
     let layers_csv = report::to_csv(&rows);
     let figures = report::Summary::new(&arch, result);
-    report::check_finite(&figures, &layers_csv)?;
+    report::check_finite(&figures, &rows)?;
     let summary = report::SummaryFile {
         summary: figures,
         inputs: inputs.as_ref().map(|set| set.origin.clone()),
