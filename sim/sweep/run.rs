@@ -300,13 +300,14 @@ impl Sweep {
                     return emit(job, Status::Unsupported, None, None, &msg);
                 }
                 match pipeline::run_design(&r.arch, net, source, caches, OPTIONS) {
-                    Ok(d) => emit(
-                        job,
-                        Status::Ok,
-                        Some(&Summary::new(&r.arch, &d.run)),
-                        fidelity,
-                        "",
-                    ),
+                    Ok(d) => {
+                        let summary = Summary::new(&r.arch, &d.run);
+                        // The same last guard as `run`: never a NaN or infinite figure.
+                        match crate::report::check_finite(&summary, &[]) {
+                            Ok(()) => emit(job, Status::Ok, Some(&summary), fidelity, ""),
+                            Err(e) => emit(job, Status::Error, None, None, &one_line(&e)),
+                        }
+                    }
                     Err(e @ Error::Unsupported(_)) => {
                         emit(job, Status::Unsupported, None, None, &one_line(&e))
                     }
