@@ -61,9 +61,11 @@ COLUMNS = [
 ]
 
 
-def build():
-    """Build the release binary and the test executable; return the test executable's path."""
-    subprocess.run(["cargo", "build", "--release", "--bin", "plumsim"], cwd=ROOT, check=True)
+def build(release):
+    """Build the release binary (unless another is given) and the test executable; return the
+    test executable's path."""
+    if release:
+        subprocess.run(["cargo", "build", "--release", "--bin", "plumsim"], cwd=ROOT, check=True)
     out = subprocess.run(
         ["cargo", "test", "--test", "hostile", "--no-run", "--message-format=json"],
         cwd=ROOT,
@@ -115,7 +117,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated kinds: " + ", ".join(KINDS))
     ap.add_argument("--keep", default="", help="save each distinct finding's files under this folder")
     ap.add_argument("--jobs", type=int, default=2, help="kinds run in parallel (default 2)")
-    ap.add_argument("--binary", default="", help="plumsim binary (default: target/release/plumsim, built first)")
+    ap.add_argument("--binary", default="", help="plumsim binary, not rebuilt (default: target/release/plumsim, built first)")
     ap.add_argument("--json", default="", help="write the report as JSON to this file")
     a = ap.parse_args()
     kinds = [k for k in a.only.split(",") if k] or list(KINDS)
@@ -123,7 +125,7 @@ def main():
     if bad:
         ap.error(f"unknown kinds {bad}; allowed: {', '.join(KINDS)}")
     try:
-        exe = build()
+        exe = build(not a.binary)
     except subprocess.CalledProcessError as e:
         print(f"mutation_campaign: build failed: {e}", file=sys.stderr)
         return 2

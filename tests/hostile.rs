@@ -407,11 +407,10 @@ fn dotted(table: &str, key: &str) -> String {
 
 /// The class of a text operation's description (for grouping hangs and leftovers).
 fn class_of(desc: &str) -> String {
-    desc.split(|c: char| c.is_ascii_digit())
-        .next()
-        .unwrap_or(desc)
-        .trim()
-        .to_string()
+    desc.split_whitespace()
+        .filter(|w| !w.starts_with(|c: char| c.is_ascii_digit() || c == '['))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn short(s: &str) -> String {
@@ -1473,7 +1472,7 @@ impl Campaign {
         }
         let _ = writeln!(r, "    outcome: {:?} after {:.2} s", o.status, o.secs);
         for l in o.stderr.lines().filter(|l| !l.trim().is_empty()).take(4) {
-            let _ = writeln!(r, "    | {}", short(&normalize_path(l, &tmp)));
+            let _ = writeln!(r, "    | {}", clip(&normalize_path(l, &tmp), 400, 300));
         }
         if let Some(k) = keep_dir() {
             let d = k.join(self.name).join(format!("{}", self.findings.len()));
@@ -1565,6 +1564,75 @@ const TINY: &[&str] = &[
     "tests/fixtures/workloads/tiny_resblock.json",
 ];
 
+/// The allowed extremes of architecture fields (arch/README.md): valid designs where the
+/// arithmetic is at its largest or smallest.
+const ARCH_EXTREMES: &[(&str, &str, &[&str])] = &[
+    ("", "clock_mhz", &["1", "100000", "1.0000001"]),
+    ("array", "rows", &["1", "4096"]),
+    ("array", "cols", &["1", "4096"]),
+    ("array", "tile_m", &["false", "true"]),
+    ("pe", "weight_bits", &["1", "16"]),
+    ("pe", "activation_bits", &["1", "16"]),
+    ("pe", "accumulator_bits", &["8", "64"]),
+    ("pe", "lanes", &["1", "64"]),
+    ("pe", "weights_per_lane", &["1", "64"]),
+    ("pe", "lookahead", &["0", "63"]),
+    ("pe", "lookaside", &["0", "63"]),
+    ("buffers.input", "capacity_bytes", &["1125899906842624"]),
+    ("buffers.weight", "capacity_bytes", &["1125899906842624"]),
+    ("buffers.output", "capacity_bytes", &["1125899906842624"]),
+    ("buffers.input", "word_bits", &["8", "1024"]),
+    ("buffers.weight", "word_bits", &["8", "1024"]),
+    ("buffers.output", "word_bits", &["8", "1024"]),
+    (
+        "buffers.input",
+        "read_words_per_cycle",
+        &["0.0009765625", "4096"],
+    ),
+    (
+        "buffers.weight",
+        "read_words_per_cycle",
+        &["0.0009765625", "4096"],
+    ),
+    (
+        "buffers.output",
+        "write_words_per_cycle",
+        &["0.0009765625", "4096"],
+    ),
+    (
+        "dram",
+        "bandwidth_bytes_per_cycle",
+        &["0.0009765625", "1000000"],
+    ),
+    ("vector", "lanes", &["1", "4096"]),
+    (
+        "vector",
+        "precision",
+        &["\"int2\"", "\"int32\"", "\"fp16\""],
+    ),
+    ("energy", "tech_scale", &["0.001", "1000"]),
+    ("area", "tech_scale", &["0.001", "1000"]),
+    ("quant", "group_size", &["1", "1024"]),
+    ("quant", "shared_bits", &["1", "15"]),
+];
+
+/// One to four fields set to their allowed extremes at once.
+fn arch_extremes(rng: &mut Rng, text: &str) -> (Vec<u8>, String, String) {
+    let mut t = text.to_string();
+    let mut set = Vec::new();
+    for _ in 0..1 + rng.below(4) {
+        let (table, key, values) = *rng.pick(ARCH_EXTREMES);
+        let v = *rng.pick(values);
+        t = toml_set(&t, table, key, v);
+        set.push(format!("{} = {v}", dotted(table, key)));
+    }
+    (
+        t.into_bytes(),
+        "allowed extremes".into(),
+        format!("`{}`", set.join("`, `")),
+    )
+}
+
 #[test]
 fn mutated_architectures() {
     let mut c = Campaign::new("arch");
@@ -1574,8 +1642,11 @@ fn mutated_architectures() {
     for i in 0..120 * scale() {
         let base = &archs[i % archs.len()];
         let text = fs::read_to_string(base).unwrap();
-        let (bytes, class, what) =
-            toml_mutation(&mut rng, &text, ARCH_FIELDS, &format!("{abs}/m{i}"));
+        let (bytes, class, what) = if rng.chance(30) {
+            arch_extremes(&mut rng, &text)
+        } else {
+            toml_mutation(&mut rng, &text, ARCH_FIELDS, &format!("{abs}/m{i}"))
+        };
         let name = file_name(base);
         let wl = *rng.pick(TINY);
         let wl_name = file_name(Path::new(wl));
