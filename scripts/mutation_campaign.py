@@ -41,6 +41,7 @@ KINDS = {
     "sweep": "mutated_sweep_specs",
     "results": "mutated_results_files",
     "resume": "mutated_sweep_partial_files_on_resume",
+    "reference": "mutated_designs_on_the_reference_engine",
 }
 
 # Report columns: finding kinds as tests/hostile.rs names them.
@@ -96,7 +97,7 @@ def run_seed(exe, binary, seed, scale, kinds, keep, jobs):
     )
     if keep:
         env["PLUMSIM_HOSTILE_KEEP"] = os.path.join(keep, f"seed-{seed}")
-    args = [exe, "--exact", "--nocapture", f"--test-threads={jobs}"] + [KINDS[k] for k in kinds]
+    args = [exe, "--exact", "--include-ignored", "--nocapture", f"--test-threads={jobs}"] + [KINDS[k] for k in kinds]
     p = subprocess.run(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     summaries = []
     for line in p.stdout.splitlines():
