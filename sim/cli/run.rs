@@ -82,6 +82,20 @@ pub struct RunArgs {
 pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
     let net = io::load_workload(&args.workload)?;
+    if (args.reference || args.trace.is_some()) && arch.dataflow != plumsim::arch::Dataflow::Ws {
+        return Err(plumsim::Error::invalid(
+            args.arch.display().to_string(),
+            vec![plumsim::Problem::new(
+                "array.dataflow",
+                format!(
+                    "is \"{}\": --reference and --trace run the per-cycle reference engine, which models the weight-stationary dataflow only",
+                    arch.dataflow.as_str()
+                ),
+            )
+            .with_help("use a design with dataflow = \"ws\", or run without --reference and --trace")],
+        )
+        .into());
+    }
     // Where the results go is checked before any work.
     let out = args
         .out
