@@ -1783,7 +1783,6 @@ fn mutated_architectures() {
 /// The per-cycle reference engine (`run --reference`) and the traces (`run --trace`) on
 /// mutated designs, the small workloads.
 #[test]
-#[ignore = "issue 13: `run --reference` / `--trace` on an os or is design fails with `the reference engine models the weight-stationary dataflow only`, naming neither the design's file nor `array.dataflow`"]
 fn mutated_designs_on_the_reference_engine() {
     let mut c = Campaign::new("reference");
     let mut rng = Rng::new(seed(), "reference");
@@ -3441,7 +3440,6 @@ corpus! {
     layer_named_inf,
     import_run_name_too_long,
     resume_partial_invalid_utf8,
-    #[ignore = "issue 13: `run --reference` on an os design names neither its file nor `array.dataflow`"]
     reference_on_output_stationary,
 }
 
