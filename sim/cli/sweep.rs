@@ -364,9 +364,8 @@ fn read_finished(
     shard: Option<Shard>,
 ) -> anyhow::Result<(Table, BTreeSet<(u64, String)>)> {
     let bytes = std::fs::read(out).map_err(|e| io_error(out, e))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| refuse(out, "file", "is not UTF-8 text".into(), "give a sweep CSV"))?;
     let origin = out.display().to_string();
+    let text = plumsim::io::files::decode_utf8(bytes, &origin)?;
     let done = Table::parse(&text, &origin)?;
     let mpath = manifest_path(out);
     if check_plain(&mpath)? {
@@ -458,9 +457,10 @@ pub fn run(args: SweepArgs, v: Verbosity) -> anyhow::Result<()> {
     let mut resumed = None;
     if args.resume {
         if let Some(mut f) = open_partial(&partial, false)? {
-            let mut text = String::new();
-            f.read_to_string(&mut text)
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes)
                 .map_err(|e| io_error(&partial, e))?;
+            let text = plumsim::io::files::decode_utf8(bytes, &partial_origin)?;
             let (rec, complete) = Table::parse_partial(&text, &partial_origin)?;
             if complete == 0 && header_line.starts_with(text.as_str()) {
                 // Killed before its header was written: nothing to keep.
@@ -614,10 +614,11 @@ pub fn run(args: SweepArgs, v: Verbosity) -> anyhow::Result<()> {
 
     // Done: every row (read back through the locked file, checked again) sorted into OUT,
     // atomically, and the partial file dropped.
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_string(&mut text))
+        .and_then(|_| file.read_to_end(&mut bytes))
         .map_err(|e| io_error(&partial, e))?;
+    let text = plumsim::io::files::decode_utf8(bytes, &partial_origin)?;
     let (rec, _) = Table::parse_partial(&text, &partial_origin)?;
     let r = sweep.check_partial(&rec, &partial_origin, &fp)?;
     if !r.dropped.is_empty() || r.keys.len() != jobs.len() {

@@ -120,6 +120,12 @@ pub fn read_text_capped(path: &Path, cap: u64) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| utf8_error(&origin, e))
 }
 
+/// Bytes read from `origin` as UTF-8 text; invalid UTF-8 is an [`Error::Parse`] at its line
+/// and column.
+pub fn decode_utf8(bytes: Vec<u8>, origin: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| utf8_error(origin, e))
+}
+
 /// Invalid UTF-8 as a parse error at its line and column (1-based, in bytes), with its byte
 /// offset.
 fn utf8_error(origin: &str, e: std::string::FromUtf8Error) -> Error {
