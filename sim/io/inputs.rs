@@ -141,10 +141,34 @@ fn load_images(dir: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
         crop: None,
     };
     let t = net.input_transform.as_ref().unwrap_or(&default);
+    let mismatch = |f: &Path, nh: usize, nw: usize| {
+        bad(
+            f,
+            format!("{nh} x {nw} pixels after the workload's transform"),
+            format!(
+                "the network input is {h} x {w}: give images of that size, or set input_transform.resize and .crop in the workload"
+            ),
+        )
+    };
     let mut values = Vec::with_capacity(files.len());
     let mut labels = Vec::new();
     for f in &files {
-        let img = decode(f)?;
+        // The size the transform makes of the header's, checked before decoding.
+        let fits = |h0: usize, w0: usize| -> Result<()> {
+            match geometry(h0, w0, t) {
+                None => Err(bad(
+                    f,
+                    format!(
+                        "{h0} x {w0} pixels: resized to a shorter side of {:?} it would be too large",
+                        t.resize
+                    ),
+                    "at most 2^28 pixels after the resize",
+                )),
+                Some((nh, nw)) if (nh as u64, nw as u64) != (h, w) => Err(mismatch(f, nh, nw)),
+                Some(_) => Ok(()),
+            }
+        };
+        let img = decode(f, &fits)?;
         if img.channels as u64 != c {
             return Err(bad(
                 f,
@@ -167,13 +191,7 @@ fn load_images(dir: &Path, net: &Network, shape: &[u64]) -> Result<InputSet> {
             ));
         };
         if (img.height as u64, img.width as u64) != (h, w) {
-            return Err(bad(
-                f,
-                format!("{} x {} pixels after the workload's transform", img.height, img.width),
-                format!(
-                    "the network input is {h} x {w}: give images of that size, or set input_transform.resize and .crop in the workload"
-                ),
-            ));
+            return Err(mismatch(f, img.height, img.width));
         }
         values.push(normalize(&img, t));
         labels.push(label_of(f));
@@ -211,7 +229,9 @@ struct Image {
     pixels: Vec<f32>,
 }
 
-fn decode(f: &Path) -> Result<Image> {
+/// Decode `f`; `check(height, width)` runs on the header's size, before any pixel is
+/// allocated or decoded.
+fn decode(f: &Path, check: &dyn Fn(usize, usize) -> Result<()>) -> Result<Image> {
     // Decoded as it is read: nothing is allocated for the pixels before their count is
     // checked against MAX_PIXELS.
     let (file, _) = open_regular(f).map_err(|source| Error::Io {
@@ -245,6 +265,7 @@ fn decode(f: &Path) -> Result<Image> {
         if w.saturating_mul(h) > MAX_PIXELS {
             return Err(too_large(w, h));
         }
+        check(h, w)?;
         let mut buf = vec![0u8; reader.output_buffer_size()];
         let frame = reader
             .next_frame(&mut buf)
@@ -288,6 +309,7 @@ fn decode(f: &Path) -> Result<Image> {
         if w.saturating_mul(h) > MAX_PIXELS {
             return Err(too_large(w, h));
         }
+        check(h, w)?;
         let pixels = d.decode().map_err(|e| unreadable(e.to_string()))?;
         let channels = match info.pixel_format {
             jpeg_decoder::PixelFormat::L8 => 1,
@@ -318,6 +340,22 @@ fn resized(h: usize, w: usize, r: usize) -> (usize, usize) {
     } else {
         (long(h, w), r)
     }
+}
+
+/// The size [`transform_geometry`] makes of an `h x w` image, from the sizes alone; `None`
+/// when the resized image would be too large.
+fn geometry(h: usize, w: usize, t: &InputTransform) -> Option<(usize, usize)> {
+    let (h, w) = match t.resize {
+        Some(r) => resized(h, w, r as usize),
+        None => (h, w),
+    };
+    if h.saturating_mul(w) > MAX_PIXELS {
+        return None;
+    }
+    Some(match t.crop {
+        Some(c) if (c as usize) <= h && (c as usize) <= w => (c as usize, c as usize),
+        _ => (h, w),
+    })
 }
 
 /// Resize (shorter side) and centre crop, as the transform says; `None` when the resized
@@ -654,6 +692,39 @@ mod tests {
         assert!(out.pixels.iter().all(|&p| (p - 100.0).abs() < 1e-4));
         let x = normalize(&out, &t);
         assert!((x[0] - ((100.0 / 255.0 - 0.5) / 0.25) as f32).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_size_checked_before_decoding_is_the_size_the_transform_makes() {
+        for (h, w) in [(4, 6), (7, 3), (32, 32), (5, 5), (1, 9)] {
+            for (resize, crop) in [
+                (None, None),
+                (Some(8), Some(8)),
+                (Some(3), None),
+                (None, Some(4)),
+                (Some(2), Some(5)),
+            ] {
+                let t = InputTransform {
+                    scale: 1.0,
+                    mean: vec![0.0],
+                    std: vec![1.0],
+                    resize,
+                    crop,
+                };
+                let img = Image {
+                    width: w,
+                    height: h,
+                    channels: 1,
+                    pixels: vec![0.0; h * w],
+                };
+                let out = transform_geometry(img, &t).unwrap();
+                assert_eq!(
+                    geometry(h, w, &t),
+                    Some((out.height, out.width)),
+                    "{h}x{w} {resize:?} {crop:?}"
+                );
+            }
+        }
     }
 
     #[test]
