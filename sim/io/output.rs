@@ -458,7 +458,9 @@ fn check_names<'a>(dir: &Path, names: impl Iterator<Item = &'a str>) -> Result<(
 /// (staged per target folder, see the module docs). Targets must be distinct; a target that
 /// is a folder is refused before anything is written.
 pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
-    let mut by_dir: BTreeMap<PathBuf, Vec<(String, &[u8], &Path)>> = BTreeMap::new();
+    // Per target folder: (file name, bytes, target path).
+    type Group<'a> = Vec<(String, &'a [u8], &'a Path)>;
+    let mut by_dir: BTreeMap<PathBuf, Group> = BTreeMap::new();
     let mut seen = HashSet::new();
     for (path, bytes) in files {
         check_file_target(path)?;
