@@ -1646,7 +1646,12 @@ fn normalize_path(s: &str, tmp: &str) -> String {
 }
 
 fn arch_files() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(root().join("arch"))
+    toml_files("arch")
+}
+
+/// The `.toml` files of a folder of the checkout, sorted.
+fn toml_files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(root().join(dir))
         .unwrap()
         .flatten()
         .map(|e| e.path())
@@ -1738,16 +1743,24 @@ fn arch_extremes(rng: &mut Rng, text: &str) -> (Vec<u8>, String, String) {
     )
 }
 
-#[test]
-fn mutated_architectures() {
-    let mut c = Campaign::new("arch");
-    let mut rng = Rng::new(seed(), "arch");
+/// A campaign of `n` mutants of the designs in arch/, each on one of the small workloads:
+/// the allowed extremes in `extremes_pct` of 100, a hostile mutation otherwise. `commands`
+/// adds a mutant's commands, given the design and the workload as arguments (`{in}/...`,
+/// `{root}/...`) and their file names.
+fn design_campaign(
+    kind: &'static str,
+    n: usize,
+    extremes_pct: u64,
+    mut commands: impl FnMut(&mut Rng, &mut Mutant, [&str; 2], &[&str; 2]),
+) {
+    let mut c = Campaign::new(kind);
+    let mut rng = Rng::new(seed(), kind);
     let archs = arch_files();
     let abs = common::path_str(c.dir.path());
-    for i in 0..120 * scale() {
+    for i in 0..n * scale() {
         let base = &archs[i % archs.len()];
         let text = fs::read_to_string(base).unwrap();
-        let (bytes, class, what) = if rng.chance(30) {
+        let (bytes, class, what) = if rng.chance(extremes_pct) {
             arch_extremes(&mut rng, &text)
         } else {
             toml_mutation(&mut rng, &text, ARCH_FIELDS, &format!("{abs}/m{i}"))
@@ -1759,63 +1772,49 @@ fn mutated_architectures() {
         m.files.push((name.clone(), bytes));
         let a = format!("{{in}}/{name}");
         let w = format!("{{root}}/{wl}");
-        m.commands
-            .push(Cmd::new(&["validate", &a, &w], None, &[&name, &wl_name]));
+        commands(&mut rng, &mut m, [&a, &w], &[&name, &wl_name]);
+        c.run(m);
+    }
+    c.finish();
+}
+
+#[test]
+fn mutated_architectures() {
+    design_campaign("arch", 120, 30, |rng, m, [a, w], names| {
+        m.commands.push(Cmd::new(&["validate", a, w], None, names));
         m.commands.push(Cmd::new(
-            &["run", &a, &w, "--out", "{out}/res"],
+            &["run", a, w, "--out", "{out}/res"],
             Some("res"),
-            &[&name, &wl_name],
+            names,
         ));
         match rng.below(4) {
             0 => m
                 .commands
-                .push(Cmd::new(&["energy-table", &a], None, &[&name])),
+                .push(Cmd::new(&["energy-table", a], None, &names[..1])),
             1 => m
                 .commands
-                .push(Cmd::new(&["area-table", &a], None, &[&name])),
+                .push(Cmd::new(&["area-table", a], None, &names[..1])),
             _ => {}
         }
-        c.run(m);
-    }
-    c.finish();
+    });
 }
 
 /// The per-cycle reference engine (`run --reference`) and the traces (`run --trace`) on
 /// mutated designs, the small workloads.
 #[test]
 fn mutated_designs_on_the_reference_engine() {
-    let mut c = Campaign::new("reference");
-    let mut rng = Rng::new(seed(), "reference");
-    let archs = arch_files();
-    let abs = common::path_str(c.dir.path());
-    for i in 0..48 * scale() {
-        let base = &archs[i % archs.len()];
-        let text = fs::read_to_string(base).unwrap();
-        let (bytes, class, what) = if rng.chance(50) {
-            arch_extremes(&mut rng, &text)
-        } else {
-            toml_mutation(&mut rng, &text, ARCH_FIELDS, &format!("{abs}/m{i}"))
-        };
-        let name = file_name(base);
-        let wl = *rng.pick(TINY);
-        let wl_name = file_name(Path::new(wl));
-        let mut m = Mutant::new(class, format!("arch/{name}: {what}"));
-        m.files.push((name.clone(), bytes));
-        let a = format!("{{in}}/{name}");
-        let w = format!("{{root}}/{wl}");
+    design_campaign("reference", 48, 50, |_, m, [a, w], names| {
         m.commands.push(Cmd::new(
-            &["run", &a, &w, "--reference", "--out", "{out}/ref"],
+            &["run", a, w, "--reference", "--out", "{out}/ref"],
             Some("ref"),
-            &[&name, &wl_name],
+            names,
         ));
         m.commands.push(Cmd::new(
-            &["run", &a, &w, "--trace", "{out}/tr", "--out", "{out}/tr"],
+            &["run", a, w, "--trace", "{out}/tr", "--out", "{out}/tr"],
             Some("tr"),
-            &[&name, &wl_name],
+            names,
         ));
-        c.run(m);
-    }
-    c.finish();
+    });
 }
 
 #[test]
@@ -1944,6 +1943,12 @@ fn param(rng: &mut Rng, valid: &[i128], hostile: bool) -> P {
     }
 }
 
+/// Parameter `j` of a generated conv: hostile when it is the forced one, or now and then.
+fn conv_param(rng: &mut Rng, forced: Option<usize>, j: usize, valid: &[i128]) -> P {
+    let hostile = forced == Some(j) || rng.chance(4);
+    param(rng, valid, hostile)
+}
+
 /// Output size of a conv along one axis (None: no window fits or a parameter is out of range).
 fn conv_out(input: i128, k: i128, s: i128, p: i128, d: i128) -> Option<i128> {
     if input < 1 || k < 1 || s < 1 || p < 0 || d < 1 {
@@ -1966,60 +1971,23 @@ fn generated_convolutions_have_exact_macs() {
         } else {
             None
         };
-        let h = |j: usize, rng: &mut Rng| forced == Some(j) || rng.chance(4);
-        let ic = {
-            let f = h(0, &mut rng);
-            param(&mut rng, &[1, 2, 3, 4, 8, 16], f)
-        };
-        let ih = {
-            let f = h(1, &mut rng);
-            param(&mut rng, &[1, 3, 5, 8, 13, 16], f)
-        };
-        let iw = {
-            let f = h(2, &mut rng);
-            param(&mut rng, &[1, 4, 7, 8, 16], f)
-        };
-        let kh = {
-            let f = h(3, &mut rng);
-            param(&mut rng, &[1, 2, 3, 5, 7], f)
-        };
+        let ic = conv_param(&mut rng, forced, 0, &[1, 2, 3, 4, 8, 16]);
+        let ih = conv_param(&mut rng, forced, 1, &[1, 3, 5, 8, 13, 16]);
+        let iw = conv_param(&mut rng, forced, 2, &[1, 4, 7, 8, 16]);
+        let kh = conv_param(&mut rng, forced, 3, &[1, 2, 3, 5, 7]);
         let kw = if rng.chance(70) {
             kh
         } else {
-            {
-                let f = h(3, &mut rng);
-                param(&mut rng, &[1, 3, 5], f)
-            }
+            conv_param(&mut rng, forced, 3, &[1, 3, 5])
         };
-        let s = {
-            let f = h(4, &mut rng);
-            param(&mut rng, &[1, 1, 2, 3], f)
-        };
-        let pad = {
-            let f = h(5, &mut rng);
-            param(&mut rng, &[0, 0, 1, 2, 3], f)
-        };
-        let d = {
-            let f = h(6, &mut rng);
-            param(&mut rng, &[1, 1, 1, 2], f)
-        };
-        let g = {
-            let f = h(7, &mut rng);
-            param(&mut rng, &[1, 1, 1, 2, 4], f)
-        };
-        let oc = {
-            let f = h(8, &mut rng);
-            param(&mut rng, &[1, 4, 8, 16, 24], f)
-        };
-        let batch = {
-            let f = h(9, &mut rng);
-            param(&mut rng, &[1, 1, 2, 3], f)
-        };
+        let s = conv_param(&mut rng, forced, 4, &[1, 1, 2, 3]);
+        let pad = conv_param(&mut rng, forced, 5, &[0, 0, 1, 2, 3]);
+        let d = conv_param(&mut rng, forced, 6, &[1, 1, 1, 2]);
+        let g = conv_param(&mut rng, forced, 7, &[1, 1, 1, 2, 4]);
+        let oc = conv_param(&mut rng, forced, 8, &[1, 4, 8, 16, 24]);
+        let batch = conv_param(&mut rng, forced, 9, &[1, 1, 2, 3]);
         let fc = if rng.chance(30) {
-            Some({
-                let f = h(10, &mut rng);
-                param(&mut rng, &[1, 7, 10], f)
-            })
+            Some(conv_param(&mut rng, forced, 10, &[1, 7, 10]))
         } else {
             None
         };
@@ -2369,30 +2337,27 @@ fn zip_stored(entries: &[(Vec<u8>, Vec<u8>)], sizes: Option<u32>, count: Option<
         let size = sizes.unwrap_or(data.len() as u32);
         let le16 = |v: u16| v.to_le_bytes();
         let le32 = |v: u32| v.to_le_bytes();
+        // What the local and the central header share, from "version needed" to the name's
+        // length: stored, no flags, a fixed date.
+        let shared = |h: &mut Vec<u8>| {
+            h.extend(le16(20));
+            h.extend(le16(0));
+            h.extend(le16(0));
+            h.extend(le16(0));
+            h.extend(le16(0x21));
+            h.extend(le32(crc));
+            h.extend(le32(size));
+            h.extend(le32(size));
+            h.extend(le16(name.len() as u16));
+        };
         out.extend(le32(0x0403_4b50));
-        out.extend(le16(20));
-        out.extend(le16(0));
-        out.extend(le16(0));
-        out.extend(le16(0));
-        out.extend(le16(0x21));
-        out.extend(le32(crc));
-        out.extend(le32(size));
-        out.extend(le32(size));
-        out.extend(le16(name.len() as u16));
+        shared(&mut out);
         out.extend(le16(0));
         out.extend(name);
         out.extend(data);
         central.extend(le32(0x0201_4b50));
         central.extend(le16(20));
-        central.extend(le16(20));
-        central.extend(le16(0));
-        central.extend(le16(0));
-        central.extend(le16(0));
-        central.extend(le16(0x21));
-        central.extend(le32(crc));
-        central.extend(le32(size));
-        central.extend(le32(size));
-        central.extend(le16(name.len() as u16));
+        shared(&mut central);
         central.extend([0u8; 12]);
         central.extend(le32(offset));
         central.extend(name);
@@ -3071,13 +3036,7 @@ const SWEEP_FIELDS: &[(&str, &str)] = &[
 fn mutated_sweep_specs() {
     let mut c = Campaign::new("sweep");
     let mut rng = Rng::new(seed(), "sweep");
-    let mut specs: Vec<PathBuf> = fs::read_dir(root().join("scripts/sweeps"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    specs.sort();
+    let specs = toml_files("scripts/sweeps");
     let abs = common::path_str(c.dir.path());
     for i in 0..48 * scale() {
         let spec = &specs[i % specs.len()];

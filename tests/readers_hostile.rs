@@ -54,17 +54,20 @@ fn plumsim_within(limit: Duration, args: &[&str]) -> (Output, Duration) {
     (child.wait_with_output().unwrap(), took)
 }
 
+/// Run plumsim (within a minute): exit code 2; its stderr and how long it took.
+fn plumsim_refuses(args: &[&str]) -> (String, Duration) {
+    let (o, took) = plumsim_within(Duration::from_secs(60), args);
+    let e = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    (e, took)
+}
+
 /// `plumsim validate` of the tiny network beside `weights` (named `name` in the workload):
 /// exit code 2, its stderr.
 fn validate_refuses(dir: &Path, weight_file: &str) -> String {
     let wl = dir.join("tiny.json");
     std::fs::write(&wl, workload(weight_file)).unwrap();
-    let (o, took) = plumsim_within(
-        Duration::from_secs(60),
-        &["validate", &arch(), &common::path_str(&wl)],
-    );
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let (e, took) = plumsim_refuses(&["validate", &arch(), &common::path_str(&wl)]);
     assert!(took < Duration::from_secs(20), "took {took:?}: {e}");
     e
 }
@@ -121,12 +124,7 @@ fn text_inputs_that_are_not_regular_files_are_refused_by_name() {
     std::fs::write(&wl, workload("w.npz")).unwrap();
     let fifo = dir.path().join("arch.toml");
     mkfifo(&fifo);
-    let (o, _) = plumsim_within(
-        Duration::from_secs(60),
-        &["run", &common::path_str(&fifo), &common::path_str(&wl)],
-    );
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let (e, _) = plumsim_refuses(&["run", &common::path_str(&fifo), &common::path_str(&wl)]);
     assert!(
         e.contains(&format!(
             "{}: not a regular file (a FIFO)",
@@ -141,12 +139,7 @@ fn text_inputs_that_are_not_regular_files_are_refused_by_name() {
             None => std::fs::create_dir(&p).unwrap(),
             Some(target) => std::os::unix::fs::symlink(target, &p).unwrap(),
         }
-        let (o, _) = plumsim_within(
-            Duration::from_secs(60),
-            &["run", &arch(), &common::path_str(&p)],
-        );
-        let e = common::stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{e}");
+        let (e, _) = plumsim_refuses(&["run", &arch(), &common::path_str(&p)]);
         assert!(
             e.contains(&format!("{}: not a regular file", common::path_str(&p))),
             "{e}"
@@ -155,18 +148,14 @@ fn text_inputs_that_are_not_regular_files_are_refused_by_name() {
     // A SCALE-Sim config that is a FIFO.
     let cfg = dir.path().join("config.cfg");
     mkfifo(&cfg);
-    let (o, _) = plumsim_within(
-        Duration::from_secs(60),
-        &[
-            "import",
-            "scalesim",
-            &common::path_str(&cfg),
-            "--out",
-            &common::path_str(dir.path()),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(common::stderr(&o).contains("not a regular file (a FIFO)"));
+    let (e, _) = plumsim_refuses(&[
+        "import",
+        "scalesim",
+        &common::path_str(&cfg),
+        "--out",
+        &common::path_str(dir.path()),
+    ]);
+    assert!(e.contains("not a regular file (a FIFO)"), "{e}");
 }
 
 #[test]
@@ -178,12 +167,7 @@ fn a_text_input_over_the_cap_is_refused_before_it_is_read() {
         .unwrap()
         .set_len(300 << 20)
         .unwrap();
-    let (o, took) = plumsim_within(
-        Duration::from_secs(60),
-        &["run", &arch(), &common::path_str(&p)],
-    );
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let (e, took) = plumsim_refuses(&["run", &arch(), &common::path_str(&p)]);
     assert!(
         e.contains("is 314572800 bytes, too large for a text input")
             && e.contains("at most 256 MiB"),
@@ -229,14 +213,22 @@ fn npy_header(dict: &str) -> Vec<u8> {
     h
 }
 
+/// Writes to `p` an `.npy` file of the header for `dict` and `data_len` zero bytes.
+fn write_npy(p: &Path, dict: &str, data_len: usize) {
+    let mut bytes = npy_header(dict);
+    bytes.extend_from_slice(&vec![0u8; data_len]);
+    std::fs::write(p, &bytes).unwrap();
+}
+
 #[test]
 fn a_fortran_header_whose_shape_wraps_is_refused_naming_file_tensor_and_shape() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("w.npy");
-    let mut bytes =
-        npy_header("{'descr': '<f4', 'fortran_order': True, 'shape': (9223372036854775809, 2), }");
-    bytes.extend_from_slice(&[0u8; 8]);
-    std::fs::write(&p, &bytes).unwrap();
+    write_npy(
+        &p,
+        "{'descr': '<f4', 'fortran_order': True, 'shape': (9223372036854775809, 2), }",
+        8,
+    );
     let e = load_tensor(&p, "w").unwrap_err().to_string();
     assert!(
         e.starts_with(&format!(
@@ -253,32 +245,36 @@ fn a_fortran_header_whose_shape_wraps_is_refused_naming_file_tensor_and_shape() 
     assert!(!e.contains("panicked"), "{e}");
 }
 
+/// Why `l` refuses `conv1.weight` of `p` for the layer `conv1`.
+fn conv1_refusal(l: &mut WeightLoader, p: &Path) -> String {
+    l.load_shaped(p, "conv1.weight", "conv1", &CONV1)
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn npy_headers_are_checked_against_the_layer_and_the_file_before_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("w.npy");
     let mut l = WeightLoader::new();
     // A right shape over too few bytes: refused before reading, with both sizes.
-    let mut bytes = npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 3, 3, 3), }");
-    bytes.extend_from_slice(&[0u8; 100]);
-    std::fs::write(&p, &bytes).unwrap();
-    let e = l
-        .load_shaped(&p, "conv1.weight", "conv1", &CONV1)
-        .unwrap_err()
-        .to_string();
+    write_npy(
+        &p,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 3, 3, 3), }",
+        100,
+    );
+    let e = conv1_refusal(&mut l, &p);
     assert!(
         e.contains("the file holds 100 bytes after its header, but the header declares 432"),
         "{e}"
     );
     // A shape of 2^40 elements over 8 bytes: the layer's shape is checked first.
-    let mut bytes =
-        npy_header("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }");
-    bytes.extend_from_slice(&[0u8; 8]);
-    std::fs::write(&p, &bytes).unwrap();
-    let e = l
-        .load_shaped(&p, "conv1.weight", "conv1", &CONV1)
-        .unwrap_err()
-        .to_string();
+    write_npy(
+        &p,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }",
+        8,
+    );
+    let e = conv1_refusal(&mut l, &p);
     assert!(
         e.contains("shape [1099511627776] does not match the layer's weight shape [4, 3, 3, 3]"),
         "{e}"
@@ -300,9 +296,11 @@ fn npy_headers_are_checked_against_the_layer_and_the_file_before_the_data() {
         "{e}"
     );
     // A check of the caller's sees the header's shape before anything is read.
-    let mut bytes = npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }");
-    bytes.extend_from_slice(&[0u8; 16]);
-    std::fs::write(&p, &bytes).unwrap();
+    write_npy(
+        &p,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }",
+        16,
+    );
     let seen = std::cell::RefCell::new(Vec::new());
     let check = |s: &[u64]| {
         seen.borrow_mut().push(s.to_vec());
@@ -520,10 +518,7 @@ fn an_npz_deflate_bomb_is_refused_without_inflating_it() {
         )
         .unwrap();
         let start = Instant::now();
-        let e = WeightLoader::new()
-            .load_shaped(&p, "conv1.weight", "conv1", &CONV1)
-            .unwrap_err()
-            .to_string();
+        let e = conv1_refusal(&mut WeightLoader::new(), &p);
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "{:?}: {e}",
@@ -586,10 +581,7 @@ fn safetensors_headers_are_checked_before_any_tensor_is_read() {
     let p = dir.path().join("w.safetensors");
     let refused = |bytes: &[u8]| -> String {
         std::fs::write(&p, bytes).unwrap();
-        WeightLoader::new()
-            .load_shaped(&p, "conv1.weight", "conv1", &CONV1)
-            .unwrap_err()
-            .to_string()
+        conv1_refusal(&mut WeightLoader::new(), &p)
     };
     // A header length past the cap, or past the file.
     let mut b = u64::MAX.to_le_bytes().to_vec();
@@ -655,30 +647,36 @@ fn input_net() -> plumsim::workload::Network {
     plumsim::workload::parse_workload(INPUT_NET, "tiny.json").unwrap()
 }
 
+/// Why the inputs at `p` (no labels) are refused for `net`.
+fn inputs_refusal(p: &Path, net: &plumsim::workload::Network) -> String {
+    plumsim::io::load_inputs(p, net, None)
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn input_tensors_are_checked_against_the_network_before_their_data() {
     let dir = tempfile::tempdir().unwrap();
     let net = input_net();
     let p = dir.path().join("x.npy");
     // 2^40 inputs declared over 8 bytes.
-    let mut bytes =
-        npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 3, 4, 4), }");
-    bytes.extend_from_slice(&[0u8; 8]);
-    std::fs::write(&p, &bytes).unwrap();
-    let e = plumsim::io::load_inputs(&p, &net, None)
-        .unwrap_err()
-        .to_string();
+    write_npy(
+        &p,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 3, 4, 4), }",
+        8,
+    );
+    let e = inputs_refusal(&p, &net);
     assert!(
         e.contains("1099511627776 inputs") && e.contains("1..=100000 inputs per run"),
         "{e}"
     );
     // The wrong per-sample shape.
-    let mut bytes = npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4, 5), }");
-    bytes.extend_from_slice(&[0u8; 8]);
-    std::fs::write(&p, &bytes).unwrap();
-    let e = plumsim::io::load_inputs(&p, &net, None)
-        .unwrap_err()
-        .to_string();
+    write_npy(
+        &p,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4, 5), }",
+        8,
+    );
+    let e = inputs_refusal(&p, &net);
     assert!(e.contains("input array of shape [2, 3, 4, 5]"), "{e}");
     // An .npz whose input is a deflate bomb behind the network's shape.
     let head = npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 4, 4), }");
@@ -687,9 +685,7 @@ fn input_tensors_are_checked_against_the_network_before_their_data() {
     let z = dir.path().join("x.npz");
     std::fs::write(&z, zip_one("input.npy", &bomb, head.len() as u64 + 384)).unwrap();
     let start = Instant::now();
-    let e = plumsim::io::load_inputs(&z, &net, None)
-        .unwrap_err()
-        .to_string();
+    let e = inputs_refusal(&z, &net);
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -719,9 +715,7 @@ fn input_tensors_are_checked_against_the_network_before_their_data() {
         }
         npz.zip_writer().finish().unwrap();
     }
-    let e = plumsim::io::load_inputs(&labels, &net, None)
-        .unwrap_err()
-        .to_string();
+    let e = inputs_refusal(&labels, &net);
     assert!(
         e.contains("`logits` of shape [2, 9]") && e.contains("[2, 10]"),
         "{e}"
@@ -768,9 +762,7 @@ fn images_are_bounded_before_they_are_decoded_and_must_be_regular_files() {
     std::fs::create_dir(&images).unwrap();
     let img = images.join("a_1.png");
     std::fs::write(&img, png_header(20_000, 20_000)).unwrap();
-    let e = plumsim::io::load_inputs(&images, &net, None)
-        .unwrap_err()
-        .to_string();
+    let e = inputs_refusal(&images, &net);
     assert!(
         e.contains("20000 x 20000 pixels") && e.contains("at most 2^28 pixels"),
         "{e}"
@@ -786,9 +778,7 @@ fn images_are_bounded_before_they_are_decoded_and_must_be_regular_files() {
         ],
     )
     .unwrap();
-    let e = plumsim::io::load_inputs(&images, &net, None)
-        .unwrap_err()
-        .to_string();
+    let e = inputs_refusal(&images, &net);
     assert!(
         e.contains("65535 x 65535 pixels") && e.contains("at most 2^28 pixels"),
         "{e}"
@@ -813,10 +803,11 @@ fn images_are_bounded_before_they_are_decoded_and_must_be_regular_files() {
         let e = plumsim::io::load_inputs(Path::new("/dev/zero"), &net, None).unwrap_err();
         assert!(matches!(e, plumsim::Error::Io { .. }), "{e:?}");
         let x = dir.path().join("x.npy");
-        let mut bytes =
-            npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4, 4), }");
-        bytes.extend_from_slice(&[0u8; 192]);
-        std::fs::write(&x, &bytes).unwrap();
+        write_npy(
+            &x,
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4, 4), }",
+            192,
+        );
         assert_eq!(
             plumsim::io::load_inputs(&x, &net, None)
                 .unwrap()
@@ -852,17 +843,22 @@ fn import(dir: &Path, cfg: &str, extra: &[&str]) -> Output {
     common::plumsim(&args)
 }
 
+/// [`import`], refused with exit code 2: its stderr.
+fn import_refused(dir: &Path, cfg: &str, extra: &[&str]) -> String {
+    let o = import(dir, cfg, extra);
+    let e = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    e
+}
+
 #[test]
 fn scalesim_import_errors_name_the_cfg_key_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let cfg_path = common::path_str(&dir.path().join("config.cfg"));
-    let o = import(
-        dir.path(),
-        &CFG.replace("ArrayHeight:    16", "ArrayHeight: 16.7"),
-        &[],
-    );
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    // CFG with `from` replaced by `to`, refused: its stderr.
+    let edited_refused =
+        |from: &str, to: &str| import_refused(dir.path(), &CFG.replace(from, to), &[]);
+    let e = edited_refused("ArrayHeight:    16", "ArrayHeight: 16.7");
     assert!(
         e.contains(&format!(
             "error: {cfg_path}: 1 problem:\n  - ArrayHeight (line 5): `16.7` is not a whole number"
@@ -871,25 +867,13 @@ fn scalesim_import_errors_name_the_cfg_key_and_line() {
     );
     assert!(!dir.path().join("out").exists());
     // Too large for an array: SCALE-Sim's key, not `<imported architecture>:7:8`.
-    let o = import(
-        dir.path(),
-        &CFG.replace("ArrayHeight:    16", "ArrayHeight: 99999999999999999999"),
-        &[],
-    );
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let e = edited_refused("ArrayHeight:    16", "ArrayHeight: 99999999999999999999");
     assert!(
         e.contains("ArrayHeight (line 5)") && !e.contains("<imported"),
         "{e}"
     );
     // A buffer the generated architecture refuses: pointed back at its cfg key.
-    let o = import(
-        dir.path(),
-        &CFG.replace("OfmapSramSzkB:   64", "OfmapSramSzkB: 1"),
-        &[],
-    );
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let e = edited_refused("OfmapSramSzkB:   64", "OfmapSramSzkB: 1");
     assert!(
         e.contains(&format!(
             "error: {cfg_path}: 1 problem:\n  - OfmapSramSzkB (line 9): 1024 bytes cannot hold"
@@ -900,9 +884,7 @@ fn scalesim_import_errors_name_the_cfg_key_and_line() {
     // A topology cell beyond any size: an error at its line and column, no panic.
     let topo = dir.path().join("t.csv");
     std::fs::write(&topo, "Layer, M, N, K,\ng1, 9223372036854775807, 4, 4,\n").unwrap();
-    let o = import(dir.path(), CFG, &[&common::path_str(&topo)]);
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let e = import_refused(dir.path(), CFG, &[&common::path_str(&topo)]);
     assert!(
         e.contains(&format!(
             "{}:2:5: column 2 (`M`) must be a whole number from 1 to 4294967295",
@@ -929,9 +911,7 @@ fn scalesim_keys_plumsim_does_not_model_are_warned_about_or_refused_with_strict(
     }
     assert_eq!(e.matches("warning: ").count(), 3, "{e}");
     assert!(dir.path().join("out/t.toml").is_file());
-    let o = import(dir.path(), &cfg, &["--strict"]);
-    let e = common::stderr(&o);
-    assert_eq!(o.status.code(), Some(2), "{e}");
+    let e = import_refused(dir.path(), &cfg, &["--strict"]);
     assert!(e.contains("3 problems") && e.contains("--strict"), "{e}");
     // The shipped SCALE-Sim configs' keys are all modelled: no warning.
     let o = import(dir.path(), CFG, &[]);

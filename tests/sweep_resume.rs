@@ -469,59 +469,51 @@ fn merge_refuses_a_missing_repeated_or_edited_shard() {
     refused(&o, &["shard-2.csv", "was changed after plumsim wrote it"]);
 }
 
+/// A spec on the tiny conv whose axes each run from 1 to their `to`, step 1.
+fn ranged_spec_text(axes: &[(&str, u64)]) -> String {
+    let mut text = format!(
+        "base = \"{}\"\nworkloads = [\"{}\"]\n[axes]\n",
+        abs("arch/bitserial_pe16.toml"),
+        abs("tests/fixtures/workloads/tiny_conv.json"),
+    );
+    for (axis, to) in axes {
+        text += &format!("\"{axis}\" = {{ from = 1, to = {to}, step = 1 }}\n");
+    }
+    text
+}
+
 #[test]
 fn a_spec_over_the_point_bound_is_refused_before_enumerating() {
     let dir = tempfile::tempdir().unwrap();
-    // 1001 x 1000 = 1,001,000 points, just over the bound.
-    let spec = write_spec(
-        dir.path(),
-        "big.toml",
-        &format!(
-            r#"base = "{base}"
-workloads = ["{conv}"]
-[axes]
-"array.rows" = {{ from = 1, to = 1001, step = 1 }}
-"array.cols" = {{ from = 1, to = 1000, step = 1 }}
-"#,
-            base = abs("arch/bitserial_pe16.toml"),
-            conv = abs("tests/fixtures/workloads/tiny_conv.json"),
-        ),
-    );
     let out = dir.path().join("big.csv");
-    let t = Instant::now();
-    let o = sweep(&spec, &out, &[]);
-    refused(
-        &o,
+    // The spec refused within ten seconds, naming `needles`.
+    let refused_at_once = |name: &str, axes: &[(&str, u64)], needles: &[&str]| {
+        let spec = write_spec(dir.path(), name, &ranged_spec_text(axes));
+        let t = Instant::now();
+        let o = sweep(&spec, &out, &[]);
+        refused(&o, needles);
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    };
+    // 1001 x 1000 = 1,001,000 points, just over the bound.
+    refused_at_once(
+        "big.toml",
+        &[("array.rows", 1001), ("array.cols", 1000)],
         &[
             "big.toml",
             "axes: the axes span 1001000 points (1001 x 1000), more than the bound of 1000000",
         ],
     );
-    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     assert!(!out.exists() && !partial_of(&out).exists());
 
     // A product past 2^64 is counted without overflow.
-    let huge = write_spec(
-        dir.path(),
+    refused_at_once(
         "huge.toml",
-        &format!(
-            r#"base = "{base}"
-workloads = ["{conv}"]
-[axes]
-"array.rows" = {{ from = 1, to = 100000, step = 1 }}
-"array.cols" = {{ from = 1, to = 100000, step = 1 }}
-"pe.lanes" = {{ from = 1, to = 100000, step = 1 }}
-"pe.weights_per_lane" = {{ from = 1, to = 100000, step = 1 }}
-"#,
-            base = abs("arch/bitserial_pe16.toml"),
-            conv = abs("tests/fixtures/workloads/tiny_conv.json"),
-        ),
-    );
-    let t = Instant::now();
-    let o = sweep(&huge, &out, &[]);
-    refused(
-        &o,
+        &[
+            ("array.rows", 100000),
+            ("array.cols", 100000),
+            ("pe.lanes", 100000),
+            ("pe.weights_per_lane", 100000),
+        ],
         &["the axes span more than 2^64 points (100000 x 100000 x 100000 x 100000)"],
     );
-    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
 }
