@@ -6,9 +6,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{path_str, plumsim, root, stderr, stdout};
+use common::{ok, path_str, plumsim, root, stderr, stdout, sweep, write_spec};
 
 fn abs(rel: &str) -> String {
     path_str(&root().join(rel))
@@ -35,28 +35,6 @@ minimize = ["total_cycles", "energy_pj"]
         conv = abs("tests/fixtures/workloads/tiny_conv.json"),
         res = abs("tests/fixtures/workloads/tiny_resblock.json"),
     )
-}
-
-fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn sweep(spec: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "sweep",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    plumsim(&args)
-}
-
-fn ok(o: &std::process::Output, what: &str) {
-    assert!(o.status.success(), "{what} failed:\n{}", stderr(o));
 }
 
 fn read(p: &Path) -> String {

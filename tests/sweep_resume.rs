@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{path_str, plumsim, root, stderr};
+use common::{ok, path_str, plumsim, root, stderr, sweep, write_spec};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -34,28 +34,6 @@ workloads = ["{conv}", "{res}"]
 }
 
 const ROWS: usize = 18;
-
-fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn sweep(spec: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "sweep",
-        spec.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    plumsim(&args)
-}
-
-fn ok(o: &std::process::Output, what: &str) {
-    assert!(o.status.success(), "{what} failed:\n{}", stderr(o));
-}
 
 fn refused(o: &std::process::Output, needles: &[&str]) {
     assert_eq!(o.status.code(), Some(2), "expected exit 2:\n{}", stderr(o));

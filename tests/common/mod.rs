@@ -65,6 +65,31 @@ pub fn plumsim(args: &[&str]) -> Output {
         .expect("run plumsim")
 }
 
+/// Write a sweep spec `name` into `dir`; its path.
+pub fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `plumsim sweep SPEC --out OUT --quiet` and `extra`.
+pub fn sweep(spec: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "sweep",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    plumsim(&args)
+}
+
+/// The command succeeded (else its stderr is shown).
+pub fn ok(o: &Output, what: &str) {
+    assert!(o.status.success(), "{what} failed:\n{}", stderr(o));
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
