@@ -686,14 +686,8 @@ const OPS: &[&str] = &[
     "add",
     "pad_channels",
 ];
-const SCHEMES: &[&str] = &[
-    "int",
-    "binary",
-    "ternary",
-    "signed_binary",
-    "swis",
-    "truncate",
-];
+/// Every scheme the validator accepts.
+const SCHEMES: &[&str] = &plumsim::quant::spec::SCHEME_NAMES;
 
 /// A structural change of a workload that may stay valid: another op, other inputs, a pool's
 /// options, a per-layer quantization.

@@ -6,9 +6,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use common::{ok, path_str, plumsim, root, stderr, stdout, sweep, write_spec};
+use common::{ok, path_str, plumsim, read, root, rows, stderr, stdout, sweep, write_spec};
 
 fn abs(rel: &str) -> String {
     path_str(&root().join(rel))
@@ -35,24 +34,6 @@ minimize = ["total_cycles", "energy_pj"]
         conv = abs("tests/fixtures/workloads/tiny_conv.json"),
         res = abs("tests/fixtures/workloads/tiny_resblock.json"),
     )
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Rows as header -> value maps.
-fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]

@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{ok, path_str, plumsim, root, stderr, sweep, write_spec};
+use common::{ok, path_str, plumsim, read, root, rows, stderr, sweep, write_spec};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -40,24 +39,6 @@ fn refused(o: &std::process::Output, needles: &[&str]) {
     for n in needles {
         assert!(stderr(o).contains(n), "no `{n}` in:\n{}", stderr(o));
     }
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Rows as header -> value maps (a partial file's check column included).
-fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            h.iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
 }
 
 fn partial_of(out: &Path) -> PathBuf {

@@ -85,6 +85,25 @@ pub fn sweep(spec: &Path, out: &Path, extra: &[&str]) -> Output {
     plumsim(&args)
 }
 
+/// A file's text (the path in the panic message).
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A CSV's rows as header -> value maps.
+pub fn rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            h.iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
 /// The command succeeded (else its stderr is shown).
 pub fn ok(o: &Output, what: &str) {
     assert!(o.status.success(), "{what} failed:\n{}", stderr(o));
