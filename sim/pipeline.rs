@@ -318,7 +318,6 @@ pub fn compatibility(arch: &Arch, net: &Network) -> Vec<Problem> {
         .collect()
 }
 
-pub use crate::workload::{MAX_LAYER_MACS as MAX_MACS, MAX_LAYER_WEIGHTS, MAX_TENSOR_ELEMENTS};
 /// Most (K chunk, filter, step) costs of one convolution group of a layer whose PEs skip zero
 /// activations (2^28, 1 GiB): the engine keeps one per combination.
 pub const MAX_SKIPPING_COSTS: u64 = 1 << 28;

@@ -413,18 +413,3 @@ pub fn check_limit(layers: &[(&str, TraceEstimate)], limit_mb: u64) -> Result<()
         .with_help("pick a smaller layer with --layer NAME or raise the limit with --trace-limit-mb N")],
     ))
 }
-
-/// A layer name as a file-name stem: characters other than ASCII letters, digits, `.`, `-`
-/// and `_` become `_`.
-pub fn file_stem(layer: &str) -> String {
-    layer
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}

@@ -130,15 +130,15 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         all_layers: args.stats,
         stats: true,
     };
+    let pair = format!("{} on {}", args.arch.display(), args.workload.display());
     io::check_memory(
-        &format!("{} on {}", args.arch.display(), args.workload.display()),
+        &pair,
         pipeline::memory_estimate_bytes(&arch, &net, &source, opts),
     )?;
     let inputs = match &args.inputs {
         Some(p) => Some(io::load_inputs(p, &net, args.labels.as_deref())?),
         None => None,
     };
-    let pair = format!("{} on {}", args.arch.display(), args.workload.display());
     let (d, functional) = match &inputs {
         None => (
             timed(&v, "quantize and simulate", || {

@@ -241,10 +241,10 @@ pub const MAX_LAYER_COUNT: u64 = 1 << 62;
 pub const MAX_NETWORK_COUNT: u128 = 1 << 63;
 
 /// Check every layer's counts and the network's sums against the bounds, exactly (in 128
-/// bits), before any 64-bit sum is formed. Inputs within the workload's and architecture's
-/// documented bounds stay far below them; what can still reach them is a slow configuration
-/// within range (a DRAM interface at its slowest on a layer at its largest), and then the run
-/// is refused with the layer and the figure rather than reporting a wrapped or saturated one.
+/// bits), before any 64-bit sum is formed. A safety net: within the workload's and the
+/// architecture's bounds a layer stays below about 2^58 (2^48 MACs, at most 2^10 cycles or
+/// DRAM-bound cycles per MAC), so only a network summing many such layers could come near;
+/// then the run is refused with the layer and the figure, never reported wrapped or saturated.
 fn check_counts(arch: &Arch, net: &Network, layers: &[LayerResult]) -> Result<()> {
     let mut totals = [0u128; 4];
     for (layer, r) in net.layers.iter().zip(layers) {

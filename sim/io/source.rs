@@ -8,8 +8,9 @@ use std::sync::Mutex;
 
 use super::weights::{Expect, WeightLoader};
 use crate::error::{Error, Result};
-use crate::pipeline::{TensorSource, MAX_LAYER_WEIGHTS};
+use crate::pipeline::TensorSource;
 use crate::synth::synthetic_weights;
+use crate::workload::MAX_LAYER_WEIGHTS;
 use crate::workload::{Layer, Network, WeightSource};
 
 /// The tensors of one workload file.

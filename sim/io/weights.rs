@@ -30,8 +30,8 @@ use npyz::zip::ZipArchive;
 
 use super::files::open_regular;
 use crate::error::{Error, Problem, Result};
-use crate::pipeline::MAX_TENSOR_ELEMENTS;
 use crate::synth::synthetic_weights;
+use crate::workload::MAX_TENSOR_ELEMENTS;
 use crate::workload::{Layer, Network, WeightSource};
 
 /// A loaded tensor: its shape and its values converted to f32 (row-major).

@@ -10,20 +10,12 @@ fn count(v: Option<i64>, field: &str, path: &str, what: &str, p: &mut Vec<Proble
     match v {
         Some(v) if v >= 1 && v as u64 <= MAX_DIM => Some(v as u64),
         other => {
+            let message = other.map_or("is required".to_string(), |v| {
+                format!("{v} is out of range")
+            });
             p.push(
-                Problem::new(
-                    format!("{path}.{field}"),
-                    format!(
-                        "{} is {}",
-                        other.map_or("missing".into(), |v| v.to_string()),
-                        if other.is_none() {
-                            "not allowed: it is required"
-                        } else {
-                            "out of range"
-                        }
-                    ),
-                )
-                .with_help(format!("allowed: 1 to {MAX_DIM} (2^24){what}")),
+                Problem::new(format!("{path}.{field}"), message)
+                    .with_help(format!("allowed: 1 to {MAX_DIM} (2^24){what}")),
             );
             None
         }
