@@ -100,25 +100,24 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         storage_bits: q.storage_bits,
         ..QuantStats::default()
     };
-    // Distinct non-zero codes per filter: a bitset over the code range, cleared through the
-    // list of the entries a filter set (codes fit in i16: at most 16-bit schemes).
-    let mut seen = vec![0u64; (1 << 17) / 64];
-    let mut touched: Vec<usize> = Vec::new();
+    // Distinct non-zero codes per filter: each code value's slot remembers the last filter
+    // that used it (codes fit in i16: at most 16-bit schemes), so nothing is cleared between
+    // filters and no branch depends on the codes. Zero counts as a value here and is taken
+    // back out once per filter that has one.
+    const OFFSET: i32 = 1 << 16;
+    let mut last = vec![0u32; 2 << 16];
     for f in 0..filters {
         let (w, c) = (&weights[f * k..(f + 1) * k], q.filter_codes(f));
-        let mut distinct = 0u64;
-        for &v in c.iter().filter(|&&v| v != 0) {
-            s.nonzeros += 1;
-            let i = (v + (1 << 16)) as usize;
-            if seen[i / 64] >> (i % 64) & 1 == 0 {
-                seen[i / 64] |= 1 << (i % 64);
-                touched.push(i);
-                distinct += 1;
-            }
+        let stamp = f as u32 + 1;
+        let (mut distinct, mut zeros) = (0u64, 0u64);
+        for &v in c {
+            let slot = &mut last[(v + OFFSET) as usize];
+            distinct += (*slot != stamp) as u64;
+            *slot = stamp;
+            zeros += (v == 0) as u64;
         }
-        for i in touched.drain(..) {
-            seen[i / 64] &= !(1 << (i % 64));
-        }
+        distinct -= (last[OFFSET as usize] == stamp) as u64;
+        s.nonzeros += c.len() as u64 - zeros;
         s.distinct_sum += distinct;
         s.distinct_max = s.distinct_max.max(distinct);
         let scale = q.effective_scale(f, weights);
@@ -129,9 +128,21 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         }
     }
     s.effectual_bits = match &q.groups {
-        Some(g) => (0..q.codes.len())
-            .map(|i| g.shared[g.group_of(k, i)] as u64)
-            .sum(),
+        // Every weight of a group spends the group's N_g: N_g times the group's length.
+        Some(g) => {
+            let (size, per) = (g.group_size as usize, g.groups_per_filter as usize);
+            g.shared
+                .chunks(per.max(1))
+                .take(filters)
+                .map(|groups| {
+                    groups
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &n)| n as u64 * k.saturating_sub(j * size).min(size) as u64)
+                        .sum::<u64>()
+                })
+                .sum()
+        }
         None => q
             .codes
             .iter()

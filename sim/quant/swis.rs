@@ -40,21 +40,45 @@ use super::FilterOut;
 /// Largest table (subsets x levels) built for the lookup path; beyond it, binary search.
 const MAX_TABLE_ENTRIES: usize = 1 << 22;
 
+/// Subsets evaluated side by side: one [`Block`] holds this many subsets' bounds.
+const LANES: usize = 8;
+
+/// The bounds of [`LANES`] consecutive subsets at one level `floor(x)`: the nearest
+/// representable value <= floor(x) (`lo`) and >= floor(x) + 1 (`hi`, infinity when none).
+/// Lanes past the last subset hold infinity in both, which makes their error infinite.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct Block {
+    lo: [f32; LANES],
+    hi: [f32; LANES],
+}
+
 /// All subsets of N positions out of B-1 magnitude bits, with their representable magnitudes.
+///
+/// The search is exhaustive and branch-free: for each weight of a group, the bounds of every
+/// subset at that weight's level are read from one row of blocks, and every subset's error
+/// grows by `min(x - lo, hi - x)^2`, [`LANES`] subsets at a time (the loop the compiler
+/// vectorizes; no fused multiply-add, so every sum is the same f32 arithmetic in the same
+/// order as one subset at a time). The winner is the least error, the smallest mask on a tie.
 #[derive(Debug, Clone)]
 pub struct SubsetTable {
     /// N, positions per subset.
     pub n: u32,
     /// Subsets as bit masks, in increasing numeric order (the tie-break order).
     pub masks: Vec<u16>,
-    /// `2^(B-1)`: number of integer magnitudes 0..=2^(B-1)-1.
-    levels: usize,
-    /// Per subset, per `floor(x)`: the nearest representable value <= floor(x) and the
-    /// nearest >= floor(x)+1 (infinity when none). Empty when the table would be too large.
-    entries: Vec<[f32; 2]>,
-    /// Per subset, its sorted representable values (used when `entries` is empty).
+    /// `ceil(masks.len() / LANES)`: blocks per level.
+    blocks: usize,
+    /// Per level `floor(x)` (`2^(B-1)` levels), `blocks` blocks of bounds. Empty when the
+    /// table would be too large.
+    rows: Vec<Block>,
+    /// Per subset, its sorted representable values (used when `rows` is empty).
     values: Vec<Vec<f32>>,
 }
+
+/// Scratch space of a search: every subset's error (a whole number of blocks), reused group
+/// after group.
+#[derive(Debug, Default)]
+pub struct Scratch(Vec<f32>);
 
 impl SubsetTable {
     /// Tables for N of the B-1 magnitude bits of B-bit sign-magnitude.
@@ -66,38 +90,51 @@ impl SubsetTable {
             .map(|m| m as u16)
             .collect();
         let values: Vec<Vec<f32>> = masks.iter().map(|&m| subset_sums(m)).collect();
-        let mut entries = Vec::new();
+        let blocks = masks.len().div_ceil(LANES);
+        let mut rows = Vec::new();
         if masks.len() * levels <= MAX_TABLE_ENTRIES {
-            entries.reserve(masks.len() * levels);
-            for vals in &values {
+            let empty = Block {
+                lo: [f32::INFINITY; LANES],
+                hi: [f32::INFINITY; LANES],
+            };
+            rows = vec![empty; levels * blocks];
+            for (s, vals) in values.iter().enumerate() {
                 let mut j = 0; // vals[j] is the largest value <= i
                 for i in 0..levels {
                     while j + 1 < vals.len() && vals[j + 1] <= i as f32 {
                         j += 1;
                     }
-                    let hi = vals.get(j + 1).copied().unwrap_or(f32::INFINITY);
-                    entries.push([vals[j], hi]);
+                    let b = &mut rows[i * blocks + s / LANES];
+                    b.lo[s % LANES] = vals[j];
+                    b.hi[s % LANES] = vals.get(j + 1).copied().unwrap_or(f32::INFINITY);
                 }
             }
         }
-        let values = if entries.is_empty() {
-            values
-        } else {
-            Vec::new()
-        };
+        let values = if rows.is_empty() { values } else { Vec::new() };
         SubsetTable {
             n,
             masks,
-            levels,
-            entries,
+            blocks,
+            rows,
             values,
+        }
+    }
+
+    /// A table with no subsets (a placeholder for an N the scheme never uses).
+    fn unused(n: u32) -> Self {
+        SubsetTable {
+            n,
+            masks: Vec::new(),
+            blocks: 0,
+            rows: Vec::new(),
+            values: Vec::new(),
         }
     }
 
     /// Nearest representable values below and above `x` (with `i = floor(x)`) for subset `s`.
     #[inline]
-    fn bounds(&self, s: usize, x: f32, i: u32) -> [f32; 2] {
-        if self.entries.is_empty() {
+    fn bounds(&self, s: usize, i: u32) -> [f32; 2] {
+        if self.rows.is_empty() {
             let vals = &self.values[s];
             let above = vals.partition_point(|&v| v <= i as f32);
             [
@@ -105,78 +142,41 @@ impl SubsetTable {
                 vals.get(above).copied().unwrap_or(f32::INFINITY),
             ]
         } else {
-            let _ = x;
-            self.entries[s * self.levels + i as usize]
+            let b = &self.rows[i as usize * self.blocks + s / LANES];
+            [b.lo[s % LANES], b.hi[s % LANES]]
         }
-    }
-
-    /// Squared error of subset `s` over the group, stopping early once it exceeds `bound`.
-    #[inline]
-    fn error(&self, s: usize, xs: &[f32], idx: &[u32], bound: f32) -> f32 {
-        if self.entries.is_empty() {
-            return xs
-                .iter()
-                .zip(idx)
-                .map(|(&x, &i)| {
-                    let [lo, hi] = self.bounds(s, x, i);
-                    let d = (x - lo).min(hi - x);
-                    d * d
-                })
-                .sum::<f32>();
-        }
-        let e = &self.entries[s * self.levels..(s + 1) * self.levels];
-        let mut err = 0.0f32;
-        // Partial sums only grow: stop once this subset cannot win. Checked every 4 weights
-        // to keep the inner loop tight.
-        for (xc, ic) in xs.chunks(4).zip(idx.chunks(4)) {
-            for (&x, &i) in xc.iter().zip(ic) {
-                let [lo, hi] = e[i as usize];
-                let d = (x - lo).min(hi - x);
-                err += d * d;
-            }
-            if err > bound {
-                break;
-            }
-        }
-        err
     }
 
     /// The subset with the least squared error over the group's magnitudes `xs`
     /// (`idx[i] = floor(xs[i])`), and that error; among equal errors the smallest mask.
-    ///
-    /// The search starts from the N consecutive positions below the group's leading one (a
-    /// good bound that makes most other subsets stop early), then tries every subset.
-    pub fn best(&self, xs: &[f32], idx: &[u32]) -> (usize, f32) {
-        let top = xs.iter().fold(0.0f32, |m, &x| m.max(x)).round() as u32;
-        let lead = 32 - top.leading_zeros(); // bits in use
-        let low = lead.saturating_sub(self.n);
-        let seed_mask = (((1u32 << self.n) - 1) << low) as u16;
-        let s0 = self.masks.binary_search(&seed_mask).unwrap_or(0);
-        let mut best = (s0, self.error(s0, xs, idx, f32::INFINITY));
-        // The error of the group's largest weight alone bounds a subset's group error from
-        // below: subsets whose bound already exceeds the best so far need no full evaluation.
-        let (imax, &xmax) =
-            xs.iter().enumerate().fold(
-                (0, &0.0f32),
-                |(bi, bx), (i, x)| if *x > *bx { (i, x) } else { (bi, bx) },
-            );
-        let imax_idx = idx.get(imax).copied().unwrap_or(0);
+    pub fn best(&self, xs: &[f32], idx: &[u32], scratch: &mut Scratch) -> (usize, f32) {
+        if self.rows.is_empty() {
+            return self.best_by_search(xs, idx);
+        }
+        let errs = &mut scratch.0;
+        errs.resize(self.blocks * LANES, 0.0);
+        group_errors(&self.rows, self.blocks, xs, idx, errs);
+        let mut best = (0, errs[0]);
+        for (s, &err) in errs[..self.masks.len()].iter().enumerate() {
+            if err < best.1 {
+                best = (s, err);
+            }
+        }
+        best
+    }
+
+    /// [`best`](Self::best) for tables too large to build: each subset's error from binary
+    /// searches over its sorted sums.
+    fn best_by_search(&self, xs: &[f32], idx: &[u32]) -> (usize, f32) {
+        let mut best = (0, f32::INFINITY);
         for s in 0..self.masks.len() {
-            if best.1 == 0.0 && s >= best.0 {
-                break;
+            let mut err = 0.0f32;
+            for (&x, &i) in xs.iter().zip(idx) {
+                let [lo, hi] = self.bounds(s, i);
+                let d = (x - lo).min(hi - x);
+                err += d * d;
             }
-            if s == s0 {
-                continue;
-            }
-            if !xs.is_empty() {
-                let [lo, hi] = self.bounds(s, xmax, imax_idx);
-                let d = (xmax - lo).min(hi - xmax);
-                if d * d > best.1 {
-                    continue;
-                }
-            }
-            let err = self.error(s, xs, idx, best.1);
-            if err < best.1 || (err == best.1 && s < best.0) {
+            if s == 0 || err < best.1 {
                 best = (s, err);
             }
         }
@@ -186,11 +186,117 @@ impl SubsetTable {
     /// Magnitude subset `s` gives `x`: the nearer of the two bounds, the larger on a tie.
     #[inline]
     pub fn pick(&self, s: usize, x: f32, i: u32) -> f32 {
-        let [lo, hi] = self.bounds(s, x, i);
+        let [lo, hi] = self.bounds(s, i);
         if hi - x <= x - lo {
             hi
         } else {
             lo
+        }
+    }
+}
+
+/// Every subset's squared error over a group, into `errs` (`blocks * LANES` entries): for
+/// each block, the weights in order, each adding `min(x - lo, hi - x)^2` per lane. One
+/// subset at a time this is the loop of [`group_errors_scalar`]; the vector versions run four
+/// (SSE2, part of every x86_64) or eight (AVX, when the processor has it) lanes per
+/// instruction with the same operations in the same order, so the sums are equal bit for bit
+/// whichever runs (`minps` is `a < b ? a : b`, and nothing is fused into a multiply-add).
+#[cfg(target_arch = "x86_64")]
+fn group_errors(rows: &[Block], blocks: usize, xs: &[f32], idx: &[u32], errs: &mut [f32]) {
+    if std::is_x86_feature_detected!("avx") {
+        // SAFETY: the processor has AVX (checked just above).
+        unsafe { group_errors_avx(rows, blocks, xs, idx, errs) }
+    } else {
+        group_errors_sse2(rows, blocks, xs, idx, errs)
+    }
+}
+
+/// [`group_errors`] with AVX: one block per instruction.
+///
+/// # Safety
+/// The processor must have AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn group_errors_avx(
+    rows: &[Block],
+    blocks: usize,
+    xs: &[f32],
+    idx: &[u32],
+    errs: &mut [f32],
+) {
+    use std::arch::x86_64::{
+        _mm256_add_ps, _mm256_loadu_ps, _mm256_min_ps, _mm256_mul_ps, _mm256_set1_ps,
+        _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps,
+    };
+    for (b, out) in errs.chunks_exact_mut(LANES).enumerate().take(blocks) {
+        // SAFETY: every load reads a `Block`'s whole `[f32; 8]`, the store writes all of
+        // `out` (8 long); AVX is present (the caller's contract).
+        unsafe {
+            let mut e = _mm256_setzero_ps();
+            for (&x, &i) in xs.iter().zip(idx) {
+                let blk = &rows[i as usize * blocks + b];
+                let xv = _mm256_set1_ps(x);
+                let d = _mm256_min_ps(
+                    _mm256_sub_ps(xv, _mm256_loadu_ps(blk.lo.as_ptr())),
+                    _mm256_sub_ps(_mm256_loadu_ps(blk.hi.as_ptr()), xv),
+                );
+                e = _mm256_add_ps(e, _mm256_mul_ps(d, d));
+            }
+            _mm256_storeu_ps(out.as_mut_ptr(), e);
+        }
+    }
+}
+
+/// [`group_errors`] with SSE2: half a block per instruction.
+#[cfg(target_arch = "x86_64")]
+fn group_errors_sse2(rows: &[Block], blocks: usize, xs: &[f32], idx: &[u32], errs: &mut [f32]) {
+    use std::arch::x86_64::{
+        _mm_add_ps, _mm_loadu_ps, _mm_min_ps, _mm_mul_ps, _mm_set1_ps, _mm_setzero_ps,
+        _mm_storeu_ps, _mm_sub_ps,
+    };
+    for (b, out) in errs.chunks_exact_mut(LANES).enumerate().take(blocks) {
+        // SAFETY: SSE2 is always present on x86_64; every load reads 4 f32 of a `Block`'s
+        // `[f32; 8]` at offset 0 or 4, every store writes 4 f32 of `out` (8 long) at 0 or 4.
+        unsafe {
+            let (mut e0, mut e1) = (_mm_setzero_ps(), _mm_setzero_ps());
+            for (&x, &i) in xs.iter().zip(idx) {
+                let blk = &rows[i as usize * blocks + b];
+                let xv = _mm_set1_ps(x);
+                let d0 = _mm_min_ps(
+                    _mm_sub_ps(xv, _mm_loadu_ps(blk.lo.as_ptr())),
+                    _mm_sub_ps(_mm_loadu_ps(blk.hi.as_ptr()), xv),
+                );
+                let d1 = _mm_min_ps(
+                    _mm_sub_ps(xv, _mm_loadu_ps(blk.lo.as_ptr().add(4))),
+                    _mm_sub_ps(_mm_loadu_ps(blk.hi.as_ptr().add(4)), xv),
+                );
+                e0 = _mm_add_ps(e0, _mm_mul_ps(d0, d0));
+                e1 = _mm_add_ps(e1, _mm_mul_ps(d1, d1));
+            }
+            _mm_storeu_ps(out.as_mut_ptr(), e0);
+            _mm_storeu_ps(out.as_mut_ptr().add(4), e1);
+        }
+    }
+}
+
+/// [`group_errors`] where SSE2 is not available.
+#[cfg(not(target_arch = "x86_64"))]
+fn group_errors(rows: &[Block], blocks: usize, xs: &[f32], idx: &[u32], errs: &mut [f32]) {
+    group_errors_scalar(rows, blocks, xs, idx, errs)
+}
+
+/// Every subset's squared error over a group, one lane at a time (the definition).
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+fn group_errors_scalar(rows: &[Block], blocks: usize, xs: &[f32], idx: &[u32], errs: &mut [f32]) {
+    for (b, out) in errs.chunks_exact_mut(LANES).enumerate().take(blocks) {
+        for (l, e) in out.iter_mut().enumerate() {
+            *e = 0.0;
+            for (&x, &i) in xs.iter().zip(idx) {
+                let blk = &rows[i as usize * blocks + b];
+                let (below, above) = (x - blk.lo[l], blk.hi[l] - x);
+                let d = if below < above { below } else { above };
+                *e += d * d;
+            }
         }
     }
 }
@@ -249,13 +355,7 @@ impl Prepared {
                     tables.push(if ns.contains(&n) {
                         SubsetTable::new(base_bits, n)
                     } else {
-                        SubsetTable {
-                            n,
-                            masks: Vec::new(),
-                            levels: 0,
-                            entries: Vec::new(),
-                            values: Vec::new(),
-                        }
+                        SubsetTable::unused(n)
                     });
                 }
                 Some(Prepared {
@@ -310,6 +410,7 @@ impl Prepared {
                 let mut groups = Vec::with_capacity(w.len().div_ceil(*group_size));
                 let mut xs = Vec::with_capacity(*group_size);
                 let mut idx = Vec::with_capacity(*group_size);
+                let mut scratch = Scratch::default();
                 for (wg, cg) in w.chunks(*group_size).zip(codes.chunks_mut(*group_size)) {
                     xs.clear();
                     idx.clear();
@@ -318,7 +419,7 @@ impl Prepared {
                     let chosen = match *shared {
                         SharedBits::Fixed(n) => {
                             let t = &tables[n as usize - 1];
-                            Some((t, t.best(&xs, &idx).0))
+                            Some((t, t.best(&xs, &idx, &mut scratch).0))
                         }
                         SharedBits::Variable { max, error_bound } => {
                             if xs.iter().all(|&x| x.round() == 0.0) {
@@ -329,7 +430,7 @@ impl Prepared {
                                 let mut pick = None;
                                 for n in 1..=max {
                                     let t = &tables[n as usize - 1];
-                                    let (s, err) = t.best(&xs, &idx);
+                                    let (s, err) = t.best(&xs, &idx, &mut scratch);
                                     if err <= bound || n == max {
                                         pick = Some((t, s));
                                         break;
@@ -355,6 +456,101 @@ impl Prepared {
                     }
                 }
                 FilterOut { scale, groups }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::Xoshiro256StarStar;
+
+    /// The subset search by its definition: every subset's sums from scratch, the error of
+    /// each weight against the nearest sums at or below `floor(x)` and above it, summed in
+    /// order; the least error, the first subset on a tie.
+    fn best_by_definition(base_bits: u32, n: u32, xs: &[f32]) -> (u16, f32) {
+        let mut best: Option<(u16, f32)> = None;
+        for mask in (0u32..1 << (base_bits - 1)).filter(|m| m.count_ones() == n) {
+            let sums = subset_sums(mask as u16);
+            let mut err = 0.0f32;
+            for &x in xs {
+                let i = x.floor();
+                let lo = sums.iter().copied().filter(|&v| v <= i).fold(0.0, f32::max);
+                let hi = sums
+                    .iter()
+                    .copied()
+                    .find(|&v| v > i)
+                    .unwrap_or(f32::INFINITY);
+                let d = (x - lo).min(hi - x);
+                err += d * d;
+            }
+            if best.is_none_or(|(_, e)| err < e) {
+                best = Some((mask as u16, err));
+            }
+        }
+        best.expect("some subset")
+    }
+
+    /// Random magnitudes in `[0, 2^(B-1) - 1]`, often whole numbers, zero, the maximum or
+    /// repeated, so that ties between subsets occur.
+    fn group(rng: &mut Xoshiro256StarStar, base_bits: u32, len: usize) -> Vec<f32> {
+        let qmax = ((1u32 << (base_bits - 1)) - 1) as f32;
+        (0..len)
+            .map(|_| match rng.next_u64() % 6 {
+                0 => 0.0,
+                1 => qmax,
+                2 => (rng.next_u64() % (qmax as u64 + 1)) as f32,
+                3 => (rng.next_u64() % (qmax as u64 + 1)) as f32 + 0.5,
+                _ => (rng.next_open01() as f32 * qmax).min(qmax),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn search_equals_the_definition_on_random_groups() {
+        let mut rng = Xoshiro256StarStar::from_seed(14);
+        let mut scratch = Scratch::default();
+        // Table sizes from one block to many, and the binary-search path (B = 14, N = 6).
+        for (base_bits, ns) in [(2, 1..=1), (4, 1..=3), (8, 1..=7), (10, 2..=5), (14, 6..=6)] {
+            for n in ns {
+                let t = SubsetTable::new(base_bits, n);
+                assert_eq!(t.rows.is_empty(), base_bits == 14);
+                for trial in 0..300 {
+                    let len = 1 + trial % 17;
+                    let xs = group(&mut rng, base_bits, len);
+                    let idx: Vec<u32> = xs.iter().map(|&x| x as u32).collect();
+                    let (s, err) = t.best(&xs, &idx, &mut scratch);
+                    let (mask, want) = best_by_definition(base_bits, n, &xs);
+                    assert_eq!(
+                        (t.masks[s], err.to_bits()),
+                        (mask, want.to_bits()),
+                        "B = {base_bits}, N = {n}, group {xs:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn vector_errors_equal_scalar_errors_bit_for_bit() {
+        let mut rng = Xoshiro256StarStar::from_seed(7);
+        for n in 1..=7 {
+            let t = SubsetTable::new(8, n);
+            let mut scalar = vec![0.0; t.blocks * LANES];
+            let mut vector = scalar.clone();
+            for len in 1..40 {
+                let xs = group(&mut rng, 8, len);
+                let idx: Vec<u32> = xs.iter().map(|&x| x as u32).collect();
+                group_errors_scalar(&t.rows, t.blocks, &xs, &idx, &mut scalar);
+                group_errors(&t.rows, t.blocks, &xs, &idx, &mut vector);
+                let bits = |v: &[f32]| v.iter().map(|e| e.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&scalar), bits(&vector), "N = {n}, group {xs:?}");
+                #[cfg(target_arch = "x86_64")]
+                {
+                    group_errors_sse2(&t.rows, t.blocks, &xs, &idx, &mut vector);
+                    assert_eq!(bits(&scalar), bits(&vector), "SSE2, N = {n}");
+                }
             }
         }
     }
