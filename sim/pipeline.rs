@@ -10,14 +10,20 @@
 //!    ([`Network::with_default_scheme`]);
 //! 2. when the PEs skip zero activations, the layers' activation files are read
 //!    ([`TensorSource::activations`]);
-//! 3. the weight layers that need it are loaded or generated ([`TensorSource::weights`]),
-//!    quantized with their schemes and, on request, summarized, shared through the caches;
-//! 4. the engine simulates the network.
+//! 3. layer by layer (several in flight, one per worker thread or so), the weights of a
+//!    layer that needs them are loaded or generated ([`TensorSource::weights`]), quantized
+//!    with its scheme, summarized on request and simulated, then dropped unless a cache keeps
+//!    them: peak memory is set by the largest layers in flight and the caches' bounds, not by
+//!    the network;
+//! 4. the engine finishes the network (counts checked, vector time hidden behind the array).
 //!
 //! Tensors come through a [`TensorSource`] (files: `io::FileSource`; tests and
 //! bindings may hold them in memory: [`MemorySource`]) and are shared between designs through
 //! caches passed in ([`WeightCache`] for float weights and activations, [`CodeCache`] for
-//! quantized codes), so a sweep decides how long codes live. A cached tensor is keyed by its
+//! quantized codes), so a sweep decides how long codes live. Each cache holds at most its byte
+//! bound ([`WEIGHT_CACHE_BYTES`] and [`CODE_CACHE_BYTES`] by default, or
+//! [`WeightCache::with_bound`]), evicting the least recently used tensors; a tensor evicted and
+//! asked for again is recomputed, equal to the one evicted. A cached tensor is keyed by its
 //! source, layer, origin and shape, so a hit is the tensor a miss would have read. Nothing here
 //! reads a file itself.
 
@@ -50,37 +56,115 @@ pub trait TensorSource: Sync {
     }
 }
 
-/// A value computed once per key and shared by whoever asks; a failed computation is not kept.
-/// Two threads asking for a missing key at the same moment may both compute it (the work is
-/// pure, so the values are equal) and the first is kept: nothing blocks inside a rayon task,
-/// which could deadlock a worker on its own key. Callers that would race warm the cache first
-/// (the sweep loads each workload's weights once before its points run).
+/// A value computed once per key and shared by whoever asks, while it fits in the cache's
+/// bound; a failed computation is not kept. Two threads asking for a missing key at the same
+/// moment may both compute it (the work is pure, so the values are equal) and the first is
+/// kept: nothing blocks inside a rayon task, which could deadlock a worker on its own key.
+/// Callers that would race warm the cache first (the sweep loads each workload's weights once
+/// before its points run).
+///
+/// Bounded: each kept value counts its bytes; when the kept values exceed `bound`, the least
+/// recently asked-for ones are dropped from the cache (whoever holds one keeps it alive), the
+/// newest among them too when it alone is larger than the bound. Which values are dropped
+/// depends on timing, never what a caller gets: a dropped value is computed again, equal.
 struct Memo<K, V> {
-    cells: Mutex<HashMap<K, Arc<OnceLock<V>>>>,
+    inner: Mutex<MemoInner<K, V>>,
+    bound: u64,
 }
 
-impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
-    fn new() -> Self {
+struct MemoInner<K, V> {
+    cells: HashMap<K, Cell<V>>,
+    /// Bytes of the values kept.
+    held: u64,
+    /// Counts requests: a cell's `used` is the last one that asked for it.
+    clock: u64,
+}
+
+struct Cell<V> {
+    value: Arc<OnceLock<V>>,
+    /// Bytes counted for the value, 0 until it is computed.
+    bytes: u64,
+    used: u64,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
+    fn new(bound: u64) -> Self {
         Memo {
-            cells: Mutex::new(HashMap::new()),
+            inner: Mutex::new(MemoInner {
+                cells: HashMap::new(),
+                held: 0,
+                clock: 0,
+            }),
+            bound,
         }
     }
 
-    fn get_or_try(&self, key: K, make: impl FnOnce() -> Result<V>) -> Result<V> {
-        let cell = self
-            .cells
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key)
-            .or_default()
-            .clone();
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoInner<K, V>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value of `key`, computed by `make` when the cache does not hold it; `bytes` is what
+    /// a value costs the cache.
+    fn get_or_try(
+        &self,
+        key: K,
+        bytes: impl Fn(&V) -> u64,
+        make: impl FnOnce() -> Result<V>,
+    ) -> Result<V> {
+        let cell = {
+            let mut m = self.lock();
+            m.clock += 1;
+            let now = m.clock;
+            let c = m.cells.entry(key.clone()).or_insert_with(|| Cell {
+                value: Arc::default(),
+                bytes: 0,
+                used: now,
+            });
+            c.used = now;
+            c.value.clone()
+        };
         if let Some(v) = cell.get() {
             return Ok(v.clone());
         }
         let v = make()?;
-        Ok(cell.get_or_init(|| v).clone())
+        let v = cell.get_or_init(|| v).clone();
+        let mut m = self.lock();
+        let m = &mut *m;
+        if let Some(c) = m
+            .cells
+            .get_mut(&key)
+            .filter(|c| Arc::ptr_eq(&c.value, &cell))
+        {
+            if c.bytes == 0 {
+                c.bytes = bytes(&v).max(1);
+                m.held += c.bytes;
+            }
+        }
+        while m.held > self.bound {
+            let Some(oldest) = m
+                .cells
+                .iter()
+                .filter(|(_, c)| c.bytes > 0)
+                .min_by_key(|(_, c)| c.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(c) = m.cells.remove(&oldest) {
+                m.held -= c.bytes;
+            }
+        }
+        Ok(v)
     }
 }
+
+/// The default bound of a [`WeightCache`]: 128 MiB of float weights and activation flags.
+pub const WEIGHT_CACHE_BYTES: u64 = 128 << 20;
+/// The default bound of a [`CodeCache`]: 256 MiB of quantized layers' codes, scales and
+/// group metadata. Each keeps the float weights it came from alive, which count in the weight
+/// cache while it holds them; a code takes no fewer bytes than its float, so the two caches
+/// together hold at most `WEIGHT_CACHE_BYTES + 2 x CODE_CACHE_BYTES`, usually much less.
+pub const CODE_CACHE_BYTES: u64 = 256 << 20;
 
 /// A cached tensor: its source, its layer, where the layer's tensor comes from, and its shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -97,12 +181,27 @@ pub struct WeightCache {
     activations: Memo<TensorKey, Option<Arc<Vec<bool>>>>,
 }
 
-impl Default for WeightCache {
-    fn default() -> Self {
+impl WeightCache {
+    /// A cache that keeps at most `bytes` (0: keeps nothing, every request computes).
+    pub fn with_bound(bytes: u64) -> Self {
         WeightCache {
-            weights: Memo::new(),
-            activations: Memo::new(),
+            weights: Memo::new(bytes),
+            activations: Memo::new(bytes),
         }
+    }
+}
+
+impl WeightCache {
+    /// The most bytes it keeps.
+    pub fn bound(&self) -> u64 {
+        self.weights.bound
+    }
+}
+
+impl Default for WeightCache {
+    /// Bounded by [`WEIGHT_CACHE_BYTES`].
+    fn default() -> Self {
+        Self::with_bound(WEIGHT_CACHE_BYTES)
     }
 }
 
@@ -111,9 +210,26 @@ pub struct CodeCache {
     codes: Memo<(TensorKey, String), Arc<Quantized>>,
 }
 
+impl CodeCache {
+    /// A cache that keeps at most `bytes` (0: keeps nothing, every request computes).
+    pub fn with_bound(bytes: u64) -> Self {
+        CodeCache {
+            codes: Memo::new(bytes),
+        }
+    }
+}
+
+impl CodeCache {
+    /// The most bytes it keeps.
+    pub fn bound(&self) -> u64 {
+        self.codes.bound
+    }
+}
+
 impl Default for CodeCache {
+    /// Bounded by [`CODE_CACHE_BYTES`].
     fn default() -> Self {
-        CodeCache { codes: Memo::new() }
+        Self::with_bound(CODE_CACHE_BYTES)
     }
 }
 
@@ -133,6 +249,14 @@ pub struct Quantized {
 }
 
 impl Quantized {
+    /// Bytes of its own: codes, scales and group metadata. The float weights it keeps are
+    /// the weight cache's (shared, counted there while that cache holds them).
+    pub fn bytes(&self) -> u64 {
+        let c = &self.codes;
+        let groups = c.groups.as_ref().map_or(0, |g| g.shared.len() * 3);
+        (c.codes.len() * 4 + c.scales.len() * 4 + groups) as u64
+    }
+
     /// Density, effectual bits, distinct values, error and storage of the layer's codes.
     pub fn stats(&self) -> &QuantStats {
         self.stats.get_or_init(|| stats(&self.weights, &self.codes))
@@ -153,18 +277,11 @@ pub struct Options {
 pub struct DesignRun {
     /// The network as simulated: the design's native scheme applied, activation flags read.
     pub net: Network,
-    /// Quantized weights of the layers the run quantized.
-    pub quantized: Vec<Option<Arc<Quantized>>>,
-    /// Their statistics, when asked for.
+    /// The statistics of the layers the run quantized, when asked for. The codes themselves
+    /// are not kept (the run streams layer by layer); [`quantize_layers`] with the same
+    /// caches gives them, from the cache while it holds them.
     pub stats: Vec<Option<QuantStats>>,
     pub run: RunResult,
-}
-
-impl DesignRun {
-    /// The codes of layer `i`, if quantized.
-    pub fn codes(&self, i: usize) -> Option<&QuantizedTensor> {
-        self.quantized.get(i)?.as_deref().map(|q| &q.codes)
-    }
 }
 
 /// The network a design runs: its native scheme on every weight layer that does not name one.
@@ -211,9 +328,11 @@ pub fn layer_weights(
     source: &dyn TensorSource,
     cache: &WeightCache,
 ) -> Result<Arc<Vec<f32>>> {
-    cache.weights.get_or_try(weight_key(source, layer), || {
-        source.weights(layer).map(Arc::new)
-    })
+    cache.weights.get_or_try(
+        weight_key(source, layer),
+        |w| w.len() as u64 * 4,
+        || source.weights(layer).map(Arc::new),
+    )
 }
 
 fn quantized_layer(
@@ -222,10 +341,10 @@ fn quantized_layer(
     caches: Caches,
 ) -> Result<Arc<Quantized>> {
     let scheme: &Scheme = &layer.quant.scheme;
-    caches
-        .codes
-        .codes
-        .get_or_try((weight_key(source, layer), format!("{scheme:?}")), || {
+    caches.codes.codes.get_or_try(
+        (weight_key(source, layer), format!("{scheme:?}")),
+        |q| q.bytes(),
+        || {
             let shape = layer.weight_shape().expect("quantized layers have weights");
             let weights = layer_weights(layer, source, caches.weights)?;
             Ok(Arc::new(Quantized {
@@ -233,7 +352,8 @@ fn quantized_layer(
                 weights,
                 stats: OnceLock::new(),
             }))
-        })
+        },
+    )
 }
 
 /// Quantize the layers `which` selects (in parallel, collected in order; the first failing
@@ -288,9 +408,11 @@ fn read_activations(
             origin: format!("{:?}", (file, tensor)),
             shape,
         };
-        let flags = cache
-            .activations
-            .get_or_try(key, || Ok(source.activations(net, layer)?.map(Arc::new)))?;
+        let flags = cache.activations.get_or_try(
+            key,
+            |f| f.as_ref().map_or(0, |f| f.len() as u64),
+            || Ok(source.activations(net, layer)?.map(Arc::new)),
+        )?;
         net.layers[i].activations.nonzero = flags;
     }
     Ok(())
@@ -379,27 +501,31 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
     p
 }
 
-/// Bytes a run of `arch` on `net` holds at its peak, an upper bound: every quantized layer's
-/// float weights and integer codes at once (8 bytes per weight, the pipeline keeps them for
-/// the whole run), and for PEs with per-activation step costs each layer's im2col flags or
-/// magnitudes (2 bytes per entry) and step costs (8 bytes each). The edge compares it with the
-/// machine's free memory before anything is spent.
+/// Bytes a run of `arch` on `net` holds at its peak, an estimate from above. The run streams
+/// layer by layer, so what counts is the layers in flight: the largest `2 x threads` layers
+/// (a worker waiting inside one layer's parallel work may start another), each with its float
+/// weights and integer codes (8 bytes per weight) and, for PEs with per-activation step costs,
+/// its im2col flags or magnitudes (2 bytes per entry) and step costs (8 bytes each); plus
+/// what the caches may keep, at most their bounds and never more than the network's
+/// tensors. The edge compares it with the machine's free memory before anything is spent.
 pub fn memory_estimate_bytes(
     arch: &Arch,
     net: &Network,
     source: &dyn TensorSource,
     opts: Options,
+    caches: Caches,
 ) -> u128 {
     let net = design_network(arch, net);
     let which = quantized_layers(Some(arch), &net, source, opts);
     let per_activation = arch.pe.skip_zero_activations || arch.pe.reads_activations();
-    net.layers
+    let mut layers: Vec<(u128, u128)> = net
+        .layers
         .iter()
         .zip(which)
         .map(|(l, q)| {
             let weights = if q {
                 l.weight_shape()
-                    .map_or(0, |s| s.iter().map(|&d| d as u128).product::<u128>() * 8)
+                    .map_or(0, |s| s.iter().map(|&d| d as u128).product::<u128>())
             } else {
                 0
             };
@@ -411,9 +537,14 @@ pub fn memory_estimate_bytes(
                 }
                 _ => 0,
             };
-            weights + acts
+            (weights * 8 + acts, weights)
         })
-        .sum()
+        .collect();
+    let weights: u128 = layers.iter().map(|l| l.1).sum();
+    let kept = (weights * 8).min(caches.weights.bound() as u128 + 2 * caches.codes.bound() as u128);
+    layers.sort_unstable_by_key(|l| std::cmp::Reverse(l.0));
+    let in_flight = 2 * rayon::current_num_threads().max(1);
+    layers.iter().take(in_flight).map(|l| l.0).sum::<u128>() + kept
 }
 
 /// Every check [`run_design`] makes, without quantizing or simulating: the sizes fit, the
@@ -500,26 +631,29 @@ pub fn run_design(
         read_activations(&mut net, source, caches.weights)?;
     }
     let which = quantized_layers(Some(arch), &net, source, opts);
-    let quantized = quantize_layers(&net, &which, source, caches)?;
-    let stats = if opts.stats {
-        quantized
-            .par_iter()
-            .map(|q| q.as_ref().map(|q| *q.stats()))
-            .collect()
-    } else {
-        vec![None; quantized.len()]
-    };
-    let codes: Vec<Option<&QuantizedTensor>> = quantized
-        .iter()
-        .map(|q| q.as_deref().map(|q| &q.codes))
+    // Layer by layer: its weights read or generated, quantized, summarized and simulated,
+    // then dropped (unless the caches keep them). Layers run in parallel, each with its own
+    // parallel quantization inside; results are collected in network order.
+    let layers: Vec<(Result<engine::LayerResult>, Option<QuantStats>)> = net
+        .layers
+        .par_iter()
+        .zip(which.par_iter())
+        .map(|(layer, &want)| {
+            let q = match want
+                .then(|| quantized_layer(layer, source, caches))
+                .transpose()
+            {
+                Ok(q) => q,
+                Err(e) => return (Err(e), None),
+            };
+            let stats = q.as_ref().filter(|_| opts.stats).map(|q| *q.stats());
+            let codes = q.as_deref().map(|q| &q.codes);
+            (engine::simulate_layer(arch, &net, layer, codes), stats)
+        })
         .collect();
-    let run = engine::simulate_with(arch, &net, &codes)?;
-    Ok(DesignRun {
-        net,
-        quantized,
-        stats,
-        run,
-    })
+    let (results, stats): (Vec<_>, Vec<_>) = layers.into_iter().unzip();
+    let run = engine::finish(arch, &net, results)?;
+    Ok(DesignRun { net, stats, run })
 }
 
 /// Tensors held in memory, by layer name (tests, bindings). Activations are not given.

@@ -20,12 +20,13 @@
 //! `cargo bench --bench engine` takes about a minute.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use plumsim::arch::Arch;
-use plumsim::pipeline::{self, Caches, CodeCache, DesignRun, Options, WeightCache};
+use plumsim::pipeline::{self, Caches, CodeCache, DesignRun, Options, Quantized, WeightCache};
 use plumsim::quant::QuantizedTensor;
 use plumsim::workload::Network;
 use plumsim::{engine, io, scalesim, workload};
@@ -109,10 +110,11 @@ fn bench_resnet18_json(c: &mut Criterion) {
     g.finish();
 }
 
-/// One design end to end through the pipeline, with fresh caches (what `plumsim run` does).
+/// One design end to end through the pipeline, streaming as `plumsim run` does (caches that
+/// keep nothing).
 fn design_run(arch: &Arch, net: &Network, path: &Path) -> DesignRun {
     let source = io::FileSource::new(path, None);
-    let (w, c) = (WeightCache::default(), CodeCache::default());
+    let (w, c) = (WeightCache::with_bound(0), CodeCache::with_bound(0));
     let caches = Caches {
         weights: &w,
         codes: &c,
@@ -120,8 +122,21 @@ fn design_run(arch: &Arch, net: &Network, path: &Path) -> DesignRun {
     pipeline::run_design(arch, net, &source, caches, Options::default()).expect("run")
 }
 
-fn codes_of(d: &DesignRun) -> Vec<Option<&QuantizedTensor>> {
-    (0..d.net.layers.len()).map(|i| d.codes(i)).collect()
+/// The codes of the layers the run of `arch` quantizes (quantized again, as `run --reference`
+/// does).
+fn design_codes(arch: &Arch, d: &DesignRun, path: &Path) -> Vec<Option<Arc<Quantized>>> {
+    let source = io::FileSource::new(path, None);
+    let (w, c) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &w,
+        codes: &c,
+    };
+    let which = pipeline::quantized_layers(Some(arch), &d.net, &source, Options::default());
+    pipeline::quantize_layers(&d.net, &which, &source, caches).expect("quantize")
+}
+
+fn codes_of(q: &[Option<Arc<Quantized>>]) -> Vec<Option<&QuantizedTensor>> {
+    q.iter().map(|q| q.as_deref().map(|q| &q.codes)).collect()
 }
 
 fn bench_swis_resnet18(c: &mut Criterion) {
@@ -133,7 +148,8 @@ fn bench_swis_resnet18(c: &mut Criterion) {
     };
     let prepared = run();
     let cycles = prepared.run.total_cycles();
-    let codes = codes_of(&prepared);
+    let quantized = design_codes(&arch, &prepared, &path);
+    let codes = codes_of(&quantized);
     let mut g = c.benchmark_group("swis_resnet18");
     g.sample_size(10);
     g.throughput(Throughput::Elements(cycles));
@@ -158,7 +174,8 @@ fn bench_engine_vs_reference(c: &mut Criterion) {
     let net = workload::parse_workload(net_text, "small.json").expect("workload");
     let d = design_run(&arch, &net, Path::new("small.json"));
     let layer = &d.net.layers[0];
-    let all = codes_of(&d);
+    let quantized = design_codes(&arch, &d, Path::new("small.json"));
+    let all = codes_of(&quantized);
     let codes = all[0];
     let cycles = d.run.layers[0].compute_cycles;
     let mut g = c.benchmark_group("engine_vs_reference");

@@ -180,7 +180,7 @@ fn design(
     };
     io::check_memory(
         &format!("design `{}` on workload `{}`", arch.name, net.name),
-        pipeline::memory_estimate_bytes(&arch, net, source, opts),
+        pipeline::memory_estimate_bytes(&arch, net, source, opts, caches),
     )?;
     let r = pipeline::run_design(&arch, net, source, caches, opts)?;
     Ok(DesignResult {

@@ -121,7 +121,14 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         .build()
         .context("cannot start worker threads")?;
     let source = io::FileSource::new(&args.workload, args.weights.as_deref());
-    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    // One design on one network: nothing is asked for twice, so nothing is kept and the run
+    // streams layer by layer. With real inputs the functional run and the timing share the
+    // codes through the caches.
+    let (weights, codes) = if args.inputs.is_some() {
+        (WeightCache::default(), CodeCache::default())
+    } else {
+        (WeightCache::with_bound(0), CodeCache::with_bound(0))
+    };
     let caches = Caches {
         weights: &weights,
         codes: &codes,
@@ -133,7 +140,7 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let pair = format!("{} on {}", args.arch.display(), args.workload.display());
     io::check_memory(
         &pair,
-        pipeline::memory_estimate_bytes(&arch, &net, &source, opts),
+        pipeline::memory_estimate_bytes(&arch, &net, &source, opts, caches),
     )?;
     let inputs = match &args.inputs {
         Some(p) => Some(io::load_inputs(p, &net, args.labels.as_deref())?),
@@ -180,9 +187,9 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
             .collect();
         pool.install(|| pipeline::quantize_layers(net, &all, &source, caches))?
     } else {
-        d.quantized.clone()
+        Vec::new()
     };
-    let layer_codes = |i: usize| codes[i].as_deref().map(|q| &q.codes);
+    let layer_codes = |i: usize| codes.get(i)?.as_deref().map(|q| &q.codes);
 
     if args.reference {
         let weight_layers = net.layers.iter().filter(|l| l.gemm(net).is_some()).count();

@@ -34,7 +34,8 @@ pub fn run(args: ValidateArgs, v: Verbosity) -> anyhow::Result<()> {
     // The design on the network: can it run every layer, do the sizes fit, and can every
     // tensor `run` would read be read.
     let source = io::FileSource::new(&args.workload, args.weights.as_deref());
-    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    // The caches `run` uses: it keeps nothing.
+    let (weights, codes) = (WeightCache::with_bound(0), CodeCache::with_bound(0));
     let caches = Caches {
         weights: &weights,
         codes: &codes,
@@ -44,7 +45,7 @@ pub fn run(args: ValidateArgs, v: Verbosity) -> anyhow::Result<()> {
     // As `run` does: the memory the run would hold, against what this machine has free.
     io::check_memory(
         &pair,
-        pipeline::memory_estimate_bytes(&arch, &net, &source, Options::default()),
+        pipeline::memory_estimate_bytes(&arch, &net, &source, Options::default(), caches),
     )?;
     let weight_layers = net.layers.iter().filter(|l| l.gemm(&net).is_some()).count();
     v.detail("every layer runs on the design, and every tensor the run reads is readable");

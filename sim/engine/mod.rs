@@ -210,17 +210,22 @@ pub fn simulate_with(
     net: &Network,
     codes: &[Option<&QuantizedTensor>],
 ) -> Result<RunResult> {
-    let mut layers = net
+    let layers = net
         .layers
         .par_iter()
         .enumerate()
         .map(|(i, layer)| simulate_layer(arch, net, layer, codes.get(i).copied().flatten()))
-        .collect::<Vec<_>>()
-        .into_iter()
-        // The first failing layer in topological order, whatever the thread count.
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
+    finish(arch, net, layers)
+}
+
+/// The run from every layer's result, in network order: the first failing layer in
+/// topological order is the error (whatever the thread count), the counts are checked against
+/// their bounds, and the vector cycles that hide behind the array are found (a serial walk in
+/// topological order). [`simulate_layer`] gives the layers, one at a time, in any order.
+pub fn finish(arch: &Arch, net: &Network, layers: Vec<Result<LayerResult>>) -> Result<RunResult> {
+    let mut layers = layers.into_iter().collect::<Result<Vec<_>>>()?;
     check_counts(arch, net, &layers)?;
-    // Which vector cycles hide behind the array: a serial walk in topological order.
     let mut work: Vec<VectorWork> = layers.iter().map(|l| l.vector).collect();
     let array: Vec<u64> = layers.iter().map(LayerResult::array_cycles).collect();
     vector::expose(arch, &mut work, &array);
@@ -550,7 +555,9 @@ fn unit_cost_ports(
     sums.words = w;
 }
 
-fn simulate_layer(
+/// One layer of `net` on `arch`, from its codes when its cost depends on them; its vector
+/// time is exposed by [`finish`], which needs every layer.
+pub fn simulate_layer(
     arch: &Arch,
     net: &Network,
     layer: &Layer,
