@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::arch::Arch;
@@ -225,14 +226,27 @@ impl<'p> Runner<'p> {
         self.run(v.arch()?, net, wl)
     }
 
-    /// Run every design on shipped workload `wl`; returns the network and the runs.
+    /// Run every design on shipped workload `wl` (in parallel, collected in order: the first
+    /// failing design in the list is the error); returns the network and the runs.
     pub fn designs(&self, designs: &[Variant], wl: &str) -> Result<(Network, Vec<DesignResult>)> {
         let (wp, net) = crate::shipped::workload(wl)?;
-        let runs = designs
-            .iter()
-            .map(|v| self.variant(v, &net, &wp))
-            .collect::<Result<Vec<_>>>()?;
+        let runs = self.all(designs, |v| self.variant(v, &net, &wp))?;
         Ok((net, runs))
+    }
+
+    /// `run` on every item, in parallel, collected in order (the first failing item in the
+    /// list is the error, whatever the thread count).
+    pub fn all<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        run: impl Fn(&T) -> Result<R> + Sync,
+    ) -> Result<Vec<R>> {
+        items
+            .par_iter()
+            .map(&run)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect()
     }
 }
 

@@ -90,8 +90,9 @@ struct DesignPoint {
 pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
     let (wp, net) = crate::shipped::workload("resnet18.json")?;
     let mut points = Vec::new();
-    for v in designs() {
-        let d = r.variant(&v, &net, &wp)?;
+    let designs = designs();
+    let runs = r.all(&designs, |v| r.variant(v, &net, &wp))?;
+    for (v, d) in designs.iter().zip(runs) {
         let sm = d.summary();
         points.push(DesignPoint {
             design: v.label.clone(),

@@ -54,6 +54,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
     let (wp, net) = crate::shipped::workload(wl)?;
     let mut rows = Vec::new();
     let mut breakdown = Vec::new();
+    let mut runs = Vec::new();
     for v in designs() {
         let arch = v.arch()?;
         for bn in [
@@ -61,9 +62,16 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
             BatchNormMode::Quantized,
             BatchNormMode::Folded,
         ] {
-            let mut n = net.clone();
-            n.batch_norm = bn;
-            let d = r.run(arch.clone(), &n, &wp)?;
+            runs.push((arch.clone(), bn));
+        }
+    }
+    let done = r.all(&runs, |(arch, bn)| {
+        let mut n = net.clone();
+        n.batch_norm = *bn;
+        r.run(arch.clone(), &n, &wp)
+    })?;
+    for ((_, bn), d) in runs.into_iter().zip(done) {
+        {
             let sum = d.summary();
             rows.push(ElementwiseRow {
                 design: d.label.clone(),
