@@ -981,3 +981,70 @@ pub fn run_functional(
         notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell as Counter;
+
+    /// A memo of `bound` bytes whose values cost their own value in bytes; `calls` counts
+    /// computations.
+    fn ask(m: &Memo<u32, u64>, key: u32, bytes: u64, calls: &Counter<u32>) -> u64 {
+        m.get_or_try(
+            key,
+            |&v| v,
+            || {
+                calls.set(calls.get() + 1);
+                Ok(bytes)
+            },
+        )
+        .expect("computes")
+    }
+
+    #[test]
+    fn a_memo_keeps_values_within_its_bound_and_drops_the_least_recently_asked() {
+        let calls = Counter::new(0);
+        let m = Memo::new(100);
+        assert_eq!(ask(&m, 1, 40, &calls), 40);
+        assert_eq!(ask(&m, 2, 40, &calls), 40);
+        assert_eq!(ask(&m, 1, 40, &calls), 40);
+        assert_eq!(
+            calls.get(),
+            2,
+            "both fit: the second request for 1 is a hit"
+        );
+        // 3 makes 120 bytes: 2, asked for least recently, goes.
+        ask(&m, 3, 40, &calls);
+        assert_eq!(m.lock().held, 80);
+        ask(&m, 1, 40, &calls);
+        assert_eq!(calls.get(), 3, "1 stayed");
+        ask(&m, 2, 40, &calls);
+        assert_eq!(calls.get(), 4, "2 was dropped and is computed again");
+        // A value larger than the bound is returned but not kept.
+        assert_eq!(ask(&m, 4, 500, &calls), 500);
+        ask(&m, 4, 500, &calls);
+        assert_eq!(calls.get(), 6);
+        assert!(m.lock().held <= 100);
+    }
+
+    #[test]
+    fn a_memo_of_bound_zero_keeps_nothing() {
+        let calls = Counter::new(0);
+        let m = Memo::new(0);
+        for _ in 0..3 {
+            assert_eq!(ask(&m, 7, 1, &calls), 1);
+        }
+        assert_eq!(calls.get(), 3);
+        assert_eq!(m.lock().held, 0);
+    }
+
+    #[test]
+    fn a_failed_computation_is_not_kept() {
+        let m: Memo<u32, u64> = Memo::new(100);
+        let err = m.get_or_try(1, |&v| v, || Err(Error::Internal("no".into())));
+        assert!(err.is_err());
+        let calls = Counter::new(0);
+        assert_eq!(ask(&m, 1, 5, &calls), 5);
+        assert_eq!(calls.get(), 1);
+    }
+}
