@@ -31,6 +31,7 @@ fn skipping_step(arch: &Arch, plan: &LayerPlan, held: u64, w: &[u64], a: &[u64])
     let items = activations::common(w, a);
     let batches = match arch.pe.skip {
         crate::pe::SkipNetwork::Ideal => items.div_ceil(lanes),
+        net if w.len() == 1 => net.cycles(lanes, arch.pe.weights_per_lane as u64, &[w[0] & a[0]]),
         net => {
             // At most 64 lanes x 64 slots: 64 words.
             let mut both = [0u64; 64];
