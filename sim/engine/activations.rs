@@ -15,30 +15,6 @@ use crate::workload::{Layer, Network, Op};
 
 const CHUNK: usize = 4096;
 
-/// Non-zero flags of the GEMM input matrix of a layer, row-major `m x k`, per conv group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivationMask {
-    pub m: usize,
-    pub k: usize,
-    pub groups: usize,
-    /// `nonzero[(g * m + row) * k + kk]`.
-    nonzero: Vec<bool>,
-}
-
-impl ActivationMask {
-    /// Whether activation (row, kk) of group g is non-zero.
-    #[inline]
-    pub fn get(&self, g: usize, row: usize, kk: usize) -> bool {
-        self.nonzero[(g * self.m + row) * self.k + kk]
-    }
-
-    /// Non-zero flags of one row's reduction indices `k0 .. k0 + len` of group `g`.
-    pub fn row(&self, g: usize, row: usize, k0: usize, len: usize) -> &[bool] {
-        let base = (g * self.m + row) * self.k + k0;
-        &self.nonzero[base..base + len]
-    }
-}
-
 /// The input tensor's non-zero flags (batch included), from the layer's statistics.
 fn input_nonzero(elements: usize, zero_density: f64, seed: u64) -> Vec<bool> {
     let mut out = vec![true; elements];
@@ -70,33 +46,189 @@ pub fn input_flags<'a>(net: &Network, layer: &'a Layer) -> Option<std::borrow::C
     })
 }
 
+/// Where each entry of a weight layer's GEMM input comes from: GEMM row m (an output pixel of
+/// one sample) and reduction index k (input channel, kernel row, kernel column) read one
+/// element of the input tensor (`[batch][C][H][W]`, or the flattened input of a linear /
+/// matmul layer), or a padding zero outside the image. The GEMM input itself is never built:
+/// a fold gathers the rows it streams from the input tensor, so the memory it takes is a
+/// tile's, not `M x K`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Im2col {
+    m: usize,
+    k: usize,
+    groups: usize,
+    /// `None` for linear and matmul layers: row m, index k reads element `m * K + k`.
+    conv: Option<ConvGeometry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConvGeometry {
+    /// Input height and width, output height and width.
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+    /// Elements of one sample's input (`C x H x W`) and of one group's channels (`C/g x H x W`).
+    sample: usize,
+    group: usize,
+    stride: (usize, usize),
+    padding: (isize, isize),
+    /// Per reduction index: (offset of its channel in the group, y and x offset of its tap
+    /// from the window's corner).
+    taps: Vec<(usize, isize, isize)>,
+}
+
+impl Im2col {
+    fn of(net: &Network, layer: &Layer) -> Option<Self> {
+        let gemm = layer.gemm(net)?;
+        let input = net.tensor(*layer.inputs.first()?);
+        let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
+        let conv = match layer.op {
+            Op::Conv2d(cv) => {
+                let o = net.tensor(layer.output);
+                let (c, h, w) = (
+                    input.shape[0] as usize,
+                    input.shape[1] as usize,
+                    input.shape[2] as usize,
+                );
+                let (kh, kw) = (cv.kernel.0 as usize, cv.kernel.1 as usize);
+                let (dh, dw) = (cv.dilation.0 as usize, cv.dilation.1 as usize);
+                let taps = (0..k)
+                    .map(|kk| {
+                        let (dy, dx) = ((kk / kw) % kh, kk % kw);
+                        (
+                            (kk / (kh * kw)) * h * w,
+                            (dy * dh) as isize,
+                            (dx * dw) as isize,
+                        )
+                    })
+                    .collect();
+                Some(ConvGeometry {
+                    h,
+                    w,
+                    oh: o.shape[1] as usize,
+                    ow: o.shape[2] as usize,
+                    sample: c * h * w,
+                    group: c / groups * h * w,
+                    stride: (cv.stride.0 as usize, cv.stride.1 as usize),
+                    padding: (cv.padding.0 as isize, cv.padding.1 as isize),
+                    taps,
+                })
+            }
+            _ => None,
+        };
+        Some(Im2col { m, k, groups, conv })
+    }
+
+    /// Calls `f(i, source)` for reduction indices `k0 + i`, `i < len`, of row `row` of group
+    /// `g`: `source` is the input element read, `None` for padding.
+    #[inline]
+    fn gather(
+        &self,
+        g: usize,
+        row: usize,
+        k0: usize,
+        len: usize,
+        mut f: impl FnMut(usize, Option<usize>),
+    ) {
+        let Some(cv) = &self.conv else {
+            let base = row * self.k + k0;
+            (0..len).for_each(|i| f(i, Some(base + i)));
+            return;
+        };
+        let b = row / (cv.oh * cv.ow);
+        let (py, px) = ((row / cv.ow) % cv.oh, row % cv.ow);
+        let y0 = (py * cv.stride.0) as isize - cv.padding.0;
+        let x0 = (px * cv.stride.1) as isize - cv.padding.1;
+        let base = b * cv.sample + g * cv.group;
+        let (h, w) = (cv.h as isize, cv.w as isize);
+        for (i, &(ch, dy, dx)) in cv.taps[k0..k0 + len].iter().enumerate() {
+            let (iy, ix) = (y0 + dy, x0 + dx);
+            f(
+                i,
+                (iy >= 0 && ix >= 0 && iy < h && ix < w)
+                    .then(|| base + ch + iy as usize * cv.w + ix as usize),
+            );
+        }
+    }
+}
+
+/// Non-zero flags of the GEMM input of a layer, per conv group, row and reduction index,
+/// gathered row by row from the input tensor's flags packed 64 to a word (8 times smaller
+/// than the tensor's `bool`s, and never the `M x K` im2col matrix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationMask {
+    pub m: usize,
+    pub k: usize,
+    pub groups: usize,
+    geometry: Im2col,
+    /// Bit i % 64 of word i / 64: input element i is non-zero.
+    input: Vec<u64>,
+}
+
+impl ActivationMask {
+    /// Whether activation (row, kk) of group g is non-zero (padding is zero).
+    pub fn get(&self, g: usize, row: usize, kk: usize) -> bool {
+        let mut v = false;
+        self.geometry.gather(g, row, kk, 1, |_, src| {
+            v = src.is_some_and(|e| self.input[e / 64] >> (e % 64) & 1 == 1)
+        });
+        v
+    }
+
+    /// Row `row` of group `g` packed per PE chunk of `kpp` reduction indices: chunks
+    /// `ch0 .. ch0 + out.len() / words` into `out`, `words = kpp.div_ceil(64)` u64s each, bit
+    /// i of a chunk for index `chunk * kpp + i` (0 past the end of K); [`ChunkBits`]' layout.
+    pub fn row_chunks(&self, g: usize, row: usize, kpp: usize, ch0: usize, out: &mut [u64]) {
+        let words = kpp.div_ceil(64);
+        out.fill(0);
+        let k0 = ch0 * kpp;
+        let len = (out.len() / words * kpp).min(self.k.saturating_sub(k0));
+        self.geometry.gather(g, row, k0, len, |i, src| {
+            if src.is_some_and(|e| self.input[e / 64] >> (e % 64) & 1 == 1) {
+                let (ch, j) = (i / kpp, i % kpp);
+                out[ch * words + j / 64] |= 1 << (j % 64);
+            }
+        });
+    }
+}
+
 /// The GEMM input of a weight layer as non-zero flags; `None` for layers without a GEMM.
 pub fn layer_mask(net: &Network, layer: &Layer) -> Option<ActivationMask> {
     let flags = input_flags(net, layer)?;
-    let (m, k, groups, nonzero) = im2col(net, layer, &flags, false)?;
+    let geometry = Im2col::of(net, layer)?;
+    let mut input = vec![0u64; flags.len().div_ceil(64)];
+    for (i, &f) in flags.iter().enumerate() {
+        input[i / 64] |= (f as u64) << (i % 64);
+    }
     Some(ActivationMask {
-        m,
-        k,
-        groups,
-        nonzero,
+        m: geometry.m,
+        k: geometry.k,
+        groups: geometry.groups,
+        geometry,
+        input,
     })
 }
 
 /// The GEMM input of a weight layer as activation magnitudes, per conv group, row and
-/// reduction index (0 for zeros and padding).
+/// reduction index (0 for zeros and padding), gathered row by row from the input tensor's
+/// magnitudes ([`input_values`]; borrowed when a functional run measured them).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivationValues {
+pub struct ActivationValues<'a> {
     pub m: usize,
     pub k: usize,
     pub groups: usize,
-    values: Vec<u16>,
+    geometry: Im2col,
+    input: std::borrow::Cow<'a, [u16]>,
 }
 
-impl ActivationValues {
-    /// Magnitudes of one row's reduction indices `k0 .. k0 + len` of group `g`.
-    pub fn row(&self, g: usize, row: usize, k0: usize, len: usize) -> &[u16] {
-        let base = (g * self.m + row) * self.k + k0;
-        &self.values[base..base + len]
+impl ActivationValues<'_> {
+    /// Magnitudes of one row's reduction indices `k0 .. k0 + out.len()` of group `g`.
+    pub fn row_into(&self, g: usize, row: usize, k0: usize, out: &mut [u16]) {
+        let len = out.len();
+        self.geometry.gather(g, row, k0, len, |i, src| {
+            out[i] = src.map_or(0, |e| self.input[e])
+        });
     }
 }
 
@@ -115,64 +247,16 @@ pub fn input_values<'a>(net: &Network, layer: &'a Layer) -> Option<std::borrow::
 }
 
 /// The GEMM input of a weight layer as activation magnitudes ([`input_values`]).
-pub fn layer_values(net: &Network, layer: &Layer) -> Option<ActivationValues> {
-    let x = input_values(net, layer)?;
-    let (m, k, groups, values) = im2col(net, layer, &x, 0)?;
+pub fn layer_values<'a>(net: &Network, layer: &'a Layer) -> Option<ActivationValues<'a>> {
+    let input = input_values(net, layer)?;
+    let geometry = Im2col::of(net, layer)?;
     Some(ActivationValues {
-        m,
-        k,
-        groups,
-        values,
+        m: geometry.m,
+        k: geometry.k,
+        groups: geometry.groups,
+        geometry,
+        input,
     })
-}
-
-/// A weight layer's GEMM input from its input tensor `x` (`[batch][C][H][W]`, or the
-/// flattened input of a linear / matmul layer): `(m, k, groups, entries)`, entries row-major
-/// per group, `pad` outside the image.
-fn im2col<T: Copy>(
-    net: &Network,
-    layer: &Layer,
-    x: &[T],
-    pad: T,
-) -> Option<(usize, usize, usize, Vec<T>)> {
-    let gemm = layer.gemm(net)?;
-    let input = net.tensor(*layer.inputs.first()?);
-    let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
-    let mut out = vec![pad; groups * m * k];
-    match layer.op {
-        Op::Conv2d(cv) => {
-            let o = net.tensor(layer.output);
-            let (oh, ow) = (o.shape[1] as usize, o.shape[2] as usize);
-            let (c, h, w) = (
-                input.shape[0] as usize,
-                input.shape[1] as usize,
-                input.shape[2] as usize,
-            );
-            let cg = c / groups;
-            let (kh, kw) = (cv.kernel.0 as usize, cv.kernel.1 as usize);
-            for g in 0..groups {
-                for row in 0..m {
-                    let b = row / (oh * ow);
-                    let (py, px) = ((row / ow) % oh, row % ow);
-                    for kk in 0..k {
-                        let ci = g * cg + kk / (kh * kw);
-                        let (dy, dx) = ((kk / kw) % kh, kk % kw);
-                        let iy = (py * cv.stride.0 as usize + dy * cv.dilation.0 as usize) as isize
-                            - cv.padding.0 as isize;
-                        let ix = (px * cv.stride.1 as usize + dx * cv.dilation.1 as usize) as isize
-                            - cv.padding.1 as isize;
-                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                            out[(g * m + row) * k + kk] =
-                                x[((b * c + ci) * h + iy as usize) * w + ix as usize];
-                        }
-                    }
-                }
-            }
-        }
-        // Linear: row = sample, k = flattened input; matmul: the [M, K] input itself.
-        _ => out.copy_from_slice(&x[..m * k]),
-    }
-    Some((m, k, groups, out))
 }
 
 /// Flags packed per PE chunk: for each (group, row, chunk) `words` u64s whose bit i says
@@ -218,15 +302,6 @@ pub fn common(a: &[u64], b: &[u64]) -> u64 {
         .zip(b)
         .map(|(x, y)| (x & y).count_ones() as u64)
         .sum()
-}
-
-impl ActivationMask {
-    /// This mask packed per PE chunk; rows are `g * m + row`.
-    pub fn chunk_bits(&self, kpp: usize) -> ChunkBits {
-        ChunkBits::pack(self.groups * self.m, self.k, kpp, |r, kk| {
-            self.nonzero[r * self.k + kk]
-        })
-    }
 }
 
 #[cfg(test)]
@@ -295,5 +370,125 @@ mod tests {
             .filter(|&(r, kk)| !m.get(0, r, kk))
             .count();
         assert!((88 + 50..88 + 150).contains(&zeros), "{zeros}");
+    }
+
+    /// The GEMM input as the engine built it before it streamed rows: the whole im2col
+    /// matrix, `(m, k, groups, entries)`, entries row-major per group, `pad` outside the image.
+    fn full_im2col<T: Copy>(
+        net: &Network,
+        layer: &Layer,
+        x: &[T],
+        pad: T,
+    ) -> (usize, usize, usize, Vec<T>) {
+        let gemm = layer.gemm(net).unwrap();
+        let input = net.tensor(layer.inputs[0]);
+        let (m, k, groups) = (gemm.m as usize, gemm.k as usize, gemm.groups as usize);
+        let mut out = vec![pad; groups * m * k];
+        match layer.op {
+            Op::Conv2d(cv) => {
+                let o = net.tensor(layer.output);
+                let (oh, ow) = (o.shape[1] as usize, o.shape[2] as usize);
+                let (c, h, w) = (
+                    input.shape[0] as usize,
+                    input.shape[1] as usize,
+                    input.shape[2] as usize,
+                );
+                let cg = c / groups;
+                let (kh, kw) = (cv.kernel.0 as usize, cv.kernel.1 as usize);
+                for g in 0..groups {
+                    for row in 0..m {
+                        let b = row / (oh * ow);
+                        let (py, px) = ((row / ow) % oh, row % ow);
+                        for kk in 0..k {
+                            let ci = g * cg + kk / (kh * kw);
+                            let (dy, dx) = ((kk / kw) % kh, kk % kw);
+                            let iy = (py * cv.stride.0 as usize + dy * cv.dilation.0 as usize)
+                                as isize
+                                - cv.padding.0 as isize;
+                            let ix = (px * cv.stride.1 as usize + dx * cv.dilation.1 as usize)
+                                as isize
+                                - cv.padding.1 as isize;
+                            if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                out[(g * m + row) * k + kk] =
+                                    x[((b * c + ci) * h + iy as usize) * w + ix as usize];
+                            }
+                        }
+                    }
+                }
+            }
+            _ => out.copy_from_slice(&x[..m * k]),
+        }
+        (m, k, groups, out)
+    }
+
+    proptest::proptest! {
+        /// Rows gathered from the packed input flags (and magnitudes) equal the whole im2col
+        /// matrix of booleans the engine used to build, chunk by chunk, on random convolutions
+        /// (groups, strides, dilation, padding, batch) and linear layers.
+        #[test]
+        fn gathered_rows_equal_the_full_im2col(
+            cg in 1u64..4, groups in 1u64..4, ng in 1u64..3, h in 1u64..7, w in 1u64..7,
+            kh in 1u64..4, kw in 1u64..4, sy in 1u64..3, sx in 1u64..3, pad in 0u64..3,
+            dil in 1u64..3, batch in 1u64..4, zeros in 0.0f64..1.0, kpp in 1usize..70,
+            linear in proptest::bool::ANY, seed in 0u64..1000,
+        ) {
+            let layer = if linear {
+                format!(r#"{{"name": "l", "op": "linear", "inputs": ["x"], "output": "y", "out_features": {ng}}}"#)
+            } else {
+                let (ph, pw) = (pad.min(kh - 1), pad.min(kw - 1));
+                if (h + 2 * ph) < dil * (kh - 1) + 1 || (w + 2 * pw) < dil * (kw - 1) + 1 {
+                    return Ok(());
+                }
+                format!(
+                    r#"{{"name": "c", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": {}, "kernel": [{kh}, {kw}], "stride": [{sy}, {sx}], "padding": [{ph}, {pw}], "dilation": {dil}, "groups": {groups}}}"#,
+                    ng * groups
+                )
+            };
+            let shape = if linear { format!("[{}]", cg * groups * h) } else { format!("[{}, {h}, {w}]", cg * groups) };
+            let text = format!(
+                r#"{{"name": "t", "batch": {batch}, "inputs": {{"x": {shape}}}, "defaults": {{"activations": {{"zero_density": {zeros}, "seed": {seed}}}}}, "layers": [{layer}]}}"#
+            );
+            let net = crate::workload::parse_workload(&text, "t.json").unwrap();
+            let layer = &net.layers[0];
+            let flags = input_flags(&net, layer).unwrap();
+            let (m, k, groups, full) = full_im2col(&net, layer, &flags, false);
+            let mask = layer_mask(&net, layer).unwrap();
+            proptest::prop_assert_eq!((mask.m, mask.k, mask.groups), (m, k, groups));
+            let packed = ChunkBits::pack(groups * m, k, kpp, |r, kk| full[r * k + kk]);
+            let words = kpp.div_ceil(64);
+            let chunks = k.div_ceil(kpp);
+            let mut out = vec![0u64; chunks * words];
+            for g in 0..groups {
+                for row in 0..m {
+                    for kk in 0..k {
+                        proptest::prop_assert_eq!(mask.get(g, row, kk), full[(g * m + row) * k + kk]);
+                    }
+                    for ch0 in 0..chunks {
+                        let part = &mut out[..(chunks - ch0) * words];
+                        mask.row_chunks(g, row, kpp, ch0, part);
+                        for ch in ch0..chunks {
+                            proptest::prop_assert_eq!(
+                                &part[(ch - ch0) * words..(ch - ch0 + 1) * words],
+                                packed.get(g * m + row, ch)
+                            );
+                        }
+                    }
+                }
+            }
+            let x = input_values(&net, layer).unwrap();
+            let (_, _, _, full) = full_im2col(&net, layer, &x, 0u16);
+            let values = layer_values(&net, layer).unwrap();
+            let mut row = vec![0u16; k];
+            for g in 0..groups {
+                for r in 0..m {
+                    for k0 in [0, k / 2] {
+                        let out = &mut row[..k - k0];
+                        values.row_into(g, r, k0, out);
+                        let base = (g * m + r) * k + k0;
+                        proptest::prop_assert_eq!(&*out, &full[base..base + k - k0]);
+                    }
+                }
+            }
+        }
     }
 }

@@ -2,15 +2,17 @@
 //! scheduled, the array walked fold by fold and M-tile by M-tile. Two evaluations share the
 //! bookkeeping (`Tally`): step costs constant over a fold (closed-form lock-step,
 //! [`fold_loop`]), and step costs that change from step to step when zero activations are
-//! skipped ([`fold_loop_skipping`], evaluated step by step).
+//! skipped or activation magnitudes are read ([`skipping`]: [`fold_loop_skipping`],
+//! [`fold_loop_values`]).
 
 use crate::arch::{Arch, Dataflow};
-use crate::pe::PeStep;
 
-use super::activations::{self, ActivationMask};
 use super::lockstep::{self, StepCosts};
 use super::systolic::{self, FoldTiming};
 use super::{Actions, LayerPlan};
+
+mod skipping;
+pub use skipping::{fold_loop_skipping, fold_loop_values};
 
 /// Cycles and actions of a weight-stationary (or unit-cost) layer, fold by fold.
 pub struct FoldSums {
@@ -330,141 +332,6 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
                         None => lockstep::stream_cycles(arch.sync_scope, &s, tile_t),
                     };
                     tally.tiles(count, tile_t, stream, (active_sum, active), &demand);
-                }
-            }
-        }
-    }
-    tally.finish()
-}
-
-/// Per-step cost and actions of a PE that skips zero activations: the pairs set in both `w`
-/// and `a` remain (non-zero activation, and non-zero weight for kinds that skip zero weights)
-/// of `held`; the skip network serves them.
-fn skipping_step(arch: &Arch, plan: &LayerPlan, held: u64, w: &[u64], a: &[u64]) -> PeStep {
-    let lanes = arch.pe.lanes as u64;
-    let items = activations::common(w, a);
-    let batches = match arch.pe.skip {
-        crate::pe::SkipNetwork::Ideal => items.div_ceil(lanes),
-        net => {
-            let both: Vec<u64> = w.iter().zip(a).map(|(x, y)| x & y).collect();
-            net.cycles(lanes, arch.pe.weights_per_lane as u64, &both)
-        }
-    };
-    plan.cost
-        .skipping_step(batches, held, items)
-        .expect("validation admits skip_zero_activations only on kinds that model it")
-}
-
-/// The fold loop when PEs skip zero activations: a PE's cost changes from step to step, so
-/// each fold's streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
-pub fn fold_loop_skipping(
-    arch: &Arch,
-    plan: &LayerPlan,
-    ft: &FoldTiming,
-    mask: &ActivationMask,
-) -> FoldSums {
-    let (n, k, kpp) = (plan.n as usize, plan.k as usize, plan.k_per_pe as usize);
-    let acts = mask.chunk_bits(kpp);
-    let weight_matters = plan.cost.skips_zero_weights();
-    let m_total = plan.t as usize;
-    // Weights that take part, per group: non-zero codes for kinds that skip them, every held
-    // one else.
-    let wbits: Vec<activations::ChunkBits> = (0..plan.gemm.groups as usize)
-        .map(|g| {
-            activations::ChunkBits::pack(n, k, kpp, |f, kk| {
-                !weight_matters
-                    || plan
-                        .codes
-                        .is_none_or(|q| q.filter_codes(g * n + f)[kk] != 0)
-            })
-        })
-        .collect();
-    let held = |ch: usize| (k - ch * kpp).min(kpp) as u64;
-    fold_loop_varying(arch, plan, ft, &|g, ch, f, m| {
-        skipping_step(
-            arch,
-            plan,
-            held(ch),
-            wbits[g].get(f, ch),
-            acts.get(g * m_total + m, ch),
-        )
-    })
-}
-
-/// The fold loop of PEs serial in the activations' bits: each step's cost from the
-/// magnitudes of the activations it pairs with the held weights.
-pub fn fold_loop_values(
-    arch: &Arch,
-    plan: &LayerPlan,
-    ft: &FoldTiming,
-    values: &activations::ActivationValues,
-) -> FoldSums {
-    let (k, kpp) = (plan.k as usize, plan.k_per_pe as usize);
-    let n = plan.n as usize;
-    fold_loop_varying(arch, plan, ft, &|g, ch, f, m| {
-        let len = (k - ch * kpp).min(kpp);
-        plan.activation_step(arch, ch as u64, g * n + f, values.row(g, m, ch * kpp, len))
-    })
-}
-
-/// The fold loop when a PE's cost changes from step to step: `step(group, chunk, filter,
-/// row)` is the cost of the PE holding that chunk of that filter at that GEMM row; each fold's
-/// streaming time is evaluated step by step (`lockstep::stream_cycles_varying`).
-fn fold_loop_varying(
-    arch: &Arch,
-    plan: &LayerPlan,
-    ft: &FoldTiming,
-    step: &(dyn Fn(usize, usize, usize, usize) -> PeStep + Sync),
-) -> FoldSums {
-    let (rows, cols) = (arch.rows as usize, arch.cols as usize);
-    let (n, chunks) = (plan.n as usize, plan.k_chunks as usize);
-    let m_total = plan.t as usize;
-    let mut tally = Tally::new(arch);
-    for g in 0..plan.gemm.groups as usize {
-        // Step cost of every (chunk, filter, step), computed once.
-        let mut cost = vec![0u32; chunks * n * m_total];
-        let mut work = vec![0u64; n];
-        for ch in 0..chunks {
-            for f in 0..n {
-                for m in 0..m_total {
-                    let st = step(g, ch, f, m);
-                    cost[(ch * n + f) * m_total + m] = st.cycles as u32;
-                    work[f] += st.cycles;
-                    tally.sums.actions.add_step(&st, 1);
-                }
-            }
-        }
-        let order = schedule_filters(arch, &work);
-        for cf in 0..ft.col_folds as usize {
-            for rf in 0..ft.row_folds as usize {
-                let pe = |r: usize, c: usize| holder(arch, plan, &order, (rf, cf), (r, c));
-                let demand = plan.fold_demand(arch, rf, cf);
-                let mut m0 = 0usize;
-                while m0 < m_total {
-                    let tile = (ft.m_tile as usize).min(m_total - m0);
-                    let cost = |r: usize, c: usize, m: u64| {
-                        pe(r, c).map_or(1, |(ch, f)| {
-                            cost[(ch * n + f) * m_total + m0 + m as usize] as u64
-                        })
-                    };
-                    let stream = lockstep::stream_cycles_varying(
-                        arch.sync_scope,
-                        rows,
-                        cols,
-                        tile as u64,
-                        &cost,
-                    );
-                    let (mut active_sum, mut active) = (0u64, 0u64);
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            if pe(r, c).is_some() {
-                                active += tile as u64;
-                                active_sum += (0..tile as u64).map(|m| cost(r, c, m)).sum::<u64>();
-                            }
-                        }
-                    }
-                    tally.tiles(1, tile as u64, stream, (active_sum, active), &demand);
-                    m0 += tile;
                 }
             }
         }

@@ -310,20 +310,18 @@ pub fn stream_cycles_varying(
     }
     match scope {
         // Validation keeps brick lock-step away from zero-activation skipping.
+        // Step g costs the most expensive PE (r, c) at m = g - r - c: each PE's steps are
+        // laid onto the wavefront steps they fall in.
         SyncScope::Array | SyncScope::Brick => {
-            let mut sum = 0;
-            for g in 0..t + (rows + cols) as u64 - 2 {
-                let mut step = 0;
-                for r in 0..rows {
-                    for c in 0..cols {
-                        if let Some(m) = g.checked_sub((r + c) as u64).filter(|&m| m < t) {
-                            step = step.max(cost(r, c, m));
-                        }
+            let mut step = vec![0u64; t as usize + rows + cols - 2];
+            for r in 0..rows {
+                for c in 0..cols {
+                    for (m, s) in step[r + c..r + c + t as usize].iter_mut().enumerate() {
+                        *s = (*s).max(cost(r, c, m as u64));
                     }
                 }
-                sum += step;
             }
-            sum
+            step.iter().sum()
         }
         SyncScope::Row => band_varying(rows, cols, t, &|r, c, m| cost(r, c, m)),
         SyncScope::Column => band_varying(cols, rows, t, &|c, r, m| cost(r, c, m)),
@@ -368,6 +366,125 @@ fn band_varying(
         }
     }
     f[domains - 1]
+}
+
+/// Streaming time of a fold whose PEs' step costs depend on the row and the step alone: PE
+/// (r, c) costs `a[r * t + m]` in step m when c < `cols_active` (every active column holds a
+/// filter and the cost is the same whichever: zero activations skipped without zero weights,
+/// or activation magnitudes), and 1 beyond (columns that hold nothing); every entry >= 1.
+/// Equal to [`stream_cycles_varying`] on those costs, in O(rows x (t + cols)) instead of
+/// O(rows x cols x t). With ca = `cols_active`:
+///
+/// - `array`: row r's PEs active in wavefront step g are at steps m in [g - r - ca + 1,
+///   g - r]: a sliding maximum of width ca over the row's costs, then the maximum over rows;
+///   the last cols - ca steps hold only empty columns and cost 1.
+/// - `row`: the same sliding maxima are the rows' own step weights (1 once only empty
+///   columns are active).
+/// - `column`: every active column's step j weighs D[j], the most expensive a[r][j - r]; a
+///   longest path through (column, step) takes every step once and its ca - 1 moves between
+///   active columns at the heaviest step: sum D + (ca - 1) max D, plus 1 per empty column.
+/// - `pe` / `lane`: every node costs at least 1 and every path through (r, c, m) has the
+///   same number of nodes, so a longest path stays in the active columns until the last
+///   (r, m) and its ca - 1 column moves repeat its heaviest (r, m): the best over v of the
+///   heaviest 2-D path through v plus (ca - 1) a(v), plus cols - ca.
+pub fn stream_cycles_rows(
+    scope: SyncScope,
+    rows: usize,
+    cols: usize,
+    cols_active: usize,
+    t: u64,
+    a: &[u32],
+) -> u64 {
+    if t == 0 {
+        return 0;
+    }
+    let (tn, ca) = (t as usize, cols_active);
+    assert!((1..=cols).contains(&ca) && a.len() == rows * tn);
+    let at = |r: usize, m: usize| a[r * tn + m] as u64;
+    let tail = (cols - ca) as u64;
+    match scope {
+        SyncScope::Array | SyncScope::Brick => {
+            let mut step = vec![0u64; tn + rows + ca - 2];
+            let mut win = Vec::with_capacity(tn + ca - 1);
+            for r in 0..rows {
+                window_max(&a[r * tn..(r + 1) * tn], ca, &mut win);
+                for (s, &v) in step[r..r + win.len()].iter_mut().zip(&win) {
+                    *s = (*s).max(v);
+                }
+            }
+            step.iter().sum::<u64>() + tail
+        }
+        SyncScope::Row => {
+            let span = tn + ca - 1;
+            let mut wins = Vec::with_capacity(rows * span);
+            let mut win = Vec::with_capacity(span);
+            for r in 0..rows {
+                window_max(&a[r * tn..(r + 1) * tn], ca, &mut win);
+                wins.extend_from_slice(&win);
+            }
+            let mut f = vec![0u64; rows];
+            for j in 0..tn + cols - 1 {
+                let mut above = 0;
+                for (r, fr) in f.iter_mut().enumerate() {
+                    let w = if j < span { wins[r * span + j] } else { 1 };
+                    *fr = (*fr).max(above) + w;
+                    above = *fr;
+                }
+            }
+            f[rows - 1]
+        }
+        SyncScope::Column => {
+            let (mut sum, mut max) = (0u64, 0u64);
+            for j in 0..tn + rows - 1 {
+                let (lo, hi) = (j.saturating_sub(tn - 1), j.min(rows - 1));
+                let d = (lo..=hi).map(|r| at(r, j - r)).max().unwrap_or(0);
+                sum += d;
+                max = max.max(d);
+            }
+            sum + (ca as u64 - 1) * max + tail
+        }
+        SyncScope::Pe | SyncScope::Lane => {
+            // Heaviest paths into (r, m) from (0, 0), and out of it to (rows - 1, t - 1).
+            let mut lin = vec![0u64; rows * tn];
+            for r in 0..rows {
+                for m in 0..tn {
+                    let up = if r > 0 { lin[(r - 1) * tn + m] } else { 0 };
+                    let left = if m > 0 { lin[r * tn + m - 1] } else { 0 };
+                    lin[r * tn + m] = up.max(left) + at(r, m);
+                }
+            }
+            let mut lout = vec![0u64; tn];
+            let mut best = 0u64;
+            for r in (0..rows).rev() {
+                for m in (0..tn).rev() {
+                    let right = if m + 1 < tn { lout[m + 1] } else { 0 };
+                    let v = at(r, m);
+                    lout[m] = lout[m].max(right) + v;
+                    best = best.max(lin[r * tn + m] + lout[m] - v + (ca as u64 - 1) * v);
+                }
+            }
+            best + tail
+        }
+    }
+}
+
+/// `out[j]` = max of `x[max(0, j - w + 1) ..= min(j, len - 1)]` for j in 0 .. len + w - 1: a
+/// window of width `w` sliding over `x` and off both ends.
+fn window_max(x: &[u32], w: usize, out: &mut Vec<u64>) {
+    out.clear();
+    let mut deque = std::collections::VecDeque::with_capacity(w.min(x.len()) + 1);
+    for j in 0..x.len() + w - 1 {
+        if j < x.len() {
+            while deque.back().is_some_and(|&b: &usize| x[b] <= x[j]) {
+                deque.pop_back();
+            }
+            deque.push_back(j);
+        }
+        while deque.front().is_some_and(|&f| f + w <= j) {
+            deque.pop_front();
+        }
+        out.push(x[*deque.front().expect("the window holds an index")] as u64);
+    }
 }
 
 #[cfg(test)]
@@ -467,5 +584,65 @@ mod tests {
         assert_eq!(stream_cycles(SyncScope::Array, &s, 3), 10);
         // pe: path (0,0),(0,1),(1,1) weighs 2 + 1 + 2 = 5, plus (3 - 1) x 2 at a slow PE = 9.
         assert_eq!(stream_cycles(SyncScope::Pe, &s, 3), 9);
+    }
+
+    /// The array scope's step-by-step form as it was: every wavefront step scans every PE.
+    fn array_varying_by_steps(
+        rows: usize,
+        cols: usize,
+        t: u64,
+        cost: &dyn Fn(usize, usize, u64) -> u64,
+    ) -> u64 {
+        let mut sum = 0;
+        for g in 0..t + (rows + cols) as u64 - 2 {
+            let mut step = 0;
+            for r in 0..rows {
+                for c in 0..cols {
+                    if let Some(m) = g.checked_sub((r + c) as u64).filter(|&m| m < t) {
+                        step = step.max(cost(r, c, m));
+                    }
+                }
+            }
+            sum += step;
+        }
+        sum
+    }
+
+    proptest::proptest! {
+        /// Costs that depend on the row and the step (1 in the columns past `cols_active`):
+        /// the closed forms of `stream_cycles_rows` equal the step-by-step evaluation in every
+        /// scope, and the array scope's per-PE form equals the per-step scan it replaced.
+        #[test]
+        fn row_costs_closed_forms_equal_step_by_step(
+            rows in 1usize..7, cols in 1usize..7, ca_seed in 0usize..64, t in 1u64..20,
+            seed in proptest::num::u64::ANY, spread in 1u64..9,
+        ) {
+            let ca = 1 + ca_seed % cols;
+            let mut x = seed | 1;
+            let a: Vec<u32> = (0..rows * t as usize)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (1 + x % spread) as u32
+                })
+                .collect();
+            let cost = |r: usize, c: usize, m: u64| {
+                if c < ca { a[r * t as usize + m as usize] as u64 } else { 1 }
+            };
+            for scope in [SyncScope::Array, SyncScope::Row, SyncScope::Column, SyncScope::Pe, SyncScope::Lane] {
+                proptest::prop_assert_eq!(
+                    stream_cycles_rows(scope, rows, cols, ca, t, &a),
+                    stream_cycles_varying(scope, rows, cols, t, &cost),
+                    "{:?} {}x{} ca={} t={} {:?}", scope, rows, cols, ca, t, a
+                );
+            }
+            // Fully varying costs for the array scope's two forms.
+            let full = |r: usize, c: usize, m: u64| 1 + (r as u64 * 7 + c as u64 * 3 + m * 5 + seed) % spread;
+            proptest::prop_assert_eq!(
+                stream_cycles_varying(SyncScope::Array, rows, cols, t, &full),
+                array_varying_by_steps(rows, cols, t, &full)
+            );
+        }
     }
 }

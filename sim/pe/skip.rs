@@ -86,6 +86,8 @@ impl SkipNetwork {
                 let n: u64 = work.iter().map(|w| w.count_ones() as u64).sum();
                 n.div_ceil(lanes)
             }
+            // One lane: every position is its own.
+            SkipNetwork::Lane if lanes == 1 => work.iter().map(|w| w.count_ones() as u64).sum(),
             SkipNetwork::Lane => {
                 let mut per_lane = [0u64; 64];
                 for_each_set(work, |i| per_lane[(i % lanes) as usize] += 1);
