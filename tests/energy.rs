@@ -66,7 +66,7 @@ fn net(quant: &str) -> Network {
 
 fn tensor(
     scheme: Scheme,
-    filters: [[i32; 4]; 2],
+    filters: [[i16; 4]; 2],
     storage_bits: u64,
     absorbed: bool,
 ) -> Vec<Option<QuantizedTensor>> {

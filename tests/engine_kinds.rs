@@ -16,7 +16,7 @@ use common::{arch, gemm_net as net};
 /// A hand-written quantized tensor of `filters` x `k` codes.
 fn codes(
     scheme: Scheme,
-    filters: &[&[i32]],
+    filters: &[&[i16]],
     groups: Option<(u32, Vec<u8>, Vec<u16>)>,
 ) -> Vec<Option<QuantizedTensor>> {
     let k = filters[0].len();

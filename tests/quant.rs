@@ -322,8 +322,8 @@ fn weights_strategy() -> impl Strategy<Value = (Vec<f32>, Vec<u64>)> {
     })
 }
 
-fn distinct_nonzero(codes: &[i32]) -> Vec<i32> {
-    let mut v: Vec<i32> = codes.iter().copied().filter(|&c| c != 0).collect();
+fn distinct_nonzero(codes: &[i16]) -> Vec<i16> {
+    let mut v: Vec<i16> = codes.iter().copied().filter(|&c| c != 0).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -375,7 +375,7 @@ proptest! {
         let k = shape[1] as usize;
         for (i, &c) in qt.codes.iter().enumerate() {
             let gi = groups.group_of(k, i);
-            prop_assert_eq!(c.unsigned_abs() & !(groups.masks[gi] as u32), 0);
+            prop_assert_eq!(c.unsigned_abs() & !groups.masks[gi], 0);
             prop_assert_eq!(groups.masks[gi].count_ones(), groups.shared[gi] as u32);
             prop_assert!(groups.shared[gi] as u32 <= max);
         }

@@ -158,7 +158,7 @@ fn check(arch: &Arch, net: &Network, codes: &[Option<QuantizedTensor>]) -> (Laye
 }
 
 /// A hand-written ternary tensor of `filters` x `k` codes, 2 bits per code.
-fn ternary_codes(filters: &[&[i32]]) -> Vec<Option<QuantizedTensor>> {
+fn ternary_codes(filters: &[&[i16]]) -> Vec<Option<QuantizedTensor>> {
     let k = filters[0].len();
     vec![Some(QuantizedTensor {
         scheme: Scheme::Ternary {

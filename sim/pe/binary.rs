@@ -3,6 +3,7 @@
 //! accumulated and a window sum of the activations, shared by every filter of the fold, gives
 //! the rest (UCNN/SumMerge's idea): y = 2 S+ - W (or W - 2 S-).
 
+use crate::quant::Code;
 use super::bit_serial::Serial;
 use super::{
     Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
@@ -126,7 +127,7 @@ impl StepCost for AddSub {
         self.repetition
     }
 
-    fn indexed_weights(&self, codes: &[i32], kpp: usize) -> u64 {
+    fn indexed_weights(&self, codes: &[Code], kpp: usize) -> u64 {
         if !self.repetition {
             return 0;
         }

@@ -16,6 +16,7 @@
 //! This module depends on the weight schemes and the error type only, so the architecture can
 //! hold a [`Pe`] and the engine can price it without either depending on the other.
 
+use crate::quant::Code;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -157,7 +158,7 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     }
     /// Of one filter's `codes`, held `kpp` to a PE, how many the PEs' schedules take (each
     /// stores an index).
-    fn indexed_weights(&self, _codes: &[i32], _kpp: usize) -> u64 {
+    fn indexed_weights(&self, _codes: &[Code], _kpp: usize) -> u64 {
         0
     }
 }
@@ -267,7 +268,7 @@ pub struct PeStep {
 /// The codes a PE holds, as a slice of one filter's codes from K offset `k0`.
 pub struct PeWeights<'a> {
     /// The filter's codes (all K), or None when the cost model does not need values.
-    pub codes: Option<&'a [i32]>,
+    pub codes: Option<&'a [Code]>,
     /// SWIS N_g of the filter's groups (group = `lanes` consecutive weights), if any.
     pub group_bits: Option<&'a [u8]>,
     /// Filter length (K).
@@ -284,7 +285,7 @@ impl PeWeights<'_> {
 
     /// Code of the i-th held weight (1 when values are not given).
     pub fn code(&self, i: u64) -> i32 {
-        self.codes.map_or(1, |c| c[(self.k0 + i) as usize])
+        self.codes.map_or(1, |c| c[(self.k0 + i) as usize].into())
     }
 
     /// The held positions whose code satisfies `keep`, as a bit set (bit i = held weight i).

@@ -2,6 +2,7 @@
 //! weights are scheduled through the skip network (`pe.skip`, see [`super::skip`]) and their
 //! slot indices stored beside them. It runs binary and signed-binary codes natively too.
 
+use crate::quant::Code;
 use super::bit_serial::Serial;
 use super::{
     Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
@@ -120,7 +121,7 @@ impl StepCost for ZeroSkip {
         true
     }
 
-    fn indexed_weights(&self, codes: &[i32], kpp: usize) -> u64 {
+    fn indexed_weights(&self, codes: &[Code], kpp: usize) -> u64 {
         codes
             .chunks(kpp.max(1))
             .map(|c| {

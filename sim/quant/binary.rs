@@ -4,8 +4,10 @@
 //! Convolutional Neural Networks"), whose per-filter alpha = ||w||_1 / n is the least-squares
 //! optimum for sign codes. Codes are ±1 with sign(0) = +1.
 
+use super::Code;
+
 /// Quantize one filter; returns alpha (the filter's scale).
-pub fn quantize_filter(w: &[f32], codes: &mut [i32]) -> f32 {
+pub fn quantize_filter(w: &[f32], codes: &mut [Code]) -> f32 {
     for (c, &x) in codes.iter_mut().zip(w) {
         *c = if x >= 0.0 { 1 } else { -1 };
     }

@@ -11,6 +11,8 @@
 //! (`2^a - 1 | 2^b - 1  <=>  a | b`). Only then is the error of k' never above the error of k;
 //! for other pairs it can grow (k = 3 represents M/3 exactly, k = 4 does not).
 
+use super::Code;
+
 /// Largest code magnitude of `bits`-bit symmetric quantization: `2^(bits-1) - 1`.
 pub fn qmax(bits: u32) -> i32 {
     (1i32 << (bits - 1)) - 1
@@ -22,7 +24,7 @@ pub fn max_abs(w: &[f32]) -> f32 {
 }
 
 /// Quantize one filter with the range `max` (its own max |w|, or the tensor's); returns the scale.
-pub fn quantize_filter(w: &[f32], max: f32, bits: u32, codes: &mut [i32]) -> f32 {
+pub fn quantize_filter(w: &[f32], max: f32, bits: u32, codes: &mut [Code]) -> f32 {
     let q = qmax(bits);
     if max <= 0.0 {
         codes.fill(0);
@@ -30,7 +32,7 @@ pub fn quantize_filter(w: &[f32], max: f32, bits: u32, codes: &mut [i32]) -> f32
     }
     let scale = max / q as f32;
     for (c, &x) in codes.iter_mut().zip(w) {
-        *c = (x / scale).round().clamp(-q as f32, q as f32) as i32;
+        *c = (x / scale).round().clamp(-q as f32, q as f32) as Code;
     }
     scale
 }

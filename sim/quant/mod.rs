@@ -26,6 +26,10 @@ pub mod ternary;
 pub use spec::{resolve_quant, QuantSpec, RawQuant, Scheme, SharedBits, SignRule};
 pub use stats::{stats, QuantStats};
 
+/// A weight's integer code: 16 bits hold every scheme's (int-k and SWIS up to 16 bits, whose
+/// magnitudes stay below 2^15), at half the memory of an i32.
+pub type Code = i16;
+
 /// Bits of one stored scale (an f32 per output filter, or one per tensor).
 pub const SCALE_BITS: u64 = 32;
 
@@ -69,7 +73,7 @@ pub struct QuantizedTensor {
     /// PyTorch-layout shape; `shape[0]` output filters.
     pub shape: Vec<u64>,
     /// Signed integer code per weight, same order as the input; value = code * scale[filter].
-    pub codes: Vec<i32>,
+    pub codes: Vec<Code>,
     /// One scale per output filter (per-tensor schemes repeat the same value).
     pub scales: Vec<f32>,
     /// SWIS / truncation group metadata; `None` for the other schemes.
@@ -94,7 +98,7 @@ impl QuantizedTensor {
     }
 
     /// The codes of filter `f`.
-    pub fn filter_codes(&self, f: usize) -> &[i32] {
+    pub fn filter_codes(&self, f: usize) -> &[Code] {
         let k = self.filter_len();
         &self.codes[f * k..(f + 1) * k]
     }
@@ -169,7 +173,7 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
     );
     let filters = shape.first().copied().unwrap_or(1) as usize;
     let k = shape.iter().skip(1).product::<u64>() as usize;
-    let mut codes = vec![0i32; weights.len()];
+    let mut codes: Vec<Code> = vec![0; weights.len()];
     let outs: Vec<FilterOut> = if weights.is_empty() || k == 0 {
         (0..filters)
             .map(|_| FilterOut {

@@ -10,6 +10,7 @@
 //! The scale is 1 (batch norm absorbs the magnitude; statistics then use each filter's
 //! least-squares scale), or with `alpha` the mean |w| of the kept weights (0 when none is kept).
 
+use super::Code;
 use super::spec::SignRule;
 
 /// Sign (+1 / -1) of every filter of a tensor with `filters` filters of `k` weights each.
@@ -41,7 +42,7 @@ pub fn quantize_filter(
     sign: i32,
     threshold: f64,
     alpha: bool,
-    codes: &mut [i32],
+    codes: &mut [Code],
 ) -> f32 {
     let max = super::int_k::max_abs(w);
     let delta = (threshold * max as f64) as f32;
@@ -51,7 +52,7 @@ pub fn quantize_filter(
         *c = if same_sign && x.abs() > delta {
             sum += x.abs() as f64;
             kept += 1;
-            sign
+            sign as Code
         } else {
             0
         };

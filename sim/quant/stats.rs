@@ -111,7 +111,7 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         let stamp = f as u32 + 1;
         let (mut distinct, mut zeros) = (0u64, 0u64);
         for &v in c {
-            let slot = &mut last[(v + OFFSET) as usize];
+            let slot = &mut last[(v as i32 + OFFSET) as usize];
             distinct += (*slot != stamp) as u64;
             *slot = stamp;
             zeros += (v == 0) as u64;

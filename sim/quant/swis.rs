@@ -34,6 +34,7 @@
 //! per-weight keeps 64 and 2, SWIS must drop one of them), so it is not the baseline. The
 //! truncation result carries one group per filter (N_g = N, fixed mask, no stored metadata).
 
+use super::Code;
 use super::spec::{Scheme, SharedBits};
 use super::FilterOut;
 
@@ -379,7 +380,7 @@ impl Prepared {
     }
 
     /// Quantize one filter: codes, the filter's scale and its groups' (N_g, mask).
-    pub(crate) fn quantize_filter(&self, w: &[f32], codes: &mut [i32]) -> FilterOut {
+    pub(crate) fn quantize_filter(&self, w: &[f32], codes: &mut [Code]) -> FilterOut {
         let qmax = ((1u32 << (self.base_bits - 1)) - 1) as f32;
         let max = super::int_k::max_abs(w);
         let scale = if max > 0.0 { max / qmax } else { 0.0 };
@@ -395,7 +396,7 @@ impl Prepared {
             Kind::Truncate { kept_bits } => {
                 let mask = ((1u32 << kept_bits) - 1) << (self.base_bits - 1 - kept_bits);
                 for (c, &x) in codes.iter_mut().zip(w) {
-                    *c = sign(x) * ((magnitude(x).round() as u32 & mask) as i32);
+                    *c = (sign(x) * ((magnitude(x).round() as u32 & mask) as i32)) as Code;
                 }
                 FilterOut {
                     scale,
@@ -449,7 +450,7 @@ impl Prepared {
                             for ((c, &x), (&m, &i)) in
                                 cg.iter_mut().zip(wg).zip(xs.iter().zip(&idx))
                             {
-                                *c = sign(x) * t.pick(s, m, i) as i32;
+                                *c = (sign(x) * t.pick(s, m, i) as i32) as Code;
                             }
                             groups.push((t.n as u8, t.masks[s]));
                         }

@@ -5,8 +5,10 @@
 //! Gaussian/uniform weights); a weight is kept iff `|w| > delta`, with code sign(w); alpha is
 //! the mean |w| of the kept weights (0 when none is kept).
 
+use super::Code;
+
 /// Quantize one filter; returns alpha (the filter's scale).
-pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [i32]) -> f32 {
+pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [Code]) -> f32 {
     let delta = (threshold_factor * super::binary::mean_abs(w) as f64) as f32;
     let (mut sum, mut kept) = (0.0f64, 0u64);
     for (c, &x) in codes.iter_mut().zip(w) {

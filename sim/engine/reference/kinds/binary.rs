@@ -1,6 +1,7 @@
 //! `binary`: {-1,+1} codes, each lane adding or subtracting its activation, one slot per
 //! cycle; with repetition, the sign the skip network serves faster, and a shared window sum.
 
+use crate::quant::Code;
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{cheaper, pairs, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
@@ -16,7 +17,7 @@ impl RefKind for Binary {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -35,7 +36,7 @@ impl RefKind for Binary {
     fn pairs_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(match p.scheme {

@@ -2,6 +2,7 @@
 //! per cycle as the shifters sit. Other kinds run a scheme they have no native support for
 //! the same way, one bit plane per cycle through one PE shifter.
 
+use crate::quant::Code;
 use super::{pairs, shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
 use crate::pe::{SerialOperand, ShifterPlacement};
@@ -17,7 +18,7 @@ fn width(p: &RefPe) -> u64 {
 }
 
 /// `bits` cycles per occupied slot, an add per lane per cycle.
-pub(super) fn serial(p: &RefPe, held: &[i32], bits: u64, shifts: ShiftRule) -> Program {
+pub(super) fn serial(p: &RefPe, held: &[Code], bits: u64, shifts: ShiftRule) -> Program {
     Program::uniform(held.len(), p.pe.lanes as usize, bits, false, shifts, true)
 }
 
@@ -25,7 +26,7 @@ pub(super) fn serial(p: &RefPe, held: &[i32], bits: u64, shifts: ShiftRule) -> P
 /// per batch.
 pub(super) fn serial_pairs(
     p: &RefPe,
-    held: &[i32],
+    held: &[Code],
     active: &dyn Fn(usize) -> bool,
     bits: u64,
     shifts: ShiftRule,
@@ -34,7 +35,7 @@ pub(super) fn serial_pairs(
 }
 
 /// A scheme the PE has no native support for: one bit plane of the weights per cycle.
-pub(super) fn fallback(p: &RefPe, held: &[i32]) -> Program {
+pub(super) fn fallback(p: &RefPe, held: &[Code]) -> Program {
     serial(
         p,
         held,
@@ -43,7 +44,7 @@ pub(super) fn fallback(p: &RefPe, held: &[i32]) -> Program {
     )
 }
 
-pub(super) fn fallback_pairs(p: &RefPe, held: &[i32], active: &dyn Fn(usize) -> bool) -> Program {
+pub(super) fn fallback_pairs(p: &RefPe, held: &[Code], active: &dyn Fn(usize) -> bool) -> Program {
     serial_pairs(
         p,
         held,
@@ -61,7 +62,7 @@ impl RefKind for BitSerial {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -71,7 +72,7 @@ impl RefKind for BitSerial {
     fn activation_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         acts: &dyn Fn(usize) -> u16,
     ) -> Option<Program> {
         if !p.pe.dynamic_precision {
@@ -97,7 +98,7 @@ impl RefKind for BitSerial {
     fn pairs_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(serial_pairs(

@@ -1,6 +1,7 @@
 //! `bit_sparse`: one cycle per effectual digit of each weight. The digits are counted here
 //! by building the representation digit by digit (the fast engine uses a closed form).
 
+use crate::quant::Code;
 use super::{FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::Program;
 use crate::pe::BitEncoding;
@@ -35,18 +36,18 @@ impl RefKind for BitSparse {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
         let enc = p.pe.encoding;
         Ok(super::per_weight_work(
             p,
-            held.iter().map(|&c| digits(c, enc)).collect(),
+            held.iter().map(|&c| digits(c.into(), enc)).collect(),
         ))
     }
 
-    fn pairs_program(&self, _: &RefPe, _: &[i32], _: &dyn Fn(usize) -> bool) -> Option<Program> {
+    fn pairs_program(&self, _: &RefPe, _: &[Code], _: &dyn Fn(usize) -> bool) -> Option<Program> {
         None
     }
 }

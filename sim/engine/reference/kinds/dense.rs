@@ -1,5 +1,6 @@
 //! `dense`: every held weight is a multiply-accumulate, one slot per cycle.
 
+use crate::quant::Code;
 use super::{pairs, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
 
@@ -13,7 +14,7 @@ impl RefKind for Dense {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -30,7 +31,7 @@ impl RefKind for Dense {
     fn pairs_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(pairs(p, held, active, false, 1, true, ShiftRule::None))

@@ -1,6 +1,7 @@
 //! `loom`: both operands serial; a slot streams every weight bit against every activation bit
 //! its widest activation needs (Pa x Pw cycles), every lane of the slot busy each cycle.
 
+use crate::quant::Code;
 use super::{precision, precision_slots, shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::Program;
 
@@ -15,7 +16,7 @@ impl RefKind for Loom {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -33,7 +34,7 @@ impl RefKind for Loom {
     fn activation_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         acts: &dyn Fn(usize) -> u16,
     ) -> Option<Program> {
         let (pa_max, pw) = (p.activation_bits as u64, p.scheme.weight_bits() as u64);
@@ -49,7 +50,7 @@ impl RefKind for Loom {
         ))
     }
 
-    fn pairs_program(&self, _: &RefPe, _: &[i32], _: &dyn Fn(usize) -> bool) -> Option<Program> {
+    fn pairs_program(&self, _: &RefPe, _: &[Code], _: &dyn Fn(usize) -> bool) -> Option<Program> {
         None
     }
 }

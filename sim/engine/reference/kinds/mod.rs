@@ -3,6 +3,7 @@
 //! hold the two equal. [`for_kind`] finds a kind's programs by its `[pe] kind` name; a
 //! registered kind without a file here is reported, not silently skipped.
 
+use crate::quant::Code;
 use crate::pe::{Pe, ShifterPlacement, SkipNetwork};
 use crate::quant::Scheme;
 
@@ -44,7 +45,7 @@ pub trait RefKind: Sync {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         k0: usize,
         groups: Option<FilterGroups>,
     ) -> Result<Program, String>;
@@ -53,7 +54,7 @@ pub trait RefKind: Sync {
     fn pairs_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program>;
     /// One step of a PE serial in the activations' bits: `acts(i)` is the magnitude of the
@@ -62,7 +63,7 @@ pub trait RefKind: Sync {
     fn activation_program(
         &self,
         _p: &RefPe,
-        _held: &[i32],
+        _held: &[Code],
         _acts: &dyn Fn(usize) -> u16,
     ) -> Option<Program> {
         None
@@ -199,7 +200,7 @@ pub(super) fn cheaper(p: &RefPe, a: &[bool], b: &[bool]) -> Program {
 /// the skip network, `bits` cycles per batch; `mults`: dense MACs; `shifts`: serial PEs.
 pub(super) fn pairs(
     p: &RefPe,
-    held: &[i32],
+    held: &[Code],
     active: &dyn Fn(usize) -> bool,
     nonzero_weights: bool,
     bits: u64,

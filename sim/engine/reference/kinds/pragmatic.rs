@@ -2,6 +2,7 @@
 //! to the bit's position and adding) for as many cycles as its activation has one-bits. The
 //! one-bits are found by walking the magnitude bit by bit.
 
+use crate::quant::Code;
 use super::{per_weight_work, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::Program;
 
@@ -21,7 +22,7 @@ impl RefKind for Pragmatic {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -34,7 +35,7 @@ impl RefKind for Pragmatic {
     fn activation_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         acts: &dyn Fn(usize) -> u16,
     ) -> Option<Program> {
         let cap = p.activation_bits as u64;
@@ -46,7 +47,7 @@ impl RefKind for Pragmatic {
         ))
     }
 
-    fn pairs_program(&self, _: &RefPe, _: &[i32], _: &dyn Fn(usize) -> bool) -> Option<Program> {
+    fn pairs_program(&self, _: &RefPe, _: &[Code], _: &dyn Fn(usize) -> bool) -> Option<Program> {
         None
     }
 }

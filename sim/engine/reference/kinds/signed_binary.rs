@@ -1,6 +1,7 @@
 //! `signed_binary`: the held non-zero weights of a one-sign filter through the skip network;
 //! with repetition, whichever of the non-zero and zero lists the network serves faster.
 
+use crate::quant::Code;
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{cheaper, pairs, skipping, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
@@ -16,7 +17,7 @@ impl RefKind for SignedBinary {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -35,7 +36,7 @@ impl RefKind for SignedBinary {
     fn pairs_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(if matches!(p.scheme, Scheme::SignedBinary { .. }) {

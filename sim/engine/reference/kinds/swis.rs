@@ -2,6 +2,7 @@
 //! one per cycle, and every lane of the slot feeds the adder tree each cycle (its bit at the
 //! position gates its activation). Truncation keeps a fixed number of positions per slot.
 
+use crate::quant::Code;
 use super::bit_serial::fallback;
 use super::{shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{first, Program};
@@ -17,7 +18,7 @@ impl RefKind for Swis {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         k0: usize,
         groups: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -54,7 +55,7 @@ impl RefKind for Swis {
             }
             Scheme::Truncate { kept_bits, .. } => {
                 let b = kept_bits as u64;
-                let slots: Vec<&[i32]> = held.chunks(lanes).collect();
+                let slots: Vec<&[Code]> = held.chunks(lanes).collect();
                 Ok(Program::Slots {
                     len: vec![b; slots.len()],
                     work: slots.iter().map(|s| vec![b; s.len()]).collect(),
@@ -67,7 +68,7 @@ impl RefKind for Swis {
         }
     }
 
-    fn pairs_program(&self, _: &RefPe, _: &[i32], _: &dyn Fn(usize) -> bool) -> Option<Program> {
+    fn pairs_program(&self, _: &RefPe, _: &[Code], _: &dyn Fn(usize) -> bool) -> Option<Program> {
         None
     }
 }

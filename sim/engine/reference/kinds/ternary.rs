@@ -1,6 +1,7 @@
 //! `ternary`: the held non-zero weights through the skip network, for binary, ternary and
 //! signed-binary codes.
 
+use crate::quant::Code;
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{pairs, skipping, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
@@ -23,7 +24,7 @@ impl RefKind for Ternary {
     fn program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         _: usize,
         _: Option<FilterGroups>,
     ) -> Result<Program, String> {
@@ -37,7 +38,7 @@ impl RefKind for Ternary {
     fn pairs_program(
         &self,
         p: &RefPe,
-        held: &[i32],
+        held: &[Code],
         active: &dyn Fn(usize) -> bool,
     ) -> Option<Program> {
         Some(if native(p.scheme) {
