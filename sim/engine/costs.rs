@@ -7,7 +7,7 @@
 //! designs of a sweep that differ only in array size or buffers share it. Costs that do not
 //! depend on code values are the same for every filter: one entry per chunk, never kept.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::arch::{Arch, SyncScope};
 use crate::pe::PeStep;
@@ -32,6 +32,9 @@ pub struct GroupCosts {
     /// The entries' step actions summed (one step each), and the entries holding weights.
     pub step_sum: PeStep,
     pub nonempty: u64,
+    /// `cost` with each chunk's filters in the offline schedule's order (heaviest first),
+    /// made on first use.
+    scheduled: OnceLock<Vec<u32>>,
 }
 
 impl GroupCosts {
@@ -39,6 +42,29 @@ impl GroupCosts {
     #[inline]
     pub fn at(&self, ch: usize, f: usize) -> u64 {
         self.cost[ch * self.stride + if self.stride == 1 { 0 } else { f }] as u64
+    }
+
+    /// The costs per chunk with the filters in the order `order` (filters are placed on the
+    /// columns in that order): `cost` itself when `order` is the identity. `order` is the
+    /// schedule of [`super::schedule_filters`] over `work`, the same for every design that
+    /// schedules.
+    pub fn in_order(&self, order: &[usize]) -> &[u32] {
+        if self.stride == 1 || order.iter().enumerate().all(|(i, &f)| i == f) {
+            return &self.cost;
+        }
+        let laid = self.scheduled.get_or_init(|| {
+            let n = self.stride;
+            let mut v = Vec::with_capacity(self.cost.len());
+            for row in self.cost.chunks(n) {
+                v.extend(order.iter().map(|&f| row[f]));
+            }
+            v
+        });
+        debug_assert!(order
+            .iter()
+            .zip(&laid[..order.len()])
+            .all(|(&f, &c)| self.cost[f] == c));
+        laid
     }
 
     /// Add the actions of `steps` steps of every entry (each entry standing for
@@ -99,6 +125,7 @@ fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCost
         ],
         step_sum: PeStep::default(),
         nonempty: 0,
+        scheduled: OnceLock::new(),
     };
     let add = |t: &mut GroupCosts, st: &PeStep| {
         let s = &mut t.step_sum;

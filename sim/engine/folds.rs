@@ -337,20 +337,26 @@ fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bo
             tally.sums.actions.window_sum_adds += table.held.iter().sum::<u64>() * t * ft.col_folds;
         }
         let order = schedule_filters(arch, &table.work);
+        let laid = table.in_order(&order);
         for &(cf, cmult) in &col_classes {
             for &(rf, rmult) in &row_classes {
                 let (mut active_sum, mut active) = (0u64, 0u64);
                 if diagonals {
                     d.fill(1);
                     let used = n.saturating_sub(cf * cols).min(cols);
-                    let order = &order[cf * cols..cf * cols + used];
                     for r in 0..rows.min(chunks.saturating_sub(rf * rows)) {
                         let ch = rf * rows + r;
                         let line = &mut d[r..r + used];
-                        for (x, &f) in line.iter_mut().zip(order) {
-                            let v = table.at(ch, f);
-                            active_sum += v;
-                            *x = (*x).max(v);
+                        if per_filter {
+                            let at = ch * n + cf * cols;
+                            for (x, &v) in line.iter_mut().zip(&laid[at..at + used]) {
+                                active_sum += v as u64;
+                                *x = (*x).max(v as u64);
+                            }
+                        } else {
+                            let v = table.at(ch, 0);
+                            active_sum += v * used as u64;
+                            line.iter_mut().for_each(|x| *x = (*x).max(v));
                         }
                         active += used as u64;
                     }

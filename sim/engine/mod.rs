@@ -450,8 +450,8 @@ impl<'a> LayerPlan<'a> {
         let first = rf as u64 * rows;
         let used = self.k_chunks.saturating_sub(first).min(rows);
         let holds_last = used > 0 && first + used == self.k_chunks;
-        let last = (self.k - (self.k_chunks - 1) * self.k_per_pe).min(self.k_per_pe);
         let held = if holds_last {
+            let last = (self.k - (self.k_chunks - 1) * self.k_per_pe).min(self.k_per_pe);
             [(used - 1, self.k_per_pe), (1, last)]
         } else {
             [(used, self.k_per_pe), (0, 0)]
