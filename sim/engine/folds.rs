@@ -338,8 +338,10 @@ fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bo
         }
         let order = schedule_filters(arch, &table.work);
         let laid = table.in_order(&order);
-        for &(cf, cmult) in &col_classes {
-            for &(rf, rmult) in &row_classes {
+        // Row folds outermost: a row fold's chunks are read column fold after column fold,
+        // along the table's rows (the sums do not depend on the order).
+        for &(rf, rmult) in &row_classes {
+            for &(cf, cmult) in &col_classes {
                 let (mut active_sum, mut active) = (0u64, 0u64);
                 if diagonals {
                     d.fill(1);
