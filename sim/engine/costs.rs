@@ -2,69 +2,46 @@
 //! the fold loop ([`super::folds::fold_loop`]).
 //!
 //! They depend on the codes and on the PE's shape (lanes, slots, skip network, lane
-//! scope), not on the array, the buffers or the batch, so a table is computed once per code
-//! set and PE configuration and kept with the codes ([`crate::quant::prefix::Derived`]): the
-//! designs of a sweep that differ only in array size or buffers share it. Costs that do not
-//! depend on code values are the same for every filter: one entry per chunk, never kept.
+//! scope) and on whether filters are scheduled, not on the array, the buffers or the batch,
+//! so a table is computed once per code set and PE configuration and kept with the codes
+//! ([`crate::quant::prefix::Derived`]): the designs of a sweep that differ only in array size
+//! or buffers share it. Costs that do not depend on code values are the same for every
+//! filter: one entry per chunk, never kept.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::arch::{Arch, SyncScope};
 use crate::pe::PeStep;
 
 use super::{Actions, LayerPlan};
 
-/// Step costs of one conv group.
+/// Step costs of one conv group, with the filters in the order they are placed on the
+/// array's columns (the offline schedule's, [`super::schedule_filters`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GroupCosts {
-    /// Filters per entry row: `n` when costs depend on the codes, else 1 (one entry per
-    /// chunk, shared by every filter).
+    /// Entries per chunk: `n` when costs depend on the codes, else 1 (one entry per chunk,
+    /// shared by every filter).
     pub stride: usize,
-    /// Cycles per step of the PE holding chunk `ch` of filter `f`: `cost[ch * stride + f]`
-    /// (`f = 0` when `stride == 1`).
+    /// Cycles per step of the PE holding chunk `ch` of the filter at column position `pos`:
+    /// `cost[ch * stride + pos]` (`pos = 0` when `stride == 1`).
     pub cost: Vec<u32>,
-    /// Each filter's total work (the schedule's sort key).
-    pub work: Vec<u64>,
+    /// The filter at each column position (`order[pos]`).
+    pub order: Vec<usize>,
     /// Weights held by a PE of each chunk.
     pub held: Vec<u64>,
-    /// Brick lock-step: each entry's slot costs, `slots` apiece (empty otherwise).
+    /// Brick lock-step: each (chunk, filter)'s slot costs, `slots` apiece, at
+    /// `(ch * n + filter) * slots` (empty otherwise).
     pub slot_cost: Vec<u64>,
     /// The entries' step actions summed (one step each), and the entries holding weights.
     pub step_sum: PeStep,
     pub nonempty: u64,
-    /// `cost` with each chunk's filters in the offline schedule's order (heaviest first),
-    /// made on first use.
-    scheduled: OnceLock<Vec<u32>>,
 }
 
 impl GroupCosts {
-    /// Cycles of the PE holding chunk `ch` of filter `f`.
+    /// Cycles of the PE holding chunk `ch` of the filter at column position `pos`.
     #[inline]
-    pub fn at(&self, ch: usize, f: usize) -> u64 {
-        self.cost[ch * self.stride + if self.stride == 1 { 0 } else { f }] as u64
-    }
-
-    /// The costs per chunk with the filters in the order `order` (filters are placed on the
-    /// columns in that order): `cost` itself when `order` is the identity. `order` is the
-    /// schedule of [`super::schedule_filters`] over `work`, the same for every design that
-    /// schedules.
-    pub fn in_order(&self, order: &[usize]) -> &[u32] {
-        if self.stride == 1 || order.iter().enumerate().all(|(i, &f)| i == f) {
-            return &self.cost;
-        }
-        let laid = self.scheduled.get_or_init(|| {
-            let n = self.stride;
-            let mut v = Vec::with_capacity(self.cost.len());
-            for row in self.cost.chunks(n) {
-                v.extend(order.iter().map(|&f| row[f]));
-            }
-            v
-        });
-        debug_assert!(order
-            .iter()
-            .zip(&laid[..order.len()])
-            .all(|(&f, &c)| self.cost[f] == c));
-        laid
+    pub fn at(&self, ch: usize, pos: usize) -> u64 {
+        self.cost[ch * self.stride + if self.stride == 1 { 0 } else { pos }] as u64
     }
 
     /// Add the actions of `steps` steps of every entry (each entry standing for
@@ -88,13 +65,14 @@ pub fn group_costs(arch: &Arch, plan: &LayerPlan, g: usize) -> Arc<GroupCosts> {
     match plan.codes.filter(|_| plan.cost.needs_codes()) {
         Some(q) => {
             let key = format!(
-                "engine step costs: {:?} lanes={} slots={} lane_scope={} skip={:?} brick={} n={} k={} group={g}",
+                "engine step costs: {:?} lanes={} slots={} lane_scope={} skip={:?} brick={} schedule={} n={} k={} group={g}",
                 plan.cost,
                 arch.pe.lanes,
                 arch.pe.weights_per_lane,
                 arch.sync_scope == SyncScope::Lane,
                 arch.pe.skip,
                 arch.sync_scope == SyncScope::Brick,
+                arch.schedule,
                 plan.n,
                 plan.k,
             );
@@ -113,7 +91,7 @@ fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCost
     let mut t = GroupCosts {
         stride,
         cost: vec![0; chunks * stride],
-        work: vec![0; n],
+        order: Vec::new(),
         held: vec![0; chunks],
         slot_cost: vec![
             0;
@@ -125,8 +103,8 @@ fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCost
         ],
         step_sum: PeStep::default(),
         nonempty: 0,
-        scheduled: OnceLock::new(),
     };
+    let mut work = vec![0u64; n];
     let add = |t: &mut GroupCosts, st: &PeStep| {
         let s = &mut t.step_sum;
         s.mults += st.mults;
@@ -149,7 +127,7 @@ fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCost
                     t.slot_cost[at..at + sc.len()].copy_from_slice(&sc);
                 }
                 t.cost[ch * n + f] = st.cycles as u32;
-                t.work[f] += st.cycles;
+                work[f] += st.cycles;
                 t.held[ch] = st.held;
                 add(&mut t, &st);
             }
@@ -162,7 +140,16 @@ fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCost
             add(&mut t, &st);
         }
         let total: u64 = t.cost.iter().map(|&c| c as u64).sum();
-        t.work.fill(total);
+        work.fill(total);
+    }
+    t.order = super::schedule_filters(arch, &work);
+    if per_filter && t.order.iter().enumerate().any(|(i, &f)| i != f) {
+        // Lay each chunk's costs out in column order, so a fold reads them in sequence.
+        let mut laid = Vec::with_capacity(t.cost.len());
+        for row in t.cost.chunks(n) {
+            laid.extend(t.order.iter().map(|&f| row[f]));
+        }
+        t.cost = laid;
     }
     t
 }

@@ -336,8 +336,7 @@ fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bo
             // One window sum per row and step, shared by the fold's filters.
             tally.sums.actions.window_sum_adds += table.held.iter().sum::<u64>() * t * ft.col_folds;
         }
-        let order = schedule_filters(arch, &table.work);
-        let laid = table.in_order(&order);
+        let order = &table.order;
         // Row folds outermost: a row fold's chunks are read column fold after column fold,
         // along the table's rows (the sums do not depend on the order).
         for &(rf, rmult) in &row_classes {
@@ -351,7 +350,7 @@ fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bo
                         let line = &mut d[r..r + used];
                         if per_filter {
                             let at = ch * n + cf * cols;
-                            for (x, &v) in line.iter_mut().zip(&laid[at..at + used]) {
+                            for (x, &v) in line.iter_mut().zip(&table.cost[at..at + used]) {
                                 active_sum += v as u64;
                                 *x = (*x).max(v as u64);
                             }
@@ -374,7 +373,7 @@ fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bo
                     for (c, v) in line.iter_mut().enumerate() {
                         let fi = cf * cols + c;
                         *v = if fi < n {
-                            let x = table.at(ch, order[fi]);
+                            let x = table.at(ch, fi);
                             active_sum += x;
                             active += 1;
                             x
@@ -389,8 +388,7 @@ fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bo
                     if per_filter {
                         for r in 0..rows {
                             for c in 0..cols {
-                                if let Some((ch, f)) = holder(arch, plan, &order, (rf, cf), (r, c))
-                                {
+                                if let Some((ch, f)) = holder(arch, plan, order, (rf, cf), (r, c)) {
                                     let (from, to) = ((ch * n + f) * slots, (r * cols + c) * slots);
                                     b.s[to..to + slots]
                                         .copy_from_slice(&table.slot_cost[from..from + slots]);
