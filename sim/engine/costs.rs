@@ -82,6 +82,7 @@ pub fn group_costs(arch: &Arch, plan: &LayerPlan, g: usize) -> Arc<GroupCosts> {
     }
 }
 
+#[allow(clippy::needless_range_loop)] // f indexes the codes, the work and the table
 fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCosts {
     let n = plan.n as usize;
     let chunks = plan.k_chunks as usize;
