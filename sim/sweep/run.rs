@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -270,108 +270,124 @@ impl Sweep {
             let mut order: Vec<(usize, CodesKey)> =
                 first_job.into_iter().map(|(k, i)| (i, k)).collect();
             order.sort();
-            // Each key's code set: kept from an earlier window, or new (then quantized below).
-            let sets: Vec<(Arc<CodeCache>, bool)> = order
+            // Each key's code set: one kept from an earlier window, else made when its group
+            // runs. Only the window's last few keys keep theirs for the next window; the others
+            // are dropped when their group is done, so only the groups in flight hold codes.
+            let keep_from = order.len().saturating_sub(CODE_SETS_KEPT);
+            let slots: Vec<Mutex<Option<Arc<CodeCache>>>> = order
                 .iter()
-                .map(
-                    |(_, key)| match code_sets.iter().position(|(k, _)| k == key) {
-                        Some(at) => {
-                            let kept = code_sets.remove(at);
-                            let set = kept.1.clone();
-                            code_sets.insert(0, kept);
-                            (set, false)
-                        }
-                        None => {
-                            let set = Arc::new(CodeCache::default());
-                            code_sets.insert(0, (key.clone(), set.clone()));
-                            (set, true)
-                        }
-                    },
-                )
+                .map(|(_, key)| {
+                    Mutex::new(
+                        code_sets
+                            .iter()
+                            .position(|(k, _)| k == key)
+                            .map(|at| code_sets.remove(at).1),
+                    )
+                })
                 .collect();
-            code_sets.truncate(CODE_SETS_KEPT.max(order.len()));
+            code_sets.clear();
             // Groups run in parallel too (quantizing one while simulating another).
-            order.par_iter().zip(&sets).try_for_each(|((_, key), (codes, new))| -> Result<()> {
-                let group = &groups[key];
-                if stop_after.is_some_and(|k| claimed.load(Ordering::Relaxed) >= k) {
-                    return Ok(());
-                }
-                let source = &sources[key.0];
-                let caches = Caches {
-                    weights: &weights,
-                    codes,
+            order.par_iter().enumerate().try_for_each(|(i, (_, key))| -> Result<()> {
+                let kept = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+                let (codes, new) = match kept {
+                    Some(c) => (c, false),
+                    None => (Arc::new(CodeCache::default()), true),
                 };
-                let lead = &group[0];
-                // Quantize the group's layers once; a failure (a missing weight file, say) is
-                // the failure of each of its points, reported by the pipeline below.
-                if lead.which.iter().any(|&w| w)
-                    && pipeline::quantize_layers(&lead.net, &lead.which, source, caches).is_ok()
-                    && *new
-                {
-                    quantized.fetch_add(1, Ordering::Relaxed);
-                }
-                // With real inputs: the group's functional run, once for all its points (they
-                // share the codes, the accumulator and the vector format); its activations
-                // time the points whose PEs read them.
-                let functional = match (&self.workloads[key.0].inputs, references.get(&key.0)) {
-                    (Some(set), Some(reference)) => Some(reference.clone().and_then(|reference| {
-                        // The first `batch` inputs time the points that read activations; with
-                        // fewer inputs those points fail (below), the others run.
-                        let batch = lead.net.batch as usize;
-                        let batch = if set.values.len() >= batch { batch } else { 0 };
-                        let (ev, _) = pipeline::evaluate_design(
-                            &lead.arch,
-                            &lead.net,
-                            source,
-                            caches,
-                            samples(set, self.plan.spec.calibration),
-                            Some(&reference),
-                            batch,
-                        )
-                        .map_err(|e| one_line(&e))?;
-                        let mut net = self.workloads[key.0].net.clone();
-                        pipeline::with_activations(&mut net, &ev);
-                        Ok((ev.fidelity.network, net))
-                    })),
-                    _ => None,
-                };
-                group.par_iter().try_for_each(|r| {
-                    if !claim() {
+                let done = (|| -> Result<()> {
+                    let group = &groups[key];
+                    if stop_after.is_some_and(|k| claimed.load(Ordering::Relaxed) >= k) {
                         return Ok(());
                     }
-                    let job = &jobs[r.job];
-                    let (net, fidelity) = match &functional {
-                        None => (&self.workloads[job.workload].net, None),
-                        Some(Ok((f, net))) => (net, Some(f)),
-                        Some(Err(msg)) => return emit(job, Status::Error, None, None, msg),
+                    let source = &sources[key.0];
+                    let caches = Caches {
+                        weights: &weights,
+                        codes: &codes,
                     };
-                    let need = pipeline::timed_inputs(&r.arch, net);
-                    let given = self.workloads[job.workload]
-                        .inputs
-                        .as_ref()
-                        .map_or(0, |s| s.values.len());
-                    if fidelity.is_some() && need > given {
-                        let msg = format!(
-                            "the workload's batch is {need}: timing this design on real activations needs at least {need} inputs, {given} given"
-                        );
-                        return emit(job, Status::Unsupported, None, None, &msg);
+                    let lead = &group[0];
+                    // Quantize the group's layers once; a failure (a missing weight file, say) is
+                    // the failure of each of its points, reported by the pipeline below.
+                    if lead.which.iter().any(|&w| w)
+                        && pipeline::quantize_layers(&lead.net, &lead.which, source, caches).is_ok()
+                        && new
+                    {
+                        quantized.fetch_add(1, Ordering::Relaxed);
                     }
-                    match pipeline::run_design(&r.arch, net, source, caches, OPTIONS) {
-                        Ok(d) => {
-                            let summary = Summary::new(&r.arch, &d.run);
-                            // The same last guard as `run`: never a NaN or infinite figure.
-                            match crate::report::check_finite(&summary, &[]) {
-                                Ok(()) => emit(job, Status::Ok, Some(&summary), fidelity, ""),
-                                Err(e) => emit(job, Status::Error, None, None, &one_line(&e)),
+                    // With real inputs: the group's functional run, once for all its points (they
+                    // share the codes, the accumulator and the vector format); its activations
+                    // time the points whose PEs read them.
+                    let functional = match (&self.workloads[key.0].inputs, references.get(&key.0)) {
+                        (Some(set), Some(reference)) => Some(reference.clone().and_then(|reference| {
+                            // The first `batch` inputs time the points that read activations; with
+                            // fewer inputs those points fail (below), the others run.
+                            let batch = lead.net.batch as usize;
+                            let batch = if set.values.len() >= batch { batch } else { 0 };
+                            let (ev, _) = pipeline::evaluate_design(
+                                &lead.arch,
+                                &lead.net,
+                                source,
+                                caches,
+                                samples(set, self.plan.spec.calibration),
+                                Some(&reference),
+                                batch,
+                            )
+                            .map_err(|e| one_line(&e))?;
+                            let mut net = self.workloads[key.0].net.clone();
+                            pipeline::with_activations(&mut net, &ev);
+                            Ok((ev.fidelity.network, net))
+                        })),
+                        _ => None,
+                    };
+                    group.par_iter().try_for_each(|r| {
+                        if !claim() {
+                            return Ok(());
+                        }
+                        let job = &jobs[r.job];
+                        let (net, fidelity) = match &functional {
+                            None => (&self.workloads[job.workload].net, None),
+                            Some(Ok((f, net))) => (net, Some(f)),
+                            Some(Err(msg)) => return emit(job, Status::Error, None, None, msg),
+                        };
+                        let need = pipeline::timed_inputs(&r.arch, net);
+                        let given = self.workloads[job.workload]
+                            .inputs
+                            .as_ref()
+                            .map_or(0, |s| s.values.len());
+                        if fidelity.is_some() && need > given {
+                            let msg = format!(
+                                "the workload's batch is {need}: timing this design on real activations needs at least {need} inputs, {given} given"
+                            );
+                            return emit(job, Status::Unsupported, None, None, &msg);
+                        }
+                        match pipeline::run_design(&r.arch, net, source, caches, OPTIONS) {
+                            Ok(d) => {
+                                let summary = Summary::new(&r.arch, &d.run);
+                                // The same last guard as `run`: never a NaN or infinite figure.
+                                match crate::report::check_finite(&summary, &[]) {
+                                    Ok(()) => emit(job, Status::Ok, Some(&summary), fidelity, ""),
+                                    Err(e) => emit(job, Status::Error, None, None, &one_line(&e)),
+                                }
                             }
+                            Err(e @ Error::Unsupported(_)) => {
+                                emit(job, Status::Unsupported, None, None, &one_line(&e))
+                            }
+                            Err(e) => emit(job, Status::Error, None, None, &one_line(&e)),
                         }
-                        Err(e @ Error::Unsupported(_)) => {
-                            emit(job, Status::Unsupported, None, None, &one_line(&e))
-                        }
-                        Err(e) => emit(job, Status::Error, None, None, &one_line(&e)),
-                    }
-                })
+                    })
+                })();
+                if i >= keep_from {
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(codes);
+                }
+                done
             })?;
+            code_sets = order
+                .iter()
+                .zip(slots)
+                .filter_map(|((_, k), s)| {
+                    s.into_inner()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .map(|c| (k.clone(), c))
+                })
+                .collect();
         }
         let ok = counts[Status::Ok as usize].load(Ordering::Relaxed);
         let invalid = counts[Status::Invalid as usize].load(Ordering::Relaxed);
