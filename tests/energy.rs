@@ -78,6 +78,7 @@ fn tensor(
         groups: None,
         storage_bits,
         scale_absorbed: absorbed,
+        derived: Default::default(),
     })]
 }
 

@@ -35,6 +35,7 @@ fn codes(
         groups,
         storage_bits: 0,
         scale_absorbed: false,
+        derived: Default::default(),
     })]
 }
 

@@ -170,6 +170,7 @@ fn ternary_codes(filters: &[&[i16]]) -> Vec<Option<QuantizedTensor>> {
         groups: None,
         storage_bits: 2 * (filters.len() * k) as u64,
         scale_absorbed: false,
+        derived: Default::default(),
     })]
 }
 

@@ -7,7 +7,10 @@
 //!
 //! - `swis_resnet18/run`: `plumsim run arch/swis_pe16.toml workloads/resnet18.json` end to
 //!   end (synthetic weights generated and quantized to SWIS, then simulated), in simulated
-//!   cycles per second; `swis_resnet18/simulate` the engine alone on prepared codes.
+//!   cycles per second; `swis_resnet18/simulate` the engine alone on prepared codes (after
+//!   the first iteration on the step costs kept with the codes, as a sweep's later designs).
+//! - `llama_linear_4096x11008/*`: a dense Llama-2-7B-sized linear layer on the dense and
+//!   bit-serial designs (uniform PEs: the closed form over distinct fold shapes).
 //! - `engine_vs_reference/*`: one small SWIS layer on the fast engine and on the per-cycle
 //!   reference engine, both in simulated cycles per second: their ratio is the fast engine's
 //!   speed-up.
@@ -192,6 +195,33 @@ fn bench_engine_vs_reference(c: &mut Criterion) {
     g.finish();
 }
 
+/// A dense Llama-2-7B-sized linear layer (K = 4096, N = 11008) at M = 1 and 512 on the dense
+/// and bit-serial 16x16 designs: every PE costs the same, so the engine evaluates only the
+/// distinct fold shapes (milliseconds, where walking its 176k folds took seconds).
+fn bench_dense_llama(c: &mut Criterion) {
+    let mut g = c.benchmark_group("llama_linear_4096x11008");
+    g.sample_size(10);
+    for design in ["dense_ws16", "bitserial_pe16"] {
+        let arch = io::load_arch(&repo(&format!("arch/{design}.toml"))).expect("shipped arch");
+        for m in [1u64, 512] {
+            let text = format!(
+                r#"{{"name": "llama_up", "inputs": {{"a": [{m}, 4096]}},
+                    "defaults": {{"quant": {{"scheme": "int", "weight_bits": 8}}}},
+                    "layers": [{{"name": "up", "op": "matmul", "inputs": ["a"], "output": "u", "out_features": 11008}}]}}"#
+            );
+            let net = workload::parse_workload(&text, "llama_up.json").expect("workload");
+            let cycles = engine::simulate(&arch, &net)
+                .expect("simulate")
+                .total_cycles();
+            g.throughput(Throughput::Elements(cycles));
+            g.bench_function(format!("{design}/m{m}"), |b| {
+                b.iter(|| engine::simulate(&arch, std::hint::black_box(&net)).expect("simulate"))
+            });
+        }
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -203,6 +233,7 @@ criterion_group! {
     name = benches;
     config = config();
     targets = bench_scalesim_resnet18, bench_resnet18_json, bench_swis_resnet18, bench_engine_vs_reference,
+        bench_dense_llama,
         quant_bench::bench_quant, sweep_bench::bench_sweep, functional_bench::bench_functional
 }
 criterion_main!(benches);

@@ -7,6 +7,7 @@
 
 use crate::arch::{Arch, Dataflow};
 
+use super::costs;
 use super::lockstep::{self, StepCosts};
 use super::systolic::{self, FoldTiming};
 use super::{Actions, LayerPlan};
@@ -15,6 +16,7 @@ mod skipping;
 pub use skipping::{fold_loop_skipping, fold_loop_values};
 
 /// Cycles and actions of a weight-stationary (or unit-cost) layer, fold by fold.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldSums {
     pub compute_cycles: u64,
     pub imbalance_cycles: u64,
@@ -77,6 +79,38 @@ impl PortDemand {
                 .map(|&h| words(h * cols_active * b.weight, wb))
                 .sum(),
             input_words_per_step: held.iter().map(|&h| words(h * b.activation, ib)).sum(),
+            psum_write_words_per_step: psum,
+            psum_read_words_per_step: if read_psums { psum } else { 0 },
+        }
+    }
+}
+
+impl PortDemand {
+    /// [`PortDemand::of_fold`] with the rows' held indices given as (rows, indices each)
+    /// runs: O(runs) rather than O(rows).
+    pub fn of_rows(
+        arch: &Arch,
+        held: &[(u64, u64)],
+        cols_active: u64,
+        read_psums: bool,
+        b: PortBits,
+    ) -> Self {
+        let words = |bits: u64, w: u32| bits.div_ceil(w as u64);
+        let (ib, wb, ob) = (
+            arch.input_buffer.word_bits,
+            arch.weight_buffer.word_bits,
+            arch.output_buffer.word_bits,
+        );
+        let psum = words(cols_active * b.psum, ob);
+        PortDemand {
+            load_words: held
+                .iter()
+                .map(|&(r, h)| r * words(h * cols_active * b.weight, wb))
+                .sum(),
+            input_words_per_step: held
+                .iter()
+                .map(|&(r, h)| r * words(h * b.activation, ib))
+                .sum(),
             psum_write_words_per_step: psum,
             psum_read_words_per_step: if read_psums { psum } else { 0 },
         }
@@ -222,7 +256,24 @@ fn unit_cost_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
 
 /// The fold loop when every PE's step cost is constant over a fold: the fold's streaming time
 /// in closed form from the per-PE costs ([`lockstep::stream_cycles`]).
+///
+/// The per-(chunk, filter) costs come from [`costs::group_costs`] (kept with the codes, so
+/// shared by every design with the same PE shape). When they do not depend on the codes,
+/// every PE of a chunk costs the same, so folds come in at most six shapes (the first, the
+/// middle and the last row fold, by the full and the last column fold): each is evaluated
+/// once and counted as often as it occurs.
 pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
+    fold_loop_shapes(arch, plan, ft, true)
+}
+
+/// [`fold_loop`] evaluating every fold, whatever the costs (what the closed form for uniform
+/// layers is tested against).
+#[doc(hidden)]
+pub fn fold_loop_every_fold(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
+    fold_loop_shapes(arch, plan, ft, false)
+}
+
+fn fold_loop_shapes(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming, collapse: bool) -> FoldSums {
     if arch.dataflow != Dataflow::Ws {
         return unit_cost_loop(arch, plan, ft);
     }
@@ -240,98 +291,129 @@ pub fn fold_loop(arch: &Arch, plan: &LayerPlan, ft: &FoldTiming) -> FoldSums {
         }
         v
     };
-    for g in 0..plan.gemm.groups as usize {
-        // Per (chunk, filter) step cost, and each filter's total work for scheduling. When
-        // the cost does not depend on code values, every filter's chunk costs the same.
-        let per_filter = plan.cost.needs_codes();
-        let brick = arch.sync_scope == crate::arch::SyncScope::Brick;
-        let slots = arch.pe.weights_per_lane as usize;
-        // Brick lock-step: each (chunk, filter)'s slot costs, `slots` entries each.
-        let mut slot_cost = vec![0u64; if brick { chunks * n * slots } else { 0 }];
-        let mut cost = vec![0u64; if per_filter { chunks * n } else { chunks }];
-        let mut work = vec![0u64; n];
-        let mut held_rows = vec![0u64; chunks];
-        if per_filter {
-            for f in 0..n {
-                for ch in 0..chunks {
-                    let st = plan.pe_step(arch, ch as u64, g * n + f);
-                    if brick {
-                        let sc = plan.slot_cycles(arch, ch as u64, g * n + f);
-                        let at = (ch * n + f) * slots;
-                        slot_cost[at..at + sc.len()].copy_from_slice(&sc);
-                    }
-                    cost[ch * n + f] = st.cycles;
-                    work[f] += st.cycles;
-                    held_rows[ch] = st.held;
-                    tally.sums.actions.add_step(&st, t);
-                }
-            }
-        } else {
-            for ch in 0..chunks {
-                let st = plan.pe_step(arch, ch as u64, g * n);
-                cost[ch] = st.cycles;
-                held_rows[ch] = st.held;
-                tally.sums.actions.add_step(&st, t * n as u64);
-            }
-            work.fill(cost.iter().sum());
+    let per_filter = plan.cost.needs_codes();
+    let brick = arch.sync_scope == crate::arch::SyncScope::Brick;
+    let slots = arch.pe.weights_per_lane as usize;
+    let (row_folds, col_folds) = (ft.row_folds as usize, ft.col_folds as usize);
+    // Folds as (index, how many folds share its shape).
+    let classes = |folds: usize, first_apart: bool| -> Vec<(usize, u64)> {
+        if per_filter || !collapse {
+            return (0..folds).map(|i| (i, 1)).collect();
         }
-        let cost_of = |ch: usize, f: usize| {
-            if per_filter {
-                cost[ch * n + f]
-            } else {
-                cost[ch]
+        let mut v = Vec::new();
+        if first_apart && folds > 1 {
+            // The first row fold reads no partial sums: its port demand differs.
+            v.push((0, 1));
+            if folds > 2 {
+                v.push((1, folds as u64 - 2));
             }
-        };
+        } else if folds > 1 {
+            v.push((0, folds as u64 - 1));
+        }
+        v.push((folds - 1, 1));
+        v
+    };
+    let (row_classes, col_classes) = (classes(row_folds, true), classes(col_folds, false));
+    let mut s = StepCosts {
+        rows,
+        cols,
+        s: vec![1; rows * cols],
+    };
+    // Array lock-step needs only each anti-diagonal's most expensive PE (idle PEs cost 1).
+    let diagonals = arch.sync_scope == crate::arch::SyncScope::Array;
+    let mut d = vec![1u64; rows + cols - 1];
+    let mut b = lockstep::BrickCosts {
+        rows,
+        cols,
+        slots,
+        s: vec![0; if brick { rows * cols * slots } else { 0 }],
+    };
+    for g in 0..plan.gemm.groups as usize {
+        let table = costs::group_costs(arch, plan, g);
+        table.add_actions(
+            &mut tally.sums.actions,
+            if per_filter { t } else { t * n as u64 },
+        );
         if plan.cost.shares_window_sums() {
             // One window sum per row and step, shared by the fold's filters.
-            tally.sums.actions.window_sum_adds += held_rows.iter().sum::<u64>() * t * ft.col_folds;
+            tally.sums.actions.window_sum_adds += table.held.iter().sum::<u64>() * t * ft.col_folds;
         }
-        let order = schedule_filters(arch, &work);
-        let mut s = StepCosts {
-            rows,
-            cols,
-            s: vec![1; rows * cols],
-        };
-        for cf in 0..ft.col_folds as usize {
-            for rf in 0..ft.row_folds as usize {
+        let order = &table.order;
+        // Row folds outermost: a row fold's chunks are read column fold after column fold,
+        // along the table's rows (the sums do not depend on the order).
+        for &(rf, rmult) in &row_classes {
+            for &(cf, cmult) in &col_classes {
                 let (mut active_sum, mut active) = (0u64, 0u64);
-                for r in 0..rows {
-                    for c in 0..cols {
-                        s.s[r * cols + c] = match holder(arch, plan, &order, (rf, cf), (r, c)) {
-                            Some((ch, f)) => {
-                                let v = cost_of(ch, f);
-                                active_sum += v;
-                                active += 1;
-                                v
+                if diagonals {
+                    d.fill(1);
+                    let used = n.saturating_sub(cf * cols).min(cols);
+                    for r in 0..rows.min(chunks.saturating_sub(rf * rows)) {
+                        let ch = rf * rows + r;
+                        let line = &mut d[r..r + used];
+                        if per_filter {
+                            let at = ch * n + cf * cols;
+                            for (x, &v) in line.iter_mut().zip(&table.cost[at..at + used]) {
+                                active_sum += v as u64;
+                                *x = (*x).max(v as u64);
                             }
-                            None => 1,
+                        } else {
+                            let v = table.at(ch, 0);
+                            active_sum += v * used as u64;
+                            line.iter_mut().for_each(|x| *x = (*x).max(v));
+                        }
+                        active += used as u64;
+                    }
+                }
+                let walk_rows = if diagonals { 0 } else { rows };
+                for r in 0..walk_rows {
+                    let ch = rf * rows + r;
+                    let line = &mut s.s[r * cols..(r + 1) * cols];
+                    if ch >= chunks {
+                        line.fill(1);
+                        continue;
+                    }
+                    for (c, v) in line.iter_mut().enumerate() {
+                        let fi = cf * cols + c;
+                        *v = if fi < n {
+                            let x = table.at(ch, fi);
+                            active_sum += x;
+                            active += 1;
+                            x
+                        } else {
+                            1
                         };
                     }
                 }
                 let demand = plan.fold_demand(arch, rf, cf);
-                let bricks = brick.then(|| {
-                    let mut b = lockstep::BrickCosts {
-                        rows,
-                        cols,
-                        slots,
-                        s: vec![0; rows * cols * slots],
-                    };
-                    for r in 0..rows {
-                        for c in 0..cols {
-                            if let Some((ch, f)) = holder(arch, plan, &order, (rf, cf), (r, c)) {
-                                let (from, to) = ((ch * n + f) * slots, (r * cols + c) * slots);
-                                b.s[to..to + slots].copy_from_slice(&slot_cost[from..from + slots]);
+                if brick {
+                    b.s.fill(0);
+                    if per_filter {
+                        for r in 0..rows {
+                            for c in 0..cols {
+                                if let Some((ch, f)) = holder(arch, plan, order, (rf, cf), (r, c)) {
+                                    let (from, to) = ((ch * n + f) * slots, (r * cols + c) * slots);
+                                    b.s[to..to + slots]
+                                        .copy_from_slice(&table.slot_cost[from..from + slots]);
+                                }
                             }
                         }
                     }
-                    b
-                });
+                }
                 for &(tile_t, count) in &tiles {
-                    let stream = match &bricks {
-                        Some(b) => lockstep::brick_cycles(b, tile_t),
-                        None => lockstep::stream_cycles(arch.sync_scope, &s, tile_t),
+                    let stream = if brick {
+                        lockstep::brick_cycles(&b, tile_t)
+                    } else if diagonals {
+                        lockstep::diagonal_cycles(&d, tile_t)
+                    } else {
+                        lockstep::stream_cycles(arch.sync_scope, &s, tile_t)
                     };
-                    tally.tiles(count, tile_t, stream, (active_sum, active), &demand);
+                    tally.tiles(
+                        count * cmult * rmult,
+                        tile_t,
+                        stream,
+                        (active_sum, active),
+                        &demand,
+                    );
                 }
             }
         }

@@ -129,7 +129,39 @@ fn array_cycles(costs: &StepCosts, t: u64) -> u64 {
         }
     }
     // Step g covers diagonals [max(0, g - t + 1), min(g, diags - 1)].
-    window_max_sum(&d, t)
+    diagonal_cycles(&d, t)
+}
+
+/// Array lock-step from the most expensive PE of each anti-diagonal (`d[r + c]`): the sum
+/// over wavefront steps of the most expensive active diagonal. With at least as many steps
+/// as diagonals (the usual case) the fill steps see prefix maxima, the middle ones the
+/// global maximum and the drain steps suffix maxima: O(diagonals), no allocation.
+pub fn diagonal_cycles(d: &[u64], t: u64) -> u64 {
+    let n = d.len();
+    if t == 0 || n == 0 {
+        return 0;
+    }
+    if t == 1 {
+        // Each step holds one diagonal.
+        return d.iter().sum();
+    }
+    if t < n as u64 {
+        return window_max_sum(d, t);
+    }
+    let mut sum = 0u64;
+    let mut prefix = 0u64;
+    for &x in &d[..n - 1] {
+        prefix = prefix.max(x);
+        sum += prefix;
+    }
+    let global = prefix.max(d[n - 1]);
+    sum += global * (t - n as u64 + 1);
+    let mut suffix = 0u64;
+    for &x in d[1..].iter().rev() {
+        suffix = suffix.max(x);
+        sum += suffix;
+    }
+    sum
 }
 
 /// Sum over g = 0 .. len(d) + t - 1 of max(d[lo..=hi]) with lo = max(0, g - t + 1),
@@ -550,6 +582,23 @@ mod tests {
                     "{scope:?} {rows}x{cols} t={t} {s:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn diagonal_cycles_equal_the_sliding_window() {
+        let mut seed = 99u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for _ in 0..2000 {
+            let n = 1 + next() as usize % 12;
+            let t = 1 + next() % 20;
+            let d: Vec<u64> = (0..n).map(|_| 1 + next() % 9).collect();
+            assert_eq!(diagonal_cycles(&d, t), window_max_sum(&d, t), "{d:?} t={t}");
         }
     }
 

@@ -11,6 +11,7 @@
 //! simulates the same folds cycle by cycle.
 
 pub mod activations;
+pub mod costs;
 pub mod events;
 pub mod folds;
 pub mod lockstep;
@@ -449,20 +450,35 @@ impl<'a> LayerPlan<'a> {
     /// What fold (`rf`, `cf`) asks of the buffer ports.
     pub fn fold_demand(&self, arch: &Arch, rf: usize, cf: usize) -> folds::PortDemand {
         let (rows, cols) = (arch.rows as u64, arch.cols as u64);
-        let held: Vec<u64> = (0..rows)
-            .map(|r| rf as u64 * rows + r)
-            .filter(|&ch| ch < self.k_chunks)
-            .map(|ch| (self.k - ch * self.k_per_pe).min(self.k_per_pe))
-            .collect();
+        // The fold's rows hold whole chunks, but for the layer's last chunk, which may be
+        // short.
+        let first = rf as u64 * rows;
+        let used = self.k_chunks.saturating_sub(first).min(rows);
+        let holds_last = used > 0 && first + used == self.k_chunks;
+        let held = if holds_last {
+            let last = (self.k - (self.k_chunks - 1) * self.k_per_pe).min(self.k_per_pe);
+            [(used - 1, self.k_per_pe), (1, last)]
+        } else {
+            [(used, self.k_per_pe), (0, 0)]
+        };
         let cols_active = (self.n - cf as u64 * cols).min(cols);
-        folds::PortDemand::of_fold(arch, &held, cols_active, rf > 0, self.port_bits)
+        folds::PortDemand::of_rows(arch, &held, cols_active, rf > 0, self.port_bits)
     }
 
     /// What the PE holding chunk `chunk` of filter `filter` (global filter index) holds.
     fn held(&self, arch: &Arch, chunk: u64, filter: usize) -> (StepContext, PeWeights<'a>) {
+        let lanes = arch.pe.lanes;
         let w = PeWeights {
             codes: self.codes.map(|q| q.filter_codes(filter)),
             group_bits: self.codes.and_then(|q| q.filter_group_bits(filter)),
+            group_prefix: self
+                .codes
+                .filter(|q| {
+                    self.cost.reads_group_prefix()
+                        && q.groups.as_ref().is_some_and(|g| g.group_size == lanes)
+                })
+                .and_then(|q| q.group_prefix())
+                .map(|p| (p, filter)),
             k: self.k,
             k0: chunk * self.k_per_pe,
         };

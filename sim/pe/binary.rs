@@ -3,13 +3,12 @@
 //! accumulated and a window sum of the activations, shared by every filter of the fold, gives
 //! the rest (UCNN/SumMerge's idea): y = 2 S+ - W (or W - 2 S-).
 
-use crate::quant::Code;
 use super::bit_serial::Serial;
 use super::{
     Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
     StepCost,
 };
-use crate::quant::{QuantSpec, Scheme};
+use crate::quant::{Code, QuantSpec, Scheme};
 
 pub struct Binary;
 

@@ -23,6 +23,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{check_range, Problem};
+use crate::quant::prefix::GroupPrefix;
 use crate::quant::QuantSpec;
 
 pub mod binary;
@@ -156,6 +157,12 @@ pub trait StepCost: Send + Sync + fmt::Debug {
     fn uses_skip_index(&self) -> bool {
         false
     }
+    /// Whether [`StepCost::step`] reads the SWIS groups' prefix sums
+    /// ([`PeWeights::group_prefix`]) when they are given (built on first use, so only for
+    /// costs that read them).
+    fn reads_group_prefix(&self) -> bool {
+        false
+    }
     /// Of one filter's `codes`, held `kpp` to a PE, how many the PEs' schedules take (each
     /// stores an index).
     fn indexed_weights(&self, _codes: &[Code], _kpp: usize) -> u64 {
@@ -271,6 +278,9 @@ pub struct PeWeights<'a> {
     pub codes: Option<&'a [Code]>,
     /// SWIS N_g of the filter's groups (group = `lanes` consecutive weights), if any.
     pub group_bits: Option<&'a [u8]>,
+    /// The same groups' prefix sums (of the code set, shared by every design) and the
+    /// filter's index in them, when built: a SWIS PE's cost is then two differences.
+    pub group_prefix: Option<(&'a GroupPrefix, usize)>,
     /// Filter length (K).
     pub k: u64,
     /// First K index the PE holds.

@@ -78,13 +78,23 @@ impl StepCost for SharedPositions {
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
         let lanes = ctx.lanes;
-        let groups = w.group_bits.expect("SWIS cost needs group metadata");
         let g0 = (w.k0 / lanes) as usize;
         let mut st = PeStep {
             held,
             selects: held,
             ..PeStep::default()
         };
+        if let Some((prefix, f)) = w.group_prefix {
+            // Slot s holds group g0 + s; the PE's held weights end where the chunk or the
+            // filter ends, so a slot holds exactly its group's weights.
+            let (cycles, busy) = prefix.range(f, g0, g0 + held.div_ceil(lanes) as usize);
+            st.cycles = cycles;
+            st.busy_lane_cycles = busy;
+            st.adds = busy;
+            st.shifts = self.shifter.shifts(busy, cycles);
+            return st;
+        }
+        let groups = w.group_bits.expect("SWIS cost needs group metadata");
         for s in 0..held.div_ceil(lanes) as usize {
             let n_g = groups[g0 + s] as u64;
             let in_slot = (held - s as u64 * lanes).min(lanes);
@@ -99,5 +109,9 @@ impl StepCost for SharedPositions {
 
     fn weight_reg_bits(&self, _code_bits: u32) -> u32 {
         1
+    }
+
+    fn reads_group_prefix(&self) -> bool {
+        true
     }
 }

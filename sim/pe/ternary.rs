@@ -2,13 +2,12 @@
 //! weights are scheduled through the skip network (`pe.skip`, see [`super::skip`]) and their
 //! slot indices stored beside them. It runs binary and signed-binary codes natively too.
 
-use crate::quant::Code;
 use super::bit_serial::Serial;
 use super::{
     Datapath, Kind, KindDoc, Pe, PeOption, PeStep, PeWeights, ShifterPlacement, StepContext,
     StepCost,
 };
-use crate::quant::{QuantSpec, Scheme};
+use crate::quant::{Code, QuantSpec, Scheme};
 
 pub struct Ternary;
 

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 pub mod binary;
 pub mod int_k;
+pub mod prefix;
 pub mod signed_binary;
 pub mod spec;
 pub mod stats;
@@ -84,6 +85,10 @@ pub struct QuantizedTensor {
     /// alpha: codes are {0, ±1} with scale 1). The error statistic then uses each filter's
     /// least-squares scale, the one batch norm can realize.
     pub scale_absorbed: bool,
+    /// Summaries of the codes built on first use and shared by every design that runs this
+    /// tensor (prefix sums, the engine's step-cost tables); ignored by `==`, `Clone` and
+    /// `Debug` (`Default::default()` when building a tensor by hand).
+    pub derived: prefix::Derived,
 }
 
 impl QuantizedTensor {
@@ -108,6 +113,13 @@ impl QuantizedTensor {
         let g = self.groups.as_ref()?;
         let per = g.groups_per_filter as usize;
         Some(&g.shared[f * per..(f + 1) * per])
+    }
+
+    /// Prefix sums over each filter's SWIS groups (N_g and N_g x length), built on first use;
+    /// `None` without group metadata.
+    pub fn group_prefix(&self) -> Option<&prefix::GroupPrefix> {
+        let g = self.groups.as_ref()?;
+        self.derived.group_prefix(g, self.filter_len())
     }
 
     /// The scale of filter `f` as the datapath applies it: its stored scale, or, when the scale
@@ -256,6 +268,7 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
         groups,
         storage_bits,
         scale_absorbed: matches!(scheme, Scheme::SignedBinary { alpha: false, .. }),
+        derived: prefix::Derived::default(),
     }
 }
 

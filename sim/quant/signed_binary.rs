@@ -10,8 +10,8 @@
 //! The scale is 1 (batch norm absorbs the magnitude; statistics then use each filter's
 //! least-squares scale), or with `alpha` the mean |w| of the kept weights (0 when none is kept).
 
-use super::Code;
 use super::spec::SignRule;
+use super::Code;
 
 /// Sign (+1 / -1) of every filter of a tensor with `filters` filters of `k` weights each.
 pub fn filter_signs(w: &[f32], filters: usize, k: usize, rule: SignRule) -> Vec<i32> {

@@ -34,8 +34,8 @@
 //! per-weight keeps 64 and 2, SWIS must drop one of them), so it is not the baseline. The
 //! truncation result carries one group per filter (N_g = N, fixed mask, no stored metadata).
 
-use super::Code;
 use super::spec::{Scheme, SharedBits};
+use super::Code;
 use super::FilterOut;
 
 /// Largest table (subsets x levels) built for the lookup path; beyond it, binary search.

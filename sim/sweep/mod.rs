@@ -47,7 +47,7 @@ pub mod spec;
 
 pub use crate::table::Table;
 pub use run::RunStats;
-pub use spec::{parse_spec, Plan, Point, Spec};
+pub use spec::{parse_spec, Plan, Point, Points, Spec};
 
 /// Outcome of one (point, workload).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,9 +265,9 @@ impl Sweep {
     pub fn jobs(&self, shard: Option<Shard>) -> Vec<Job> {
         self.plan
             .points
-            .iter()
+            .ids()
             .enumerate()
-            .filter(|(_, p)| shard.is_none_or(|s| p.id % s.count == s.index))
+            .filter(|&(_, id)| shard.is_none_or(|s| id % s.count == s.index))
             .flat_map(|(i, _)| {
                 (0..self.workloads.len()).map(move |w| Job {
                     point: i,
@@ -280,14 +280,14 @@ impl Sweep {
     /// The key of a job's row.
     pub fn key(&self, job: &Job) -> (u64, String) {
         (
-            self.plan.points[job.point].id,
+            self.plan.points.id(job.point),
             self.workloads[job.workload].name.clone(),
         )
     }
 
     /// The leading cells of a job's row: point, parameters, workload.
     fn lead(&self, job: &Job) -> Vec<String> {
-        let p = &self.plan.points[job.point];
+        let p = self.plan.point(job.point);
         let mut v = vec![p.id.to_string()];
         v.extend(p.values.iter().map(spec::value_text));
         v.push(self.workloads[job.workload].name.clone());
@@ -347,13 +347,6 @@ impl Sweep {
         origin: &str,
         shard: Option<Shard>,
     ) -> Result<BTreeSet<(u64, String)>> {
-        let by_id: BTreeMap<u64, (usize, &Point)> = self
-            .plan
-            .points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id, (i, p)))
-            .collect();
         let wl = |name: &str| self.workloads.iter().position(|w| w.name == name);
         let mut keys = BTreeSet::new();
         for &(line, r) in rows {
@@ -374,7 +367,7 @@ impl Sweep {
                     s.count, s.index
                 )));
             }
-            let Some(&(pi, _)) = by_id.get(&id) else {
+            let Some(pi) = self.plan.points.index_of(id) else {
                 return Err(bad(format!("point {id} is not a point of this sweep")));
             };
             let Some(w) = wl(&r[self.plan.spec.param_columns().len() + 1]) else {
@@ -415,7 +408,8 @@ impl Sweep {
         }
         let _ = write!(h, "{:?}", self.plan.bases);
         h.field("");
-        for p in &self.plan.points {
+        for i in 0..self.plan.points.len() {
+            let p = self.plan.point(i);
             h.field(&p.id.to_string());
             for v in &p.values {
                 let _ = write!(h, "{v:?}");

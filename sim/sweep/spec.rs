@@ -568,6 +568,51 @@ pub struct Point {
     pub values: Vec<toml::Value>,
 }
 
+/// The ids of the points within the constraints, by increasing id: the whole product
+/// without constraints (nothing stored), else the ids that meet them (8 bytes a point). A
+/// point's values are made from its id when asked for ([`Plan::point`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Points {
+    /// Every id below the bound.
+    All(u64),
+    /// These ids, increasing.
+    Listed(Vec<u64>),
+}
+
+impl Points {
+    pub fn len(&self) -> usize {
+        match self {
+            Points::All(n) => *n as usize,
+            Points::Listed(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of the `i`-th point.
+    pub fn id(&self, i: usize) -> u64 {
+        match self {
+            Points::All(_) => i as u64,
+            Points::Listed(v) => v[i],
+        }
+    }
+
+    /// The index of the point with id `id`, if it is one of them.
+    pub fn index_of(&self, id: u64) -> Option<usize> {
+        match self {
+            Points::All(n) => (id < *n).then_some(id as usize),
+            Points::Listed(v) => v.binary_search(&id).ok(),
+        }
+    }
+
+    /// Every id, increasing.
+    pub fn ids(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.len()).map(|i| self.id(i))
+    }
+}
+
 /// A spec with its base architecture: every design point within the constraints.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -575,7 +620,7 @@ pub struct Plan {
     /// The base architectures' tables, aligned with `spec.bases`.
     pub bases: Vec<toml::Table>,
     /// Points within the constraints, by increasing id.
-    pub points: Vec<Point>,
+    pub points: Points,
     /// Points of the product left out by the constraints.
     pub excluded: u64,
 }
@@ -647,24 +692,38 @@ impl Plan {
         if !problems.is_empty() {
             return Err(Error::invalid(&spec.origin, problems));
         }
+        let product = spec.product_len();
         let mut plan = Plan {
             spec,
             bases,
-            points: Vec::new(),
+            points: Points::All(product),
             excluded: 0,
         };
-        for id in 0..plan.spec.product_len() {
-            let point = Point {
-                id,
-                values: plan.spec.values(id),
-            };
-            if within(&plan.spec.constraints, &plan.table(&point)) {
-                plan.points.push(point);
-            } else {
-                plan.excluded += 1;
-            }
+        let c = &plan.spec.constraints;
+        if *c != Constraints::default() {
+            // Each point's table checked against the budgets, in parallel, in id order.
+            use rayon::prelude::*;
+            let ids: Vec<u64> = (0..product)
+                .into_par_iter()
+                .filter(|&id| within(c, &plan.table(&plan.spec_point(id))))
+                .collect();
+            plan.excluded = product - ids.len() as u64;
+            plan.points = Points::Listed(ids);
         }
         Ok(plan)
+    }
+
+    /// The point with cartesian id `id`.
+    fn spec_point(&self, id: u64) -> Point {
+        Point {
+            id,
+            values: self.spec.values(id),
+        }
+    }
+
+    /// The `i`-th point within the constraints.
+    pub fn point(&self, i: usize) -> Point {
+        self.spec_point(self.points.id(i))
     }
 
     /// Index into `bases` of a point's base architecture.

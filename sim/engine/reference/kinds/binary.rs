@@ -1,11 +1,10 @@
 //! `binary`: {-1,+1} codes, each lane adding or subtracting its activation, one slot per
 //! cycle; with repetition, the sign the skip network serves faster, and a shared window sum.
 
-use crate::quant::Code;
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{cheaper, pairs, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
-use crate::quant::Scheme;
+use crate::quant::{Code, Scheme};
 
 pub struct Binary;
 

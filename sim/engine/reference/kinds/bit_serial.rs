@@ -2,10 +2,10 @@
 //! per cycle as the shifters sit. Other kinds run a scheme they have no native support for
 //! the same way, one bit plane per cycle through one PE shifter.
 
-use crate::quant::Code;
 use super::{pairs, shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
 use crate::pe::{SerialOperand, ShifterPlacement};
+use crate::quant::Code;
 
 pub struct BitSerial;
 

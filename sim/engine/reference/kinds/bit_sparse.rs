@@ -1,10 +1,10 @@
 //! `bit_sparse`: one cycle per effectual digit of each weight. The digits are counted here
 //! by building the representation digit by digit (the fast engine uses a closed form).
 
-use crate::quant::Code;
 use super::{FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::Program;
 use crate::pe::BitEncoding;
+use crate::quant::Code;
 
 pub struct BitSparse;
 

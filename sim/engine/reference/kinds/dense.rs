@@ -1,8 +1,8 @@
 //! `dense`: every held weight is a multiply-accumulate, one slot per cycle.
 
-use crate::quant::Code;
 use super::{pairs, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
+use crate::quant::Code;
 
 pub struct Dense;
 

@@ -1,9 +1,9 @@
 //! `loom`: both operands serial; a slot streams every weight bit against every activation bit
 //! its widest activation needs (Pa x Pw cycles), every lane of the slot busy each cycle.
 
-use crate::quant::Code;
 use super::{precision, precision_slots, shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::Program;
+use crate::quant::Code;
 
 pub struct Loom;
 

@@ -3,9 +3,8 @@
 //! hold the two equal. [`for_kind`] finds a kind's programs by its `[pe] kind` name; a
 //! registered kind without a file here is reported, not silently skipped.
 
-use crate::quant::Code;
 use crate::pe::{Pe, ShifterPlacement, SkipNetwork};
-use crate::quant::Scheme;
+use crate::quant::{Code, Scheme};
 
 use super::program::{Program, ShiftRule};
 

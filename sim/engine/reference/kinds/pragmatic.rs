@@ -2,9 +2,9 @@
 //! to the bit's position and adding) for as many cycles as its activation has one-bits. The
 //! one-bits are found by walking the magnitude bit by bit.
 
-use crate::quant::Code;
 use super::{per_weight_work, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::Program;
+use crate::quant::Code;
 
 pub struct Pragmatic;
 

@@ -1,11 +1,10 @@
 //! `signed_binary`: the held non-zero weights of a one-sign filter through the skip network;
 //! with repetition, whichever of the non-zero and zero lists the network serves faster.
 
-use crate::quant::Code;
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{cheaper, pairs, skipping, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
-use crate::quant::Scheme;
+use crate::quant::{Code, Scheme};
 
 pub struct SignedBinary;
 

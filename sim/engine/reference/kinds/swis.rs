@@ -2,11 +2,10 @@
 //! one per cycle, and every lane of the slot feeds the adder tree each cycle (its bit at the
 //! position gates its activation). Truncation keeps a fixed number of positions per slot.
 
-use crate::quant::Code;
 use super::bit_serial::fallback;
 use super::{shift_rule, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{first, Program};
-use crate::quant::Scheme;
+use crate::quant::{Code, Scheme};
 
 pub struct Swis;
 

@@ -1,11 +1,10 @@
 //! `ternary`: the held non-zero weights through the skip network, for binary, ternary and
 //! signed-binary codes.
 
-use crate::quant::Code;
 use super::bit_serial::{fallback, fallback_pairs};
 use super::{pairs, skipping, FilterGroups, RefKind, RefPe};
 use crate::engine::reference::program::{Program, ShiftRule};
-use crate::quant::Scheme;
+use crate::quant::{Code, Scheme};
 
 pub struct Ternary;
 

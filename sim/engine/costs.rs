@@ -1,0 +1,156 @@
+//! The step costs of a weight layer's PEs, one per (K chunk, filter) of each conv group, for
+//! the fold loop ([`super::folds::fold_loop`]).
+//!
+//! They depend on the codes and on the PE's shape (lanes, slots, skip network, lane
+//! scope) and on whether filters are scheduled, not on the array, the buffers or the batch,
+//! so a table is computed once per code set and PE configuration and kept with the codes
+//! ([`crate::quant::prefix::Derived`]): the designs of a sweep that differ only in array size
+//! or buffers share it. Costs that do not depend on code values are the same for every
+//! filter: one entry per chunk, never kept.
+
+use std::sync::Arc;
+
+use crate::arch::{Arch, SyncScope};
+use crate::pe::PeStep;
+
+use super::{Actions, LayerPlan};
+
+/// Step costs of one conv group, with the filters in the order they are placed on the
+/// array's columns (the offline schedule's, [`super::schedule_filters`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GroupCosts {
+    /// Entries per chunk: `n` when costs depend on the codes, else 1 (one entry per chunk,
+    /// shared by every filter).
+    pub stride: usize,
+    /// Cycles per step of the PE holding chunk `ch` of the filter at column position `pos`:
+    /// `cost[ch * stride + pos]` (`pos = 0` when `stride == 1`).
+    pub cost: Vec<u32>,
+    /// The filter at each column position (`order[pos]`).
+    pub order: Vec<usize>,
+    /// Weights held by a PE of each chunk.
+    pub held: Vec<u64>,
+    /// Brick lock-step: each (chunk, filter)'s slot costs, `slots` apiece, at
+    /// `(ch * n + filter) * slots` (empty otherwise).
+    pub slot_cost: Vec<u64>,
+    /// The entries' step actions summed (one step each), and the entries holding weights.
+    pub step_sum: PeStep,
+    pub nonempty: u64,
+}
+
+impl GroupCosts {
+    /// Cycles of the PE holding chunk `ch` of the filter at column position `pos`.
+    #[inline]
+    pub fn at(&self, ch: usize, pos: usize) -> u64 {
+        self.cost[ch * self.stride + if self.stride == 1 { 0 } else { pos }] as u64
+    }
+
+    /// Add the actions of `steps` steps of every entry (each entry standing for
+    /// `n / stride` PEs) to `a`: what summing each entry's step `steps` times gives.
+    pub fn add_actions(&self, a: &mut Actions, steps: u64) {
+        let st = &self.step_sum;
+        a.mults += st.mults * steps;
+        a.adds += st.adds * steps;
+        a.shifts += st.shifts * steps;
+        a.busy_lane_cycles += st.busy_lane_cycles * steps;
+        a.weight_reg_reads += st.busy_lane_cycles * steps;
+        a.operand_selects += st.selects * steps;
+        a.activation_reg_writes += st.held * steps;
+        a.psum_reg_updates += self.nonempty * steps;
+    }
+}
+
+/// The step costs of group `g` of the layer: from the codes' memo when they depend on the
+/// codes (built on first use), else computed (one per chunk).
+pub fn group_costs(arch: &Arch, plan: &LayerPlan, g: usize) -> Arc<GroupCosts> {
+    match plan.codes.filter(|_| plan.cost.needs_codes()) {
+        Some(q) => {
+            let key = format!(
+                "engine step costs: {:?} lanes={} slots={} lane_scope={} skip={:?} brick={} schedule={} n={} k={} group={g}",
+                plan.cost,
+                arch.pe.lanes,
+                arch.pe.weights_per_lane,
+                arch.sync_scope == SyncScope::Lane,
+                arch.pe.skip,
+                arch.sync_scope == SyncScope::Brick,
+                arch.schedule,
+                plan.n,
+                plan.k,
+            );
+            q.derived.memo(&key, || build(arch, plan, g, true))
+        }
+        None => Arc::new(build(arch, plan, g, false)),
+    }
+}
+
+#[allow(clippy::needless_range_loop)] // f indexes the codes, the work and the table
+fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCosts {
+    let n = plan.n as usize;
+    let chunks = plan.k_chunks as usize;
+    let brick = arch.sync_scope == SyncScope::Brick;
+    let slots = arch.pe.weights_per_lane as usize;
+    let stride = if per_filter { n } else { 1 };
+    let mut t = GroupCosts {
+        stride,
+        cost: vec![0; chunks * stride],
+        order: Vec::new(),
+        held: vec![0; chunks],
+        slot_cost: vec![
+            0;
+            if brick && per_filter {
+                chunks * n * slots
+            } else {
+                0
+            }
+        ],
+        step_sum: PeStep::default(),
+        nonempty: 0,
+    };
+    let mut work = vec![0u64; n];
+    let add = |t: &mut GroupCosts, st: &PeStep| {
+        let s = &mut t.step_sum;
+        s.mults += st.mults;
+        s.adds += st.adds;
+        s.shifts += st.shifts;
+        s.busy_lane_cycles += st.busy_lane_cycles;
+        s.selects += st.selects;
+        if st.held > 0 {
+            s.held += st.held;
+            t.nonempty += 1;
+        }
+    };
+    if per_filter {
+        for f in 0..n {
+            for ch in 0..chunks {
+                let st = plan.pe_step(arch, ch as u64, g * n + f);
+                if brick {
+                    let sc = plan.slot_cycles(arch, ch as u64, g * n + f);
+                    let at = (ch * n + f) * slots;
+                    t.slot_cost[at..at + sc.len()].copy_from_slice(&sc);
+                }
+                t.cost[ch * n + f] = st.cycles as u32;
+                work[f] += st.cycles;
+                t.held[ch] = st.held;
+                add(&mut t, &st);
+            }
+        }
+    } else {
+        for ch in 0..chunks {
+            let st = plan.pe_step(arch, ch as u64, g * n);
+            t.cost[ch] = st.cycles as u32;
+            t.held[ch] = st.held;
+            add(&mut t, &st);
+        }
+        let total: u64 = t.cost.iter().map(|&c| c as u64).sum();
+        work.fill(total);
+    }
+    t.order = super::schedule_filters(arch, &work);
+    if per_filter && t.order.iter().enumerate().any(|(i, &f)| i != f) {
+        // Lay each chunk's costs out in column order, so a fold reads them in sequence.
+        let mut laid = Vec::with_capacity(t.cost.len());
+        for row in t.cost.chunks(n) {
+            laid.extend(t.order.iter().map(|&f| row[f]));
+        }
+        t.cost = laid;
+    }
+    t
+}
