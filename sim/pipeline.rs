@@ -160,11 +160,11 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
 
 /// The default bound of a [`WeightCache`]: 128 MiB of float weights and activation flags.
 pub const WEIGHT_CACHE_BYTES: u64 = 128 << 20;
-/// The default bound of a [`CodeCache`]: 256 MiB of quantized layers' codes, scales and
+/// The default bound of a [`CodeCache`]: 192 MiB of quantized layers' codes, scales and
 /// group metadata. Each keeps the float weights it came from alive, which count in the weight
 /// cache while it holds them; a code takes no fewer bytes than its float, so the two caches
 /// together hold at most `WEIGHT_CACHE_BYTES + 2 x CODE_CACHE_BYTES`, usually much less.
-pub const CODE_CACHE_BYTES: u64 = 256 << 20;
+pub const CODE_CACHE_BYTES: u64 = 192 << 20;
 
 /// A cached tensor: its source, its layer, where the layer's tensor comes from, and its shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
