@@ -32,17 +32,24 @@ job() {
     local walls=() peak=0
     for i in $(seq "$RUNS"); do
         rm -rf "$TMP/out"
-        /usr/bin/time -f "%e %M" -o "$TMP/time" "$@" >/dev/null 2>"$TMP/err" || {
+        # Wall time from the shell's microsecond clock (GNU time prints only 10 ms steps),
+        # peak resident memory from GNU time.
+        local t0="$EPOCHREALTIME"
+        /usr/bin/time -f "%M" -o "$TMP/time" "$@" >/dev/null 2>"$TMP/err" || {
             echo "| $label | failed: $(tail -1 "$TMP/err") | | $target |"
             return
         }
-        read -r wall rss <"$TMP/time"
-        walls+=("$wall")
+        local t1="$EPOCHREALTIME"
+        walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
+        local rss
+        rss="$(tail -1 "$TMP/time")"
         ((rss > peak)) && peak="$rss"
     done
     local median
-    median="$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')"
-    printf '| %s | %s s | %s MiB | %s |\n' "$label" "$median" "$((peak / 1024))" "$target"
+    median="$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR] = $1} END {
+        m = v[int((NR + 1) / 2)]
+        if (m < 1) printf "%.1f ms", m * 1000; else printf "%.2f s", m }')"
+    printf '| %s | %s | %s MiB | %s |\n' "$label" "$median" "$((peak / 1024))" "$target"
 }
 
 job '`plumsim run arch/swis_pe16.toml workloads/resnet18.json`' '< 0.15 s, < 40 MiB' \

@@ -157,13 +157,22 @@ impl SubsetTable {
         let errs = &mut scratch.0;
         errs.resize(self.blocks * LANES, 0.0);
         group_errors(&self.rows, self.blocks, xs, idx, errs);
-        let mut best = (0, errs[0]);
-        for (s, &err) in errs[..self.masks.len()].iter().enumerate() {
-            if err < best.1 {
-                best = (s, err);
+        // The least error, lane by lane over the blocks (a loop the compiler vectorizes; the
+        // padding lanes are infinite), then the first subset that has it.
+        let mut lanes = [f32::INFINITY; LANES];
+        for block in errs.chunks_exact(LANES) {
+            for (m, &e) in lanes.iter_mut().zip(block) {
+                *m = if e < *m { e } else { *m };
             }
         }
-        best
+        let least = lanes
+            .iter()
+            .fold(f32::INFINITY, |a, &e| if e < a { e } else { a });
+        let s = errs[..self.masks.len()]
+            .iter()
+            .position(|&e| e == least)
+            .unwrap_or(0);
+        (s, errs[s])
     }
 
     /// [`best`](Self::best) for tables too large to build: each subset's error from binary
