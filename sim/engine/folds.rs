@@ -57,37 +57,9 @@ pub struct PortBits {
 }
 
 impl PortDemand {
-    /// The demand of a fold whose active rows hold `held[r]` reduction indices of each of its
-    /// `cols_active` filters; `read_psums` for every row fold but the first.
-    pub fn of_fold(
-        arch: &Arch,
-        held: &[u64],
-        cols_active: u64,
-        read_psums: bool,
-        b: PortBits,
-    ) -> Self {
-        let words = |bits: u64, w: u32| bits.div_ceil(w as u64);
-        let (ib, wb, ob) = (
-            arch.input_buffer.word_bits,
-            arch.weight_buffer.word_bits,
-            arch.output_buffer.word_bits,
-        );
-        let psum = words(cols_active * b.psum, ob);
-        PortDemand {
-            load_words: held
-                .iter()
-                .map(|&h| words(h * cols_active * b.weight, wb))
-                .sum(),
-            input_words_per_step: held.iter().map(|&h| words(h * b.activation, ib)).sum(),
-            psum_write_words_per_step: psum,
-            psum_read_words_per_step: if read_psums { psum } else { 0 },
-        }
-    }
-}
-
-impl PortDemand {
-    /// [`PortDemand::of_fold`] with the rows' held indices given as (rows, indices each)
-    /// runs: O(runs) rather than O(rows).
+    /// The demand of a fold whose active rows hold `held` reduction indices of each of its
+    /// `cols_active` filters, given as (rows, indices each) runs, so O(runs) rather than
+    /// O(rows); `read_psums` for every row fold but the first.
     pub fn of_rows(
         arch: &Arch,
         held: &[(u64, u64)],
