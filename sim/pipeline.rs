@@ -646,9 +646,13 @@ pub fn run_design(
                 Ok(q) => q,
                 Err(e) => return (Err(e), None),
             };
-            let stats = q.as_ref().filter(|_| opts.stats).map(|q| *q.stats());
+            // The statistics (a serial sum over the layer) beside the simulation.
             let codes = q.as_deref().map(|q| &q.codes);
-            (engine::simulate_layer(arch, &net, layer, codes), stats)
+            let (result, stats) = rayon::join(
+                || engine::simulate_layer(arch, &net, layer, codes),
+                || q.as_ref().filter(|_| opts.stats).map(|q| *q.stats()),
+            );
+            (result, stats)
         })
         .collect();
     let (results, stats): (Vec<_>, Vec<_>) = layers.into_iter().unzip();
