@@ -48,12 +48,7 @@ impl GroupCosts {
     /// `n / stride` PEs) to `a`: what summing each entry's step `steps` times gives.
     pub fn add_actions(&self, a: &mut Actions, steps: u64) {
         let st = &self.step_sum;
-        a.mults += st.mults * steps;
-        a.adds += st.adds * steps;
-        a.shifts += st.shifts * steps;
-        a.busy_lane_cycles += st.busy_lane_cycles * steps;
-        a.weight_reg_reads += st.busy_lane_cycles * steps;
-        a.operand_selects += st.selects * steps;
+        a.add_lane_work(st, steps);
         a.activation_reg_writes += st.held * steps;
         a.psum_reg_updates += self.nonempty * steps;
     }

@@ -77,13 +77,19 @@ crate::record! {
 }
 
 impl Actions {
-    fn add_step(&mut self, st: &PeStep, steps: u64) {
+    /// The lanes' actions of `steps` steps of `st`: multiplies, adds, shifts, busy lanes,
+    /// weight-register reads and operand selects.
+    fn add_lane_work(&mut self, st: &PeStep, steps: u64) {
         self.mults += st.mults * steps;
         self.adds += st.adds * steps;
         self.shifts += st.shifts * steps;
         self.busy_lane_cycles += st.busy_lane_cycles * steps;
         self.weight_reg_reads += st.busy_lane_cycles * steps;
         self.operand_selects += st.selects * steps;
+    }
+
+    fn add_step(&mut self, st: &PeStep, steps: u64) {
+        self.add_lane_work(st, steps);
         if st.held > 0 {
             self.activation_reg_writes += st.held * steps;
             self.psum_reg_updates += steps;
