@@ -71,24 +71,22 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
         r.run(arch.clone(), &n, &wp)
     })?;
     for ((_, bn), d) in runs.into_iter().zip(done) {
-        {
-            let sum = d.summary();
-            rows.push(ElementwiseRow {
-                design: d.label.clone(),
-                batch_norm: format!("{bn:?}").to_lowercase(),
-                ace_gbit_ops: round6(sum.ace_bit_ops / 1e9),
-                ace_v2_gbit_ops: round6(sum.ace_v2_bit_ops / 1e9),
-                elementwise_ace_v2_pct: round6(
-                    100.0 * (sum.ace_v2_bit_ops - sum.ace_bit_ops) / sum.ace_v2_bit_ops,
-                ),
-                energy_uj: round6(sum.energy_pj / 1e6),
-                vector_energy_pct: round6(100.0 * sum.energy.vector_pj / sum.energy_pj),
-                vector_exposed_cycles: sum.cycles.vector_exposed_cycles,
-                total_cycles: sum.cycles.total_cycles,
-            });
-            if bn == BatchNormMode::Separate {
-                breakdown.push(d);
-            }
+        let sum = d.summary();
+        rows.push(ElementwiseRow {
+            design: d.label.clone(),
+            batch_norm: format!("{bn:?}").to_lowercase(),
+            ace_gbit_ops: round6(sum.ace_bit_ops / 1e9),
+            ace_v2_gbit_ops: round6(sum.ace_v2_bit_ops / 1e9),
+            elementwise_ace_v2_pct: round6(
+                100.0 * (sum.ace_v2_bit_ops - sum.ace_bit_ops) / sum.ace_v2_bit_ops,
+            ),
+            energy_uj: round6(sum.energy_pj / 1e6),
+            vector_energy_pct: round6(100.0 * sum.energy.vector_pj / sum.energy_pj),
+            vector_exposed_cycles: sum.cycles.vector_exposed_cycles,
+            total_cycles: sum.cycles.total_cycles,
+        });
+        if bn == BatchNormMode::Separate {
+            breakdown.push(d);
         }
     }
     files.push((
