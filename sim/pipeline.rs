@@ -162,8 +162,11 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
 pub const WEIGHT_CACHE_BYTES: u64 = 128 << 20;
 /// The default bound of a [`CodeCache`]: 192 MiB of quantized layers' codes, scales and
 /// group metadata. Each keeps the float weights it came from alive, which count in the weight
-/// cache while it holds them; a code takes no fewer bytes than its float, so the two caches
-/// together hold at most `WEIGHT_CACHE_BYTES + 2 x CODE_CACHE_BYTES`, usually much less.
+/// cache while it holds them; a 16-bit code pins at most a 4-byte float, so the two caches
+/// together hold at most `WEIGHT_CACHE_BYTES + 3 x CODE_CACHE_BYTES`, usually much less
+/// (a code set's floats are mostly those the weight cache holds). The tables derived from a
+/// code set on first use (`QuantizedTensor::derived`: prefix sums, step costs) grow after it
+/// is counted and are not in the bound.
 pub const CODE_CACHE_BYTES: u64 = 192 << 20;
 
 /// A cached tensor: its source, its layer, where the layer's tensor comes from, and its shape.
@@ -502,9 +505,9 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
 }
 
 /// Bytes a run of `arch` on `net` holds at its peak, an estimate from above. The run streams
-/// layer by layer, so what counts is the layers in flight: the largest `2 x threads` layers
-/// (a worker waiting inside one layer's parallel work may start another), each with its float
-/// weights and integer codes (8 bytes per weight) and, for PEs with per-activation step costs,
+/// layer by layer, so what counts is the layers in flight: the largest `2 x threads` layers of
+/// the current thread pool (a worker waiting inside one layer's parallel work may start
+/// another), each with its float weights and 16-bit codes (6 bytes per weight) and, for PEs with per-activation step costs,
 /// its im2col flags or magnitudes (2 bytes per entry) and step costs (8 bytes each); plus
 /// what the caches may keep, at most their bounds and never more than the network's
 /// tensors. The edge compares it with the machine's free memory before anything is spent.
@@ -537,11 +540,11 @@ pub fn memory_estimate_bytes(
                 }
                 _ => 0,
             };
-            (weights * 8 + acts, weights)
+            (weights * 6 + acts, weights)
         })
         .collect();
     let weights: u128 = layers.iter().map(|l| l.1).sum();
-    let kept = (weights * 8).min(caches.weights.bound() as u128 + 2 * caches.codes.bound() as u128);
+    let kept = (weights * 6).min(caches.weights.bound() as u128 + 3 * caches.codes.bound() as u128);
     layers.sort_unstable_by_key(|l| std::cmp::Reverse(l.0));
     let in_flight = 2 * rayon::current_num_threads().max(1);
     layers.iter().take(in_flight).map(|l| l.0).sum::<u128>() + kept

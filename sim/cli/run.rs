@@ -140,7 +140,7 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let pair = format!("{} on {}", args.arch.display(), args.workload.display());
     io::check_memory(
         &pair,
-        pipeline::memory_estimate_bytes(&arch, &net, &source, opts, caches),
+        pool.install(|| pipeline::memory_estimate_bytes(&arch, &net, &source, opts, caches)),
     )?;
     let inputs = match &args.inputs {
         Some(p) => Some(io::load_inputs(p, &net, args.labels.as_deref())?),
