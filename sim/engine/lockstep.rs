@@ -549,16 +549,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn step_by_step_equals_closed_form_for_constant_costs() {
-        // Costs constant over m: the step-by-step evaluation must equal the closed forms.
-        let mut seed = 12345u64;
-        let mut next = || {
+    /// A small seeded generator (a 64-bit LCG's high bits) for the random cases.
+    fn lcg(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             seed >> 33
-        };
+        }
+    }
+
+    #[test]
+    fn step_by_step_equals_closed_form_for_constant_costs() {
+        // Costs constant over m: the step-by-step evaluation must equal the closed forms.
+        let mut next = lcg(12345u64);
         for _ in 0..300 {
             let (rows, cols) = (1 + next() as usize % 5, 1 + next() as usize % 5);
             let t = 1 + next() % 12;
@@ -587,13 +591,7 @@ mod tests {
 
     #[test]
     fn diagonal_cycles_equal_the_sliding_window() {
-        let mut seed = 99u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 33
-        };
+        let mut next = lcg(99u64);
         for _ in 0..2000 {
             let n = 1 + next() as usize % 12;
             let t = 1 + next() % 20;
