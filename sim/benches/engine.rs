@@ -14,7 +14,8 @@
 //! - `engine_vs_reference/*`: one small SWIS layer on the fast engine and on the per-cycle
 //!   reference engine, both in simulated cycles per second: their ratio is the fast engine's
 //!   speed-up.
-//! - `quantize_resnet18/*` (from `quant_bench.rs`): quantization in weights per second.
+//! - `synthetic_resnet18/laplace` and `quantize_resnet18/*` (from `quant_bench.rs`): seeded
+//!   weight generation and quantization, in weights per second.
 //! - `sweep/*` (from `sweep_bench.rs`): a ResNet-18 sweep over the SWIS / bit-serial family in
 //!   design points per second.
 //! - `functional/*` (from `functional_bench.rs`): functional runs on real inputs, in inputs

@@ -33,6 +33,19 @@ pub fn bench_quant(c: &mut Criterion) {
         .map(|(w, s)| (&w[..], &s[..]))
         .collect();
     let n: usize = weights.iter().map(Vec::len).sum();
+    let mut g = c.benchmark_group("synthetic_resnet18");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    g.bench_function("laplace", |b| {
+        b.iter(|| {
+            shapes
+                .iter()
+                .enumerate()
+                .map(|(i, s)| synthetic_weights(s, Distribution::Laplace, i as u64, None).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
     let mut g = c.benchmark_group("quantize_resnet18");
     g.throughput(Throughput::Elements(n as u64));
     g.sample_size(10);
