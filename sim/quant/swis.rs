@@ -61,6 +61,8 @@ struct Block {
 /// grows by `min(x - lo, hi - x)^2`, [`LANES`] subsets at a time (the loop the compiler
 /// vectorizes; no fused multiply-add, so every sum is the same f32 arithmetic in the same
 /// order as one subset at a time). The winner is the least error, the smallest mask on a tie.
+/// With AVX and up to 64 subsets (every N of B = 8), one group's errors stay in registers,
+/// block by block, and the least is found there ([`best_avx`]).
 #[derive(Debug, Clone)]
 pub struct SubsetTable {
     /// N, positions per subset.
@@ -72,6 +74,9 @@ pub struct SubsetTable {
     /// Per level `floor(x)` (`2^(B-1)` levels), `blocks` blocks of bounds. Empty when the
     /// table would be too large.
     rows: Vec<Block>,
+    /// Per subset, then per level, the same bounds as `rows` (`[lo, hi]`): what
+    /// [`pick_codes`](Self::pick_codes) reads once the subset is chosen. Empty with `rows`.
+    by_subset: Vec<[f32; 2]>,
     /// Per subset, its sorted representable values (used when `rows` is empty).
     values: Vec<Vec<f32>>,
 }
@@ -111,12 +116,22 @@ impl SubsetTable {
                 }
             }
         }
+        let by_subset = (0..if rows.is_empty() { 0 } else { masks.len() })
+            .flat_map(|s| {
+                let rows = &rows;
+                (0..levels).map(move |i| {
+                    let b = &rows[i * blocks + s / LANES];
+                    [b.lo[s % LANES], b.hi[s % LANES]]
+                })
+            })
+            .collect();
         let values = if rows.is_empty() { values } else { Vec::new() };
         SubsetTable {
             n,
             masks,
             blocks,
             rows,
+            by_subset,
             values,
         }
     }
@@ -128,6 +143,7 @@ impl SubsetTable {
             masks: Vec::new(),
             blocks: 0,
             rows: Vec::new(),
+            by_subset: Vec::new(),
             values: Vec::new(),
         }
     }
@@ -153,6 +169,28 @@ impl SubsetTable {
     pub fn best(&self, xs: &[f32], idx: &[u32], scratch: &mut Scratch) -> (usize, f32) {
         if self.rows.is_empty() {
             return self.best_by_search(xs, idx);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx") {
+            let (rows, n) = (&self.rows[..], self.masks.len());
+            // SAFETY: the processor has AVX (checked just above); `rows` has `blocks` blocks
+            // per level and every `idx` is a level (`floor(x)` of a magnitude <= 2^(B-1) - 1).
+            let found = unsafe {
+                match self.blocks {
+                    1 => Some(best_avx::<1>(rows, xs, idx, n)),
+                    2 => Some(best_avx::<2>(rows, xs, idx, n)),
+                    3 => Some(best_avx::<3>(rows, xs, idx, n)),
+                    4 => Some(best_avx::<4>(rows, xs, idx, n)),
+                    5 => Some(best_avx::<5>(rows, xs, idx, n)),
+                    6 => Some(best_avx::<6>(rows, xs, idx, n)),
+                    7 => Some(best_avx::<7>(rows, xs, idx, n)),
+                    8 => Some(best_avx::<8>(rows, xs, idx, n)),
+                    _ => None,
+                }
+            };
+            if let Some(found) = found {
+                return found;
+            }
         }
         let errs = &mut scratch.0;
         errs.resize(self.blocks * LANES, 0.0);
@@ -191,6 +229,26 @@ impl SubsetTable {
             }
         }
         best
+    }
+
+    /// The codes of weights `w` (magnitudes `xs`, levels `idx`) with subset `s`: the sign of
+    /// each weight times [`pick`](Self::pick) of its magnitude.
+    pub fn pick_codes(&self, s: usize, w: &[f32], xs: &[f32], idx: &[u32], codes: &mut [Code]) {
+        let sign = |x: f32| if x < 0.0 { -1 } else { 1 };
+        if self.by_subset.is_empty() {
+            for (((c, &x), &m), &i) in codes.iter_mut().zip(w).zip(xs).zip(idx) {
+                *c = (sign(x) * self.pick(s, m, i) as i32) as Code;
+            }
+            return;
+        }
+        // The subset's bounds by level, side by side: one load per weight, no branch.
+        let levels = self.by_subset.len() / self.masks.len();
+        let bounds = &self.by_subset[s * levels..(s + 1) * levels];
+        for (((c, &x), &m), &i) in codes.iter_mut().zip(w).zip(xs).zip(idx) {
+            let [lo, hi] = bounds[i as usize];
+            let v = if hi - m <= m - lo { hi } else { lo };
+            *c = (sign(x) * v as i32) as Code;
+        }
     }
 
     /// Magnitude subset `s` gives `x`: the nearer of the two bounds, the larger on a tie.
@@ -254,6 +312,64 @@ unsafe fn group_errors_avx(
             }
             _mm256_storeu_ps(out.as_mut_ptr(), e);
         }
+    }
+}
+
+/// [`SubsetTable::best`] for tables of `NB` blocks (up to 64 subsets), with AVX: every
+/// block's errors held in a register while the group's weights go by (the same per-lane sums,
+/// in the same order, as [`group_errors`]), then the least error across them and the first
+/// subset that has it (padding lanes are infinite, never the least).
+///
+/// # Safety
+/// The processor must have AVX.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn best_avx<const NB: usize>(
+    rows: &[Block],
+    xs: &[f32],
+    idx: &[u32],
+    subsets: usize,
+) -> (usize, f32) {
+    use std::arch::x86_64::{
+        _mm256_add_ps, _mm256_cmp_ps, _mm256_loadu_ps, _mm256_min_ps, _mm256_movemask_ps,
+        _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps,
+        _CMP_EQ_OQ,
+    };
+    // SAFETY: every load reads a `Block`'s whole `[f32; 8]` (the row slice is bounds
+    // checked), the store writes all of `lanes`; AVX is present (the caller's contract).
+    unsafe {
+        let mut e = [_mm256_setzero_ps(); NB];
+        for (&x, &i) in xs.iter().zip(idx) {
+            let row = &rows[i as usize * NB..(i as usize + 1) * NB];
+            let xv = _mm256_set1_ps(x);
+            for (acc, blk) in e.iter_mut().zip(row) {
+                let d = _mm256_min_ps(
+                    _mm256_sub_ps(xv, _mm256_loadu_ps(blk.lo.as_ptr())),
+                    _mm256_sub_ps(_mm256_loadu_ps(blk.hi.as_ptr()), xv),
+                );
+                *acc = _mm256_add_ps(*acc, _mm256_mul_ps(d, d));
+            }
+        }
+        let mut m = e[0];
+        for &v in &e[1..] {
+            m = _mm256_min_ps(m, v);
+        }
+        let mut lanes = [0.0f32; LANES];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), m);
+        let least = lanes
+            .iter()
+            .fold(f32::INFINITY, |a, &v| if v < a { v } else { a });
+        let lv = _mm256_set1_ps(least);
+        for (b, &v) in e.iter().enumerate() {
+            let hits = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(v, lv)) as u32;
+            if hits != 0 {
+                let s = b * LANES + hits.trailing_zeros() as usize;
+                if s < subsets {
+                    return (s, least);
+                }
+            }
+        }
+        (0, lanes[0])
     }
 }
 
@@ -417,30 +533,36 @@ impl Prepared {
                 shared,
                 tables,
             } => {
-                let mut groups = Vec::with_capacity(w.len().div_ceil(*group_size));
-                let mut xs = Vec::with_capacity(*group_size);
-                let mut idx = Vec::with_capacity(*group_size);
+                let gs = *group_size;
+                // Magnitudes and their levels for the whole filter first (loops the
+                // compiler vectorizes), then the search group by group.
+                let xs: Vec<f32> = w.iter().map(|&x| magnitude(x)).collect();
+                let idx: Vec<u32> = xs.iter().map(|&x| x as u32).collect();
+                let mut groups = Vec::with_capacity(w.len().div_ceil(gs));
                 let mut scratch = Scratch::default();
-                for (wg, cg) in w.chunks(*group_size).zip(codes.chunks_mut(*group_size)) {
-                    xs.clear();
-                    idx.clear();
-                    xs.extend(wg.iter().map(|&x| magnitude(x)));
-                    idx.extend(xs.iter().map(|&x| x as u32));
+                for (((wg, cg), xg), ig) in w
+                    .chunks(gs)
+                    .zip(codes.chunks_mut(gs))
+                    .zip(xs.chunks(gs))
+                    .zip(idx.chunks(gs))
+                {
                     let chosen = match *shared {
                         SharedBits::Fixed(n) => {
                             let t = &tables[n as usize - 1];
-                            Some((t, t.best(&xs, &idx, &mut scratch).0))
+                            Some((t, t.best(xg, ig, &mut scratch).0))
                         }
                         SharedBits::Variable { max, error_bound } => {
-                            if xs.iter().all(|&x| x.round() == 0.0) {
+                            // Every B-bit code zero: `round(x) == 0`, i.e. `x < 0.5`
+                            // (magnitudes are never negative).
+                            if xg.iter().all(|&x| x < 0.5) {
                                 None
                             } else {
-                                let norm: f32 = xs.iter().map(|x| x * x).sum();
+                                let norm: f32 = xg.iter().map(|x| x * x).sum();
                                 let bound = (error_bound * norm as f64) as f32;
                                 let mut pick = None;
                                 for n in 1..=max {
                                     let t = &tables[n as usize - 1];
-                                    let (s, err) = t.best(&xs, &idx, &mut scratch);
+                                    let (s, err) = t.best(xg, ig, &mut scratch);
                                     if err <= bound || n == max {
                                         pick = Some((t, s));
                                         break;
@@ -456,11 +578,7 @@ impl Prepared {
                             groups.push((0, 0));
                         }
                         Some((t, s)) => {
-                            for ((c, &x), (&m, &i)) in
-                                cg.iter_mut().zip(wg).zip(xs.iter().zip(&idx))
-                            {
-                                *c = (sign(x) * t.pick(s, m, i) as i32) as Code;
-                            }
+                            t.pick_codes(s, wg, xg, ig, cg);
                             groups.push((t.n as u8, t.masks[s]));
                         }
                     }
@@ -537,6 +655,68 @@ mod tests {
                         (mask, want.to_bits()),
                         "B = {base_bits}, N = {n}, group {xs:?}"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn filters_quantize_as_the_definition_says() {
+        // Whole filters (the vector paths for full groups of eight, the scalar ones for the
+        // rest): each group's best subset by definition, each weight the nearer subset sum
+        // (the larger on a tie) with its sign.
+        let mut rng = Xoshiro256StarStar::from_seed(21);
+        for (base_bits, n, group_size) in [(8, 3, 8), (8, 1, 16), (8, 4, 5), (4, 2, 8), (10, 3, 11)]
+        {
+            let scheme = Scheme::Swis {
+                base_bits,
+                group_size,
+                shared: SharedBits::Fixed(n),
+            };
+            let prepared = Prepared::new(&scheme).expect("swis");
+            for len in [1usize, 8, 37, 64, 200] {
+                let w: Vec<f32> = (0..len)
+                    .map(|_| match rng.next_u64() % 5 {
+                        0 => 0.0,
+                        1 => -0.25,
+                        _ => (rng.next_open01() as f32 - 0.5) * 3.0,
+                    })
+                    .collect();
+                let mut codes = vec![0 as Code; len];
+                let out = prepared.quantize_filter(&w, &mut codes);
+                let qmax = ((1u32 << (base_bits - 1)) - 1) as f32;
+                let max = w.iter().fold(0.0f32, |a, x| a.max(x.abs()));
+                assert_eq!(out.scale, if max > 0.0 { max / qmax } else { 0.0 });
+                for (g, (wg, cg)) in w
+                    .chunks(group_size as usize)
+                    .zip(codes.chunks(group_size as usize))
+                    .enumerate()
+                {
+                    let xs: Vec<f32> = wg
+                        .iter()
+                        .map(|&x| {
+                            if max > 0.0 {
+                                (x.abs() / out.scale).min(qmax)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    let (mask, _) = best_by_definition(base_bits, n, &xs);
+                    assert_eq!(out.groups[g], (n as u8, mask));
+                    let sums = subset_sums(mask);
+                    for ((&x, &m), &c) in wg.iter().zip(&xs).zip(cg) {
+                        let i = m.floor();
+                        let lo = sums.iter().copied().filter(|&v| v <= i).fold(0.0, f32::max);
+                        let hi = sums
+                            .iter()
+                            .copied()
+                            .find(|&v| v > i)
+                            .unwrap_or(f32::INFINITY);
+                        let v = if hi - m <= m - lo { hi } else { lo };
+                        let want = if x < 0.0 { -(v as i32) } else { v as i32 };
+                        assert_eq!(c as i32, want, "B = {base_bits}, N = {n}, weight {x}");
+                    }
                 }
             }
         }
