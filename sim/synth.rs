@@ -10,8 +10,8 @@
 //! rounded to f32. They use `ln` and `sqrt` of the platform's math library: `sqrt` is exact
 //! everywhere; `ln` is the same on a given platform, so results are identical run to run and
 //! thread count to thread count. The Laplace sampler computes its `ln` with a branch-free
-//! approximation the compiler vectorizes ([`ln_approx`]) and calls the library's only when the
-//! f32 result could differ (see [`laplace_chunk`]), so its weights are the library's bit for
+//! approximation the compiler vectorizes (`ln_approx`) and calls the library's only when the
+//! f32 result could differ (see `laplace_chunk`), so its weights are the library's bit for
 //! bit at a fraction of the cost.
 
 use rayon::prelude::*;

@@ -2,7 +2,7 @@
 //! scheduled, the array walked fold by fold and M-tile by M-tile. Two evaluations share the
 //! bookkeeping (`Tally`): step costs constant over a fold (closed-form lock-step,
 //! [`fold_loop`]), and step costs that change from step to step when zero activations are
-//! skipped or activation magnitudes are read ([`skipping`]: [`fold_loop_skipping`],
+//! skipped or activation magnitudes are read (`skipping`: [`fold_loop_skipping`],
 //! [`fold_loop_values`]).
 
 use crate::arch::{Arch, Dataflow};

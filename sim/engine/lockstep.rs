@@ -412,7 +412,7 @@ fn band_varying(
 ///   the last cols - ca steps hold only empty columns and cost 1.
 /// - `row`: the same sliding maxima are the rows' own step weights (1 once only empty
 ///   columns are active).
-/// - `column`: every active column's step j weighs D[j], the most expensive a[r][j - r]; a
+/// - `column`: every active column's step j weighs `D[j]`, the most expensive `a[r][j - r]`; a
 ///   longest path through (column, step) takes every step once and its ca - 1 moves between
 ///   active columns at the heaviest step: sum D + (ca - 1) max D, plus 1 per empty column.
 /// - `pe` / `lane`: every node costs at least 1 and every path through (r, c, m) has the

@@ -1,7 +1,7 @@
 //! Axis labels with their units, from column names, and short tick numbers.
 
-/// An axis label with its unit, from a column name: `total_cycles` -> "total cycles
-/// [cycles]", `energy_pj` -> "energy [pJ]", `latency_us` -> "latency [µs]".
+/// An axis label with its unit, from a column name: `total_cycles` -> `"total cycles
+/// [cycles]"`, `energy_pj` -> `"energy [pJ]"`, `latency_us` -> `"latency [µs]"`.
 pub fn axis_label(column: &str) -> String {
     const STRIP: &[(&str, &str)] = &[
         ("_pj_cycles", "pJ·cycles"),

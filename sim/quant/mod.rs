@@ -2,7 +2,7 @@
 //!
 //! [`quantize`] is the single entry point: float weights in PyTorch layout in, a
 //! [`QuantizedTensor`] out (an exact integer code per weight, a scale per output filter, the
-//! SWIS group metadata and the storage cost). [`stats`] summarizes one tensor and
+//! SWIS group metadata and the storage cost). [`stats()`] summarizes one tensor and
 //! [`QuantStats::total`] a whole network.
 //!
 //! Layout: `shape[0]` is the number of output filters; each filter's weights are contiguous and
@@ -73,7 +73,7 @@ pub struct QuantizedTensor {
     pub scheme: Scheme,
     /// PyTorch-layout shape; `shape[0]` output filters.
     pub shape: Vec<u64>,
-    /// Signed integer code per weight, same order as the input; value = code * scale[filter].
+    /// Signed integer code per weight, same order as the input; value = `code * scale[filter]`.
     pub codes: Vec<Code>,
     /// One scale per output filter (per-tensor schemes repeat the same value).
     pub scales: Vec<f32>,

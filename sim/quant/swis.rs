@@ -58,11 +58,11 @@ struct Block {
 ///
 /// The search is exhaustive and branch-free: for each weight of a group, the bounds of every
 /// subset at that weight's level are read from one row of blocks, and every subset's error
-/// grows by `min(x - lo, hi - x)^2`, [`LANES`] subsets at a time (the loop the compiler
+/// grows by `min(x - lo, hi - x)^2`, `LANES` subsets at a time (the loop the compiler
 /// vectorizes; no fused multiply-add, so every sum is the same f32 arithmetic in the same
 /// order as one subset at a time). The winner is the least error, the smallest mask on a tie.
 /// With AVX and up to 64 subsets (every N of B = 8), one group's errors stay in registers,
-/// block by block, and the least is found there ([`best_avx`]).
+/// block by block, and the least is found there (`best_avx`).
 #[derive(Debug, Clone)]
 pub struct SubsetTable {
     /// N, positions per subset.

@@ -93,7 +93,7 @@ impl Sweep {
     /// particular order). With `stop_after = Some(k)` only the first k jobs claimed are run
     /// (a stand-in for a killed sweep). Runs on the current rayon pool.
     ///
-    /// Jobs are taken in windows of [`WINDOW`]: each window's points are validated, grouped
+    /// Jobs are taken in windows of `WINDOW`: each window's points are validated, grouped
     /// by the codes they need and run (groups in parallel), then the next window follows.
     pub fn run(
         &self,
