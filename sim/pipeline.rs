@@ -504,13 +504,51 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
     p
 }
 
+/// Bytes of float weights and codes a layer holds while it is quantized and simulated (6
+/// per weight: f32 and 16-bit codes), for the layers `which` quantizes.
+fn quantized_bytes(net: &Network, which: &[bool]) -> Vec<u128> {
+    net.layers
+        .iter()
+        .zip(which)
+        .map(|(l, &q)| {
+            let weights = l
+                .weight_shape()
+                .filter(|_| q)
+                .map_or(0, |s| s.iter().map(|&d| d as u128).product::<u128>());
+            weights * 6
+        })
+        .collect()
+}
+
+/// Bytes of quantized layers held at once: [`run_design`] runs its layers in windows of
+/// consecutive layers that hold at most this much together (or one larger layer alone).
+pub const LAYERS_IN_FLIGHT_BYTES: u128 = 16 << 20;
+
+/// Consecutive windows of layers, in order, each holding at most [`LAYERS_IN_FLIGHT_BYTES`]
+/// (`bytes` per layer) or a single layer.
+fn windows(bytes: &[u128]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut held) = (0, 0u128);
+    for (i, &b) in bytes.iter().enumerate() {
+        if i > start && held + b > LAYERS_IN_FLIGHT_BYTES {
+            out.push(start..i);
+            (start, held) = (i, 0);
+        }
+        held += b;
+    }
+    if start < bytes.len() {
+        out.push(start..bytes.len());
+    }
+    out
+}
+
 /// Bytes a run of `arch` on `net` holds at its peak, an estimate from above. The run streams
-/// layer by layer, so what counts is the layers in flight: the largest `2 x threads` layers of
-/// the current thread pool (a worker waiting inside one layer's parallel work may start
-/// another), each with its float weights and 16-bit codes (6 bytes per weight) and, for PEs with per-activation step costs,
-/// its im2col flags or magnitudes (2 bytes per entry) and step costs (8 bytes each); plus
-/// what the caches may keep, at most their bounds and never more than the network's
-/// tensors. The edge compares it with the machine's free memory before anything is spent.
+/// layer by layer in windows ([`LAYERS_IN_FLIGHT_BYTES`]), so what counts is the window that
+/// holds most: each of its layers with its float weights and 16-bit codes (6 bytes per
+/// weight) and, for PEs with per-activation step costs, its im2col flags or magnitudes (2
+/// bytes per entry) and step costs (8 bytes each); plus what the caches may keep, at most
+/// their bounds and never more than the network's tensors. The edge compares it with the
+/// machine's free memory before anything is spent.
 pub fn memory_estimate_bytes(
     arch: &Arch,
     net: &Network,
@@ -521,17 +559,12 @@ pub fn memory_estimate_bytes(
     let net = design_network(arch, net);
     let which = quantized_layers(Some(arch), &net, source, opts);
     let per_activation = arch.pe.skip_zero_activations || arch.pe.reads_activations();
-    let mut layers: Vec<(u128, u128)> = net
+    let weight_bytes = quantized_bytes(&net, &which);
+    let layers: Vec<u128> = net
         .layers
         .iter()
-        .zip(which)
-        .map(|(l, q)| {
-            let weights = if q {
-                l.weight_shape()
-                    .map_or(0, |s| s.iter().map(|&d| d as u128).product::<u128>())
-            } else {
-                0
-            };
+        .zip(&weight_bytes)
+        .map(|(l, &w)| {
             let acts = match l.gemm(&net) {
                 Some(g) if per_activation => {
                     let chunks = g.k.div_ceil(arch.pe.k_per_pe()) as u128;
@@ -540,14 +573,17 @@ pub fn memory_estimate_bytes(
                 }
                 _ => 0,
             };
-            (weights * 6 + acts, weights)
+            w + acts
         })
         .collect();
-    let weights: u128 = layers.iter().map(|l| l.1).sum();
-    let kept = (weights * 6).min(caches.weights.bound() as u128 + 3 * caches.codes.bound() as u128);
-    layers.sort_unstable_by_key(|l| std::cmp::Reverse(l.0));
-    let in_flight = 2 * rayon::current_num_threads().max(1);
-    layers.iter().take(in_flight).map(|l| l.0).sum::<u128>() + kept
+    let weights: u128 = weight_bytes.iter().sum();
+    let kept = weights.min(caches.weights.bound() as u128 + 3 * caches.codes.bound() as u128);
+    let in_flight = windows(&weight_bytes)
+        .into_iter()
+        .map(|w| layers[w].iter().sum::<u128>())
+        .max()
+        .unwrap_or(0);
+    in_flight + kept
 }
 
 /// Every check [`run_design`] makes, without quantizing or simulating: the sizes fit, the
@@ -635,30 +671,43 @@ pub fn run_design(
     }
     let which = quantized_layers(Some(arch), &net, source, opts);
     // Layer by layer: its weights read or generated, quantized, summarized and simulated,
-    // then dropped (unless the caches keep them). Layers run in parallel, each with its own
-    // parallel quantization inside; results are collected in network order.
-    let layers: Vec<(Result<engine::LayerResult>, Option<QuantStats>)> = net
-        .layers
-        .par_iter()
-        .zip(which.par_iter())
-        .map(|(layer, &want)| {
-            let q = match want
-                .then(|| quantized_layer(layer, source, caches))
-                .transpose()
-            {
-                Ok(q) => q,
-                Err(e) => return (Err(e), None),
-            };
-            // The statistics (a serial sum over the layer) beside the simulation.
-            let codes = q.as_deref().map(|q| &q.codes);
-            let (result, stats) = rayon::join(
-                || engine::simulate_layer(arch, &net, layer, codes),
-                || q.as_ref().filter(|_| opts.stats).map(|q| *q.stats()),
-            );
-            (result, stats)
-        })
-        .collect();
-    let (results, stats): (Vec<_>, Vec<_>) = layers.into_iter().unzip();
+    // then dropped (unless the caches keep them). The layers of a window run in parallel,
+    // each with its own parallel quantization inside, windows one after another; results are
+    // collected in network order.
+    let run_layer = |(layer, &want): (&Layer, &bool)| {
+        let q = match want
+            .then(|| quantized_layer(layer, source, caches))
+            .transpose()
+        {
+            Ok(q) => q,
+            Err(e) => return (Err(e), None),
+        };
+        // The statistics (a serial sum over the layer) beside the simulation.
+        let codes = q.as_deref().map(|q| &q.codes);
+        rayon::join(
+            || engine::simulate_layer(arch, &net, layer, codes),
+            || q.as_ref().filter(|_| opts.stats).map(|q| *q.stats()),
+        )
+    };
+    let mut results = Vec::with_capacity(net.layers.len());
+    let mut stats = Vec::with_capacity(net.layers.len());
+    for w in windows(&quantized_bytes(&net, &which)) {
+        let layers: Vec<_> = net.layers[w.clone()]
+            .par_iter()
+            .zip(which[w].par_iter())
+            .map(run_layer)
+            .collect();
+        let failed = layers.iter().any(|(r, _)| r.is_err());
+        for (r, s) in layers {
+            results.push(r);
+            stats.push(s);
+        }
+        // The first failing layer in network order is the run's error: later windows would
+        // not change it.
+        if failed {
+            break;
+        }
+    }
     let run = engine::finish(arch, &net, results)?;
     Ok(DesignRun { net, stats, run })
 }
@@ -993,6 +1042,19 @@ pub fn run_functional(
 mod tests {
     use super::*;
     use std::cell::Cell as Counter;
+
+    #[test]
+    fn windows_hold_at_most_the_bound_or_one_larger_layer() {
+        let b = LAYERS_IN_FLIGHT_BYTES;
+        assert_eq!(windows(&[]), Vec::<std::ops::Range<usize>>::new());
+        // Layers that need no codes (0 bytes) all run together.
+        assert_eq!(windows(&[0, 0, 0]), vec![0..3]);
+        // Up to the bound together; a layer that would pass it starts the next window.
+        assert_eq!(windows(&[b / 2, b / 2, 1, 0]), vec![0..2, 2..4]);
+        // A layer larger than the bound runs alone, and so does the next when they'd pass it.
+        assert_eq!(windows(&[1, 3 * b, b, 0, 0]), vec![0..1, 1..2, 2..5]);
+        assert_eq!(windows(&[3 * b]), vec![0..1]);
+    }
 
     /// A memo of `bound` bytes whose values cost their own value in bytes; `calls` counts
     /// computations.

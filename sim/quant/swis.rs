@@ -77,6 +77,8 @@ pub struct SubsetTable {
     /// Per subset, then per level, the same bounds as `rows` (`[lo, hi]`): what
     /// [`pick_codes`](Self::pick_codes) reads once the subset is chosen. Empty with `rows`.
     by_subset: Vec<[f32; 2]>,
+    /// `2^(B-1)`: levels `floor(x)` of a magnitude.
+    levels: usize,
     /// Per subset, its sorted representable values (used when `rows` is empty).
     values: Vec<Vec<f32>>,
 }
@@ -132,6 +134,7 @@ impl SubsetTable {
             blocks,
             rows,
             by_subset,
+            levels,
             values,
         }
     }
@@ -144,6 +147,7 @@ impl SubsetTable {
             blocks: 0,
             rows: Vec::new(),
             by_subset: Vec::new(),
+            levels: 0,
             values: Vec::new(),
         }
     }
@@ -233,6 +237,7 @@ impl SubsetTable {
 
     /// The codes of weights `w` (magnitudes `xs`, levels `idx`) with subset `s`: the sign of
     /// each weight times [`pick`](Self::pick) of its magnitude.
+    #[inline]
     pub fn pick_codes(&self, s: usize, w: &[f32], xs: &[f32], idx: &[u32], codes: &mut [Code]) {
         let sign = |x: f32| if x < 0.0 { -1 } else { 1 };
         if self.by_subset.is_empty() {
@@ -242,12 +247,15 @@ impl SubsetTable {
             return;
         }
         // The subset's bounds by level, side by side: one load per weight, no branch.
-        let levels = self.by_subset.len() / self.masks.len();
+        let levels = self.levels;
         let bounds = &self.by_subset[s * levels..(s + 1) * levels];
         for (((c, &x), &m), &i) in codes.iter_mut().zip(w).zip(xs).zip(idx) {
             let [lo, hi] = bounds[i as usize];
             let v = if hi - m <= m - lo { hi } else { lo };
-            *c = (sign(x) * v as i32) as Code;
+            // SAFETY: `v` is a subset sum, a whole number in [0, 2^(B-1) - 1] (`hi` is
+            // infinite only when no sum lies above, and then `hi - m > m - lo`).
+            let v: i32 = unsafe { v.to_int_unchecked() };
+            *c = (if x < 0.0 { -v } else { v }) as Code;
         }
     }
 
