@@ -110,22 +110,21 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         let (w, c) = (&weights[f * k..(f + 1) * k], q.filter_codes(f));
         let stamp = f as u32 + 1;
         let (mut distinct, mut zeros) = (0u64, 0u64);
-        for &v in c {
+        let scale = q.effective_scale(f, weights);
+        // One pass: the integer counts run while the two serial f64 sums wait on their adds.
+        for (&x, &v) in w.iter().zip(c) {
             let slot = &mut last[(v as i32 + OFFSET) as usize];
             distinct += (*slot != stamp) as u64;
             *slot = stamp;
             zeros += (v == 0) as u64;
+            let d = x as f64 - v as f64 * scale;
+            s.sq_error += d * d;
+            s.sq_norm += x as f64 * x as f64;
         }
         distinct -= (last[OFFSET as usize] == stamp) as u64;
         s.nonzeros += c.len() as u64 - zeros;
         s.distinct_sum += distinct;
         s.distinct_max = s.distinct_max.max(distinct);
-        let scale = q.effective_scale(f, weights);
-        for (&x, &v) in w.iter().zip(c) {
-            let d = x as f64 - v as f64 * scale;
-            s.sq_error += d * d;
-            s.sq_norm += x as f64 * x as f64;
-        }
     }
     s.effectual_bits = match &q.groups {
         // Every weight of a group spends the group's N_g: N_g times the group's length.
