@@ -602,6 +602,18 @@ mod tests {
     use super::*;
     use crate::synth::Xoshiro256StarStar;
 
+    /// The subset sums nearest `x` at or below `floor(x)` and above it (infinity when none).
+    fn bounds_by_definition(sums: &[f32], x: f32) -> (f32, f32) {
+        let i = x.floor();
+        let lo = sums.iter().copied().filter(|&v| v <= i).fold(0.0, f32::max);
+        let hi = sums
+            .iter()
+            .copied()
+            .find(|&v| v > i)
+            .unwrap_or(f32::INFINITY);
+        (lo, hi)
+    }
+
     /// The subset search by its definition: every subset's sums from scratch, the error of
     /// each weight against the nearest sums at or below `floor(x)` and above it, summed in
     /// order; the least error, the first subset on a tie.
@@ -611,13 +623,7 @@ mod tests {
             let sums = subset_sums(mask as u16);
             let mut err = 0.0f32;
             for &x in xs {
-                let i = x.floor();
-                let lo = sums.iter().copied().filter(|&v| v <= i).fold(0.0, f32::max);
-                let hi = sums
-                    .iter()
-                    .copied()
-                    .find(|&v| v > i)
-                    .unwrap_or(f32::INFINITY);
+                let (lo, hi) = bounds_by_definition(&sums, x);
                 let d = (x - lo).min(hi - x);
                 err += d * d;
             }
@@ -714,13 +720,7 @@ mod tests {
                     assert_eq!(out.groups[g], (n as u8, mask));
                     let sums = subset_sums(mask);
                     for ((&x, &m), &c) in wg.iter().zip(&xs).zip(cg) {
-                        let i = m.floor();
-                        let lo = sums.iter().copied().filter(|&v| v <= i).fold(0.0, f32::max);
-                        let hi = sums
-                            .iter()
-                            .copied()
-                            .find(|&v| v > i)
-                            .unwrap_or(f32::INFINITY);
+                        let (lo, hi) = bounds_by_definition(&sums, m);
                         let v = if hi - m <= m - lo { hi } else { lo };
                         let want = if x < 0.0 { -(v as i32) } else { v as i32 };
                         assert_eq!(c as i32, want, "B = {base_bits}, N = {n}, weight {x}");
