@@ -416,6 +416,18 @@ impl Calibration {
             )
     }
 
+    /// Tensor `t`'s values `v` seen: its largest |x| and smallest x updated, element by
+    /// element in order (held in locals, not re-read from the vectors per element).
+    fn see(&mut self, t: usize, v: &[f32]) {
+        let (mut max_abs, mut min) = (self.max_abs[t], self.min[t]);
+        for &x in v {
+            max_abs = max_abs.max(x.abs());
+            min = min.min(x);
+        }
+        self.max_abs[t] = max_abs;
+        self.min[t] = min;
+    }
+
     fn merge(mut self, o: &Calibration) -> Self {
         for (a, b) in self.max_abs.iter_mut().zip(&o.max_abs) {
             *a = a.max(*b);
@@ -439,13 +451,7 @@ impl Calibration {
             .map(|x| {
                 let mut c = Calibration::empty(n);
                 c.inputs = 1;
-                let mut see = |t: usize, v: &[f32]| {
-                    for &x in v {
-                        c.max_abs[t] = c.max_abs[t].max(x.abs());
-                        c.min[t] = c.min[t].min(x);
-                    }
-                };
-                run_reference(model, x, |t, v| see(t, v));
+                run_reference(model, x, |t, v| c.see(t, v));
                 c
             })
             .collect::<Vec<_>>()
@@ -508,10 +514,7 @@ impl Reference {
                 let mut kept: Vec<std::sync::Arc<[f32]>> =
                     vec![std::sync::Arc::from(Vec::new()); n];
                 run_reference(model, x, |t, v| {
-                    for &x in v {
-                        c.max_abs[t] = c.max_abs[t].max(x.abs());
-                        c.min[t] = c.min[t].min(x);
-                    }
+                    c.see(t, v);
                     kept[t] = std::sync::Arc::from(v);
                 });
                 (c, kept)
