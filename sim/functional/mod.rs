@@ -33,6 +33,9 @@
 //! The fp32 reference runs the same graph in f32 (batch norm separate, whatever the mode).
 //! Pure: tensors come in, figures go out; the pipeline loads the parameters.
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -109,6 +112,21 @@ pub struct Model<'a> {
     input_bits: u32,
     /// Per layer: its output feeds a folded batch norm (kept exact until that requantizes).
     folded_into: Vec<bool>,
+    /// Per layer: what its kernels derive from the weights, once for every sample.
+    kernels: Vec<LayerKernels>,
+}
+
+/// What an array layer's kernels derive from its weights alone: built once per model (on
+/// first use, by whichever sample gets there first) instead of once per sample.
+#[derive(Debug, Default)]
+struct LayerKernels {
+    /// The largest |weight code| (whether the integer sums fit i32).
+    max_code: u128,
+    /// The convolution's weights packed for [`ops::conv2d_packed`]: the float weights (the
+    /// reference), the codes as i32 and as i64 (the two widths of the integer sums).
+    float: OnceLock<ops::PackedWeights<f32>>,
+    narrow: OnceLock<ops::PackedWeights<i32>>,
+    wide: OnceLock<ops::PackedWeights<i64>>,
 }
 
 impl<'a> Model<'a> {
@@ -217,6 +235,15 @@ impl<'a> Model<'a> {
                         .any(|c| c.op == Op::BatchNorm && c.inputs.first() == Some(&l.output))
             })
             .collect();
+        let kernels = tensors
+            .iter()
+            .map(|t| LayerKernels {
+                max_code: t.and_then(|t| t.codes).map_or(0, |c| {
+                    c.codes.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as u128
+                }),
+                ..LayerKernels::default()
+            })
+            .collect();
         Ok(Model {
             net,
             tensors,
@@ -229,6 +256,7 @@ impl<'a> Model<'a> {
             input,
             input_bits,
             folded_into,
+            kernels,
         })
     }
 
@@ -388,6 +416,18 @@ impl Calibration {
             )
     }
 
+    /// Tensor `t`'s values `v` seen: its largest |x| and smallest x updated, element by
+    /// element in order (held in locals, not re-read from the vectors per element).
+    fn see(&mut self, t: usize, v: &[f32]) {
+        let (mut max_abs, mut min) = (self.max_abs[t], self.min[t]);
+        for &x in v {
+            max_abs = max_abs.max(x.abs());
+            min = min.min(x);
+        }
+        self.max_abs[t] = max_abs;
+        self.min[t] = min;
+    }
+
     fn merge(mut self, o: &Calibration) -> Self {
         for (a, b) in self.max_abs.iter_mut().zip(&o.max_abs) {
             *a = a.max(*b);
@@ -411,13 +451,7 @@ impl Calibration {
             .map(|x| {
                 let mut c = Calibration::empty(n);
                 c.inputs = 1;
-                let mut see = |t: usize, v: &[f32]| {
-                    for &x in v {
-                        c.max_abs[t] = c.max_abs[t].max(x.abs());
-                        c.min[t] = c.min[t].min(x);
-                    }
-                };
-                run_reference(model, x, |t, v| see(t, v));
+                run_reference(model, x, |t, v| c.see(t, v));
                 c
             })
             .collect::<Vec<_>>()
@@ -480,10 +514,7 @@ impl Reference {
                 let mut kept: Vec<std::sync::Arc<[f32]>> =
                     vec![std::sync::Arc::from(Vec::new()); n];
                 run_reference(model, x, |t, v| {
-                    for &x in v {
-                        c.max_abs[t] = c.max_abs[t].max(x.abs());
-                        c.min[t] = c.min[t].min(x);
-                    }
+                    c.see(t, v);
                     kept[t] = std::sync::Arc::from(v);
                 });
                 (c, kept)
@@ -528,12 +559,41 @@ pub struct Format {
 
 impl Format {
     /// The code of `v`: round to nearest, ties to even, saturated.
+    #[inline]
     pub fn code(&self, v: f64) -> (i32, bool) {
-        let q = (v / self.scale).round_ties_even();
-        let lo = if self.signed { -self.qmax } else { 0 } as f64;
-        let clipped = q > self.qmax as f64 || q < lo;
-        (q.clamp(lo, self.qmax as f64) as i32, clipped)
+        let q = round_ties_even(v / self.scale);
+        let hi = self.qmax as f64;
+        let lo = if self.signed { -hi } else { 0.0 };
+        let clipped = q > hi || q < lo;
+        // Saturated (NaN: code 0, what `as i32` makes of it), then an integer of at most 31
+        // bits, converted without the saturating `as` (which keeps the loop scalar).
+        let c = if q.is_nan() { 0.0 } else { q.max(lo).min(hi) };
+        (small_int(c), clipped)
     }
+}
+
+/// `x.round_ties_even()`, bit for bit, without the library call it is on x86-64 without
+/// SSE4.1 (`rint`, once per element of every tensor): below 2^52 in magnitude, `|x| + 2^52`
+/// lies where doubles are the integers, so the addition itself rounds to nearest, ties to
+/// even, and subtracting 2^52 again is exact; the sign is put back (`-0.4` gives `-0.0`, as
+/// `rint` does). From 2^52 on every double is an integer; NaN and the infinities fail the
+/// comparison and come back unchanged.
+#[inline]
+fn round_ties_even(x: f64) -> f64 {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    if x.abs() < TWO_52 {
+        ((x.abs() + TWO_52) - TWO_52).copysign(x)
+    } else {
+        x
+    }
+}
+
+/// `x as i32` for an integer-valued `x` with `|x| < 2^31`: `x + 1.5 * 2^52` is exact and
+/// lies where doubles are the integers, its low mantissa bits `x` in two's complement.
+#[inline]
+fn small_int(x: f64) -> i32 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    (x + MAGIC).to_bits().wrapping_sub(MAGIC.to_bits()) as i32
 }
 
 /// A tensor of the quantized run: codes in a format, or exact values on the way into a
@@ -545,12 +605,25 @@ enum QTensor {
 }
 
 impl QTensor {
-    fn values(&self) -> Vec<f64> {
+    /// `f` of every element's value (`code * scale`, or the exact value), in order.
+    fn map_values<R>(&self, mut f: impl FnMut(f64) -> R) -> Vec<R> {
         match self {
             QTensor::Codes { codes, format } => {
-                codes.iter().map(|&c| c as f64 * format.scale).collect()
+                codes.iter().map(|&c| f(c as f64 * format.scale)).collect()
             }
-            QTensor::Real(v) => v.clone(),
+            QTensor::Real(v) => v.iter().map(|&x| f(x)).collect(),
+        }
+    }
+
+    /// The values as the vector unit reads them (f32).
+    fn values_f32(&self) -> Vec<f32> {
+        self.map_values(|v| v as f32)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            QTensor::Codes { codes, .. } => codes.len(),
+            QTensor::Real(v) => v.len(),
         }
     }
 }
@@ -602,9 +675,14 @@ pub fn run_reference(model: &Model, input: &[f32], mut see: impl FnMut(usize, &[
     live.slots[model.output].take().unwrap_or_default()
 }
 
-fn reference_layer(model: &Model, i: usize, l: &Layer, live: &Live<Vec<f32>>) -> Vec<f32> {
+fn reference_layer<S: AsRef<[f32]>>(
+    model: &Model,
+    i: usize,
+    l: &Layer,
+    live: &Live<S>,
+) -> Vec<f32> {
     let net = model.net;
-    let x = live.get(l.inputs[0].0 as usize);
+    let x = live.get(l.inputs[0].0 as usize).as_ref();
     let in_shape = &net.tensor(l.inputs[0]).shape;
     let out_shape = &net.tensor(l.output).shape;
     let mut y = match l.op {
@@ -615,7 +693,10 @@ fn reference_layer(model: &Model, i: usize, l: &Layer, live: &Live<Vec<f32>>) ->
                 out_hw: hw(out_shape),
             };
             let w = model.tensors[i].expect("weight layer").weights;
-            ops::conv2d(x, w, &s, |v| v, |v| v)
+            let packed = model.kernels[i]
+                .float
+                .get_or_init(|| ops::PackedWeights::new(w, &c, |v| v));
+            ops::conv2d_packed(x, packed, &s, |v| v)
         }
         Op::Linear {
             in_features,
@@ -639,7 +720,7 @@ fn reference_layer(model: &Model, i: usize, l: &Layer, live: &Live<Vec<f32>>) ->
             let xs: Vec<&[f32]> = l
                 .inputs
                 .iter()
-                .map(|t| live.get(t.0 as usize).as_slice())
+                .map(|t| live.get(t.0 as usize).as_ref())
                 .collect();
             return elementwise(
                 model,
@@ -658,10 +739,7 @@ fn reference_layer(model: &Model, i: usize, l: &Layer, live: &Live<Vec<f32>>) ->
 }
 
 fn add_bias<T: Copy + std::ops::AddAssign + From<f32>>(op: &Op, y: &mut [T], b: &[f32]) {
-    let len = y.len();
-    for (j, v) in y.iter_mut().enumerate() {
-        *v += T::from(b[filter_of(op, j, len, b.len())]);
-    }
+    each_filter(op, y.len(), b.len(), |j, f| y[j] += T::from(b[f]));
 }
 
 /// An elementwise layer over float inputs, in the vector unit's format.
@@ -673,10 +751,25 @@ fn elementwise(
     fmt: VectorPrecision,
     bn: BatchNormMode,
 ) -> Vec<f32> {
+    // The format chosen once per layer, not once per element.
+    match fmt {
+        VectorPrecision::Fp16 => elementwise_in(model, i, l, xs, bn, |v| round_to(fmt, v)),
+        _ => elementwise_in(model, i, l, xs, bn, |v| v),
+    }
+}
+
+/// [`elementwise`] with every operation's result rounded by `r` (the vector unit's format).
+fn elementwise_in(
+    model: &Model,
+    i: usize,
+    l: &Layer,
+    xs: &[&[f32]],
+    bn: BatchNormMode,
+    r: impl Fn(f32) -> f32 + Copy,
+) -> Vec<f32> {
     let net = model.net;
     let in_shape = &net.tensor(l.inputs[0]).shape;
     let out_shape = &net.tensor(l.output).shape;
-    let r = |v: f32| round_to(fmt, v);
     let x = xs[0];
     let channels = in_shape.first().copied().unwrap_or(1) as usize;
     let plane = x.len() / channels.max(1);
@@ -688,13 +781,12 @@ fn elementwise(
                 } else {
                     (mul.clone(), add.clone())
                 };
-                x.chunks(plane.max(1))
-                    .enumerate()
-                    .flat_map(|(c, xs)| {
-                        let (m, a) = (mul[c], add[c]);
-                        xs.iter().map(move |&v| r(r(v * m) + a))
-                    })
-                    .collect()
+                let mut y = Vec::with_capacity(x.len());
+                for (c, xs) in x.chunks(plane.max(1)).enumerate() {
+                    let (m, a) = (mul[c], add[c]);
+                    y.extend(xs.iter().map(|&v| r(r(v * m) + a)));
+                }
+                y
             }
             // A batch norm without parameters is the identity (stated in the report).
             _ => x.to_vec(),
@@ -705,13 +797,12 @@ fn elementwise(
                 Params::Slope(s) => s.clone(),
                 _ => vec![0.25],
             };
-            x.chunks(plane.max(1))
-                .enumerate()
-                .flat_map(|(c, xs)| {
-                    let a = slopes[c % slopes.len()];
-                    xs.iter().map(move |&v| if v >= 0.0 { v } else { r(v * a) })
-                })
-                .collect()
+            let mut y = Vec::with_capacity(x.len());
+            for (c, xs) in x.chunks(plane.max(1)).enumerate() {
+                let a = slopes[c % slopes.len()];
+                y.extend(xs.iter().map(|&v| if v >= 0.0 { v } else { r(v * a) }));
+            }
+            y
         }
         Op::Add => x.iter().zip(xs[1]).map(|(&a, &b)| r(a + b)).collect(),
         Op::MaxPool(p) | Op::AvgPool(p) => {
@@ -815,11 +906,12 @@ pub fn run_sample(
     let calib = &reference.calibration;
     let net = model.net;
     let n_layers = net.layers.len();
-    let mut fp: Live<Vec<f32>> = Live::new(&model.uses);
+    // The reference's tensors are borrowed from `reference` when it kept them.
+    let mut fp: Live<Cow<[f32]>> = Live::new(&model.uses);
     let mut q: Live<QTensor> = Live::new(&model.uses);
     let mut tallies = vec![LayerTally::default(); n_layers];
     let mut kept: Vec<Option<Vec<i32>>> = vec![None; n_layers];
-    fp.slots[model.input] = Some(input.to_vec());
+    fp.slots[model.input] = Some(Cow::Borrowed(input));
     let in_fmt = calib.format(model.input, model.input_bits);
     q.slots[model.input] = Some(QTensor::Codes {
         codes: input.iter().map(|&v| in_fmt.code(v as f64).0).collect(),
@@ -827,9 +919,9 @@ pub fn run_sample(
     });
     for (i, l) in net.layers.iter().enumerate() {
         let out_t = l.output.0 as usize;
-        let reference = match reference.output(j, out_t) {
-            Some(kept) => kept.to_vec(),
-            None => reference_layer(model, i, l, &fp),
+        let reference: Cow<[f32]> = match reference.output(j, out_t) {
+            Some(kept) => Cow::Borrowed(kept),
+            None => Cow::Owned(reference_layer(model, i, l, &fp)),
         };
         let out_fmt = calib.format(out_t, l.quant.activation_bits);
         let tally = &mut tallies[i];
@@ -842,80 +934,97 @@ pub fn run_sample(
             let bits = l.quant.activation_bits;
             let in_t = l.inputs[0].0 as usize;
             let a_fmt = calib.format(in_t, bits);
-            let codes: Vec<i32> = match q.get(in_t) {
-                QTensor::Codes { codes, format } if *format == a_fmt => codes.clone(),
-                other => other.values().iter().map(|&v| a_fmt.code(v).0).collect(),
+            let requantized: Vec<i32>;
+            let codes: &[i32] = match q.get(in_t) {
+                QTensor::Codes { codes, format } if *format == a_fmt => codes,
+                other => {
+                    requantized = other.map_values(|v| a_fmt.code(v).0);
+                    &requantized
+                }
             };
+            let (mut zeros, mut ones) = (0u64, 0u64);
+            for &c in codes {
+                zeros += (c == 0) as u64;
+                ones += c.unsigned_abs().count_ones() as u64;
+            }
             tally.inputs += codes.len() as u64;
-            tally.zero_inputs += codes.iter().filter(|&&c| c == 0).count() as u64;
-            tally.effectual_bits += codes
-                .iter()
-                .map(|c| c.unsigned_abs().count_ones() as u64)
-                .sum::<u64>();
-            let sums = array_sums(net, l, &codes, wcodes, a_fmt);
-            let (wrapped, overflows) = wrap(&sums, model.accumulator_bits);
-            tally.overflows += overflows;
+            tally.zero_inputs += zeros;
+            tally.effectual_bits += ones;
+            let sums = array_sums(model, i, l, codes, wcodes, a_fmt);
+            if keep_codes {
+                kept[i] = Some(codes.to_vec());
+            }
+            // The output stage: the wrapped sum times both scales, plus the bias.
             let scales = &model.scales[i];
-            let len = wrapped.len();
-            let mut real: Vec<f64> = wrapped
-                .iter()
-                .enumerate()
-                .map(|(j, &s)| {
-                    s as f64 * a_fmt.scale * scales[filter_of(&l.op, j, len, scales.len())]
-                })
-                .collect();
+            let mut real = vec![0f64; sums.len()];
+            let mut overflows = 0u64;
+            each_filter(&l.op, sums.len(), scales.len(), |j, f| {
+                let s = sums[j];
+                let w = wrap_sum(s, model.accumulator_bits);
+                overflows += (w != s) as u64;
+                real[j] = w as f64 * a_fmt.scale * scales[f];
+            });
+            tally.overflows += overflows;
             if let Params::Bias(b) = &model.params[i] {
                 add_bias(&l.op, &mut real, b);
-            }
-            if keep_codes {
-                kept[i] = Some(codes);
             }
             if model.folded_into[i] {
                 QTensor::Real(real)
             } else {
-                requantize(&real, out_fmt, tally)
+                requantize(&real, |v| v, out_fmt, tally)
             }
         } else {
             let bn_mode = net.batch_norm;
             match (l.op, q.get(l.inputs[0].0 as usize)) {
                 (Op::BatchNorm, QTensor::Real(x)) => {
                     // Folded: the affine on the exact sums, one rounding.
-                    let mut y = x.clone();
-                    if let Params::BatchNorm { mul, add } = &model.params[i] {
-                        let plane = y.len() / mul.len().max(1);
-                        for (j, v) in y.iter_mut().enumerate() {
-                            let c = j / plane.max(1);
-                            *v = *v * mul[c] as f64 + add[c] as f64;
+                    match &model.params[i] {
+                        Params::BatchNorm { mul, add } => {
+                            let plane = (x.len() / mul.len().max(1)).max(1);
+                            let mut y = Vec::with_capacity(x.len());
+                            for (c, xs) in x.chunks(plane).enumerate() {
+                                let (m, a) = (mul[c] as f64, add[c] as f64);
+                                y.extend(xs.iter().map(|&v| v * m + a));
+                            }
+                            requantize(&y, |v| v, out_fmt, tally)
                         }
+                        _ => requantize(x, |v| v, out_fmt, tally),
                     }
-                    requantize(&y, out_fmt, tally)
                 }
                 _ => {
                     let xs: Vec<Vec<f32>> = l
                         .inputs
                         .iter()
-                        .map(|t| {
-                            q.get(t.0 as usize)
-                                .values()
-                                .iter()
-                                .map(|&v| v as f32)
-                                .collect()
-                        })
+                        .map(|t| q.get(t.0 as usize).values_f32())
                         .collect();
                     let refs: Vec<&[f32]> = xs.iter().map(Vec::as_slice).collect();
                     let y = elementwise(model, i, l, &refs, model.vector, bn_mode);
-                    let y: Vec<f64> = y.iter().map(|&v| v as f64).collect();
-                    requantize(&y, out_fmt, tally)
+                    requantize(&y, |v| v as f64, out_fmt, tally)
                 }
             }
         };
-        let got = result.values();
-        for (&r, &g) in reference.iter().zip(&got) {
+        let (mut signal, mut noise) = (0f64, 0f64);
+        let mut see = |r: f32, g: f64| {
             let r = r as f64;
-            tally.signal += r * r;
-            tally.noise += (r - g) * (r - g);
+            signal += r * r;
+            noise += (r - g) * (r - g);
+        };
+        match &result {
+            QTensor::Codes { codes, format } => {
+                for (&r, &c) in reference.iter().zip(codes) {
+                    see(r, c as f64 * format.scale);
+                }
+            }
+            QTensor::Real(v) => {
+                for (&r, &g) in reference.iter().zip(v) {
+                    see(r, g);
+                }
+            }
         }
-        tally.outputs += got.len() as u64;
+        // The tally's sums start at zero here: adding the layer's sums is adding them in order.
+        tally.signal += signal;
+        tally.noise += noise;
+        tally.outputs += result.len() as u64;
         fp.slots[out_t] = Some(reference);
         q.slots[out_t] = Some(result);
         for t in &l.inputs {
@@ -923,10 +1032,13 @@ pub fn run_sample(
             q.release(t.0 as usize, model.output);
         }
     }
-    let reference = fp.slots[model.output].take().unwrap_or_default();
+    let reference = fp.slots[model.output]
+        .take()
+        .map(Cow::into_owned)
+        .unwrap_or_default();
     let quantized = q.slots[model.output]
         .take()
-        .map(|t| t.values().iter().map(|&v| v as f32).collect())
+        .map(|t| t.values_f32())
         .unwrap_or_default();
     SampleRun {
         layers: tallies,
@@ -936,30 +1048,44 @@ pub fn run_sample(
     }
 }
 
-fn requantize(v: &[f64], fmt: Format, tally: &mut LayerTally) -> QTensor {
+/// The codes of `v` (each element taken to f64 by `value`) in `fmt`, saturations counted.
+/// A plain loop from slice to slice with a local count, which the compiler vectorizes (the
+/// division dominates; one per element of every tensor).
+fn requantize<X: Copy>(
+    v: &[X],
+    value: impl Fn(X) -> f64,
+    fmt: Format,
+    tally: &mut LayerTally,
+) -> QTensor {
+    let mut codes = vec![0i32; v.len()];
     let mut clipped = 0u64;
-    let codes = v
-        .iter()
-        .map(|&x| {
-            let (c, clip) = fmt.code(x);
-            clipped += clip as u64;
-            c
-        })
-        .collect();
+    for (c, &x) in codes.iter_mut().zip(v) {
+        let (code, clip) = fmt.code(value(x));
+        *c = code;
+        clipped += clip as u64;
+    }
     tally.clipped += clipped;
     QTensor::Codes { codes, format: fmt }
 }
 
-/// Exact integer sums of an array layer: i32 arithmetic when no sum can leave it, else i64.
-fn array_sums(net: &Network, l: &Layer, a: &[i32], w: &QuantizedTensor, a_fmt: Format) -> Vec<i64> {
+/// Exact integer sums of array layer `i`: i32 arithmetic when no sum can leave it, else i64.
+fn array_sums(
+    model: &Model,
+    i: usize,
+    l: &Layer,
+    a: &[i32],
+    w: &QuantizedTensor,
+    a_fmt: Format,
+) -> Vec<i64> {
+    let net = model.net;
+    let kernels = &model.kernels[i];
     let max_a = a_fmt.qmax as u128;
-    let max_w = w.codes.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0) as u128;
     let k = w.filter_len() as u128;
-    let narrow = k * max_a * max_w < (1u128 << 31);
+    let narrow = k * max_a * kernels.max_code < (1u128 << 31);
     let in_shape = &net.tensor(l.inputs[0]).shape;
     let out_shape = &net.tensor(l.output).shape;
     macro_rules! run {
-        ($t:ty) => {
+        ($t:ty, $packed:ident) => {
             match l.op {
                 Op::Conv2d(c) => {
                     let s = ops::ConvShape {
@@ -967,7 +1093,10 @@ fn array_sums(net: &Network, l: &Layer, a: &[i32], w: &QuantizedTensor, a_fmt: F
                         in_hw: hw(in_shape),
                         out_hw: hw(out_shape),
                     };
-                    ops::conv2d(a, &w.codes, &s, |v| v as $t, |v| v as $t)
+                    let packed = kernels
+                        .$packed
+                        .get_or_init(|| ops::PackedWeights::new(&w.codes, &c, |v| v as $t));
+                    ops::conv2d_packed(a, packed, &s, |v| v as $t)
                 }
                 Op::Linear {
                     in_features,
@@ -993,35 +1122,64 @@ fn array_sums(net: &Network, l: &Layer, a: &[i32], w: &QuantizedTensor, a_fmt: F
         };
     }
     if narrow {
-        run!(i32).into_iter().map(i64::from).collect()
+        run!(i32, narrow).into_iter().map(i64::from).collect()
     } else {
-        run!(i64)
+        run!(i64, wide)
     }
 }
 
-/// The filter (output channel) of element `j` of an array layer's output of `len` elements
-/// over `filters` filters: a matmul's `[M, N]` has the filter innermost, every other layer's
-/// output is filter-major.
-fn filter_of(op: &Op, j: usize, len: usize, filters: usize) -> usize {
+/// Calls `f(j, filter)` for every element `j < len` of an array layer's output over
+/// `filters` filters, in order: a matmul's `[M, N]` has the filter innermost
+/// (`j % filters`), every other layer's output is filter-major (`j / (len / filters)`).
+/// Counted along rather than divided per element.
+fn each_filter(op: &Op, len: usize, filters: usize, mut f: impl FnMut(usize, usize)) {
+    let n = filters.max(1);
     match op {
-        Op::Matmul { .. } => j % filters.max(1),
-        _ => j / (len / filters.max(1)).max(1),
+        Op::Matmul { .. } => {
+            let mut filter = 0;
+            for j in 0..len {
+                f(j, filter);
+                filter += 1;
+                if filter == n {
+                    filter = 0;
+                }
+            }
+        }
+        _ => {
+            let plane = (len / n).max(1);
+            let (mut filter, mut left) = (0, plane);
+            for j in 0..len {
+                f(j, filter);
+                left -= 1;
+                if left == 0 {
+                    filter += 1;
+                    left = plane;
+                }
+            }
+        }
     }
+}
+
+/// Sum `s` kept in a `bits`-bit two's-complement accumulator (1 <= bits; 64 and more keep
+/// it): its low `bits` bits, sign-extended, the one value in `[-2^(bits-1), 2^(bits-1))`
+/// congruent to `s` modulo `2^bits`.
+#[inline]
+fn wrap_sum(s: i64, bits: u32) -> i64 {
+    if bits >= 64 {
+        return s;
+    }
+    let shift = 64 - bits;
+    (s << shift) >> shift
 }
 
 /// Sums kept in a `bits`-bit two's-complement accumulator (wrapping), and how many did not
 /// fit.
 pub fn wrap(sums: &[i64], bits: u32) -> (Vec<i64>, u64) {
-    if bits >= 64 {
-        return (sums.to_vec(), 0);
-    }
-    let m = 1i128 << bits;
-    let half = 1i128 << (bits - 1);
     let mut over = 0u64;
     let v = sums
         .iter()
         .map(|&s| {
-            let w = ((s as i128 + half).rem_euclid(m) - half) as i64;
+            let w = wrap_sum(s, bits);
             over += (w != s) as u64;
             w
         })
@@ -1032,6 +1190,120 @@ pub fn wrap(sums: &[i64], bits: u32) -> (Vec<i64>, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_and_conversion_equal_the_library_ones() {
+        let two_52 = 4_503_599_627_370_496.0f64;
+        let mut xs = vec![
+            0.0,
+            -0.0,
+            0.4,
+            -0.4,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            two_52 - 0.5,
+            two_52 - 1.5,
+            two_52,
+            -two_52 - 1.0,
+            two_52 * 3.0 + 2.0,
+            1e300,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        // Ties and their neighbours across the codes' range.
+        for i in (-70_000i64..70_000).filter(|&i| i != 0) {
+            let t = i as f64 / 2.0;
+            // The doubles just above and below `t` in magnitude.
+            let (up, down) = (
+                f64::from_bits(t.to_bits() + 1),
+                f64::from_bits(t.to_bits() - 1),
+            );
+            xs.extend([t, up, down, i as f64 * 30_001.7]);
+        }
+        for &x in &xs {
+            let want = x.round_ties_even();
+            let got = round_ties_even(x);
+            assert_eq!(got.to_bits(), want.to_bits(), "{x}");
+        }
+        assert!(round_ties_even(f64::NAN).is_nan());
+        for i in [
+            0i64,
+            1,
+            -1,
+            255,
+            -255,
+            (1 << 31) - 1,
+            -(1 << 31) + 1,
+            12345,
+            -98765,
+        ] {
+            assert_eq!(small_int(i as f64), i as i32);
+        }
+        for f in [
+            Format {
+                bits: 8,
+                signed: false,
+                scale: 0.037,
+                qmax: 255,
+            },
+            Format {
+                bits: 4,
+                signed: true,
+                scale: 1.3,
+                qmax: 7,
+            },
+        ] {
+            for &x in xs.iter().chain(&[f64::NAN]) {
+                let q = (x / f.scale).round_ties_even();
+                let lo = if f.signed { -f.qmax } else { 0 } as f64;
+                let want = (
+                    q.clamp(lo, f.qmax as f64) as i32,
+                    q > f.qmax as f64 || q < lo,
+                );
+                assert_eq!(f.code(x), want, "{x} in {f:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn wrapping_is_the_modular_reduction() {
+        for bits in [8u32, 16, 24, 31, 32, 48, 63, 64] {
+            for s in [
+                0i64,
+                1,
+                -1,
+                127,
+                128,
+                -128,
+                -129,
+                255,
+                256,
+                40_000,
+                -40_000,
+                i32::MAX as i64 + 5,
+                i32::MIN as i64 - 5,
+                i64::MAX,
+                i64::MIN,
+                0x1234_5678_9abc,
+            ] {
+                let want = if bits >= 64 {
+                    s
+                } else {
+                    let m = 1i128 << bits;
+                    let half = 1i128 << (bits - 1);
+                    ((s as i128 + half).rem_euclid(m) - half) as i64
+                };
+                assert_eq!(wrap_sum(s, bits), want, "{s} in {bits} bits");
+            }
+        }
+        assert_eq!(wrap(&[127, 128, -129], 8), (vec![127, -128, 127], 2));
+    }
 
     #[test]
     fn percentile_calibration_takes_the_bin_that_reaches_the_share() {

@@ -15,10 +15,18 @@ use crate::workload::{Conv, Pool};
 pub trait Num:
     Copy + Default + Send + Sync + PartialEq + std::ops::AddAssign + std::ops::Mul<Output = Self>
 {
+    /// Sums are exact (integers): the order products are added in does not matter.
+    const EXACT: bool;
 }
-impl Num for f32 {}
-impl Num for i32 {}
-impl Num for i64 {}
+impl Num for f32 {
+    const EXACT: bool = false;
+}
+impl Num for i32 {
+    const EXACT: bool = true;
+}
+impl Num for i64 {
+    const EXACT: bool = true;
+}
 
 /// Geometry of a convolution over one sample.
 #[derive(Debug, Clone, Copy)]
@@ -31,10 +39,9 @@ pub struct ConvShape {
 }
 
 /// Direct convolution: `x` `[C, H, W]` (converted by `lift_x`), weights `[O, C/groups, kh,
-/// kw]`, out `[O, OH, OW]` in `T`. Zero padding. Computed channels-last: for each output
-/// pixel, every input activation of its window is multiplied into all the output channels of
-/// its group at once (a zero activation adds nothing and is skipped); rows of output pixels
-/// run in parallel, each summed in a fixed order.
+/// kw]`, out `[O, OH, OW]` in `T`. Zero padding. The weights are rearranged by
+/// [`PackedWeights::new`] and the products run by [`conv2d_packed`]: callers that convolve
+/// many inputs with the same weights pack them once and call that instead.
 pub fn conv2d<X: Copy + Sync, W: Copy + Sync, T: Num>(
     x: &[X],
     w: &[W],
@@ -42,78 +49,148 @@ pub fn conv2d<X: Copy + Sync, W: Copy + Sync, T: Num>(
     lift_x: impl Fn(X) -> T + Sync,
     lift_w: impl Fn(W) -> T + Sync,
 ) -> Vec<T> {
-    let c = s.conv;
+    conv2d_packed(x, &PackedWeights::new(w, &s.conv, lift_w), s, lift_x)
+}
+
+/// Output channels one register block of [`conv2d_packed`] sums (a group with fewer is
+/// padded to [`SMALL_BLOCK`]).
+const BLOCK: usize = 16;
+const SMALL_BLOCK: usize = 4;
+
+/// A convolution's weights rearranged for [`conv2d_packed`]: `[group][ky][kx][ci][co]`, each
+/// group's output channels padded with zero weights to a whole number of blocks, so a block
+/// of output channels reads its weights of one input channel as one contiguous run. Packing
+/// depends on the weights only: it is done once per layer, not once per input.
+#[derive(Debug, Clone)]
+pub struct PackedWeights<T> {
+    w: Vec<T>,
+    conv: Conv,
+    /// Output channels per group after padding (a multiple of `block`).
+    cout_g_padded: usize,
+    /// Output channels per register block: [`BLOCK`], or [`SMALL_BLOCK`] for narrow groups.
+    block: usize,
+}
+
+impl<T: Num> PackedWeights<T> {
+    /// Pack `w` `[O, C/groups, kh, kw]` (converted by `lift`) for convolution `c`.
+    pub fn new<W: Copy>(w: &[W], c: &Conv, lift: impl Fn(W) -> T) -> Self {
+        let groups = c.groups as usize;
+        let cin_g = c.in_channels as usize / groups.max(1);
+        let cout_g = c.out_channels as usize / groups.max(1);
+        let (kh, kw) = (c.kernel.0 as usize, c.kernel.1 as usize);
+        let block = if cout_g <= SMALL_BLOCK {
+            SMALL_BLOCK
+        } else {
+            BLOCK
+        };
+        let cout_g_padded = cout_g.div_ceil(block) * block;
+        let mut wt = vec![T::default(); groups * kh * kw * cin_g * cout_g_padded];
+        for g in 0..groups {
+            for co in 0..cout_g {
+                for ci in 0..cin_g {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let src = (((g * cout_g + co) * cin_g + ci) * kh + ky) * kw + kx;
+                            let dst = (((g * kh + ky) * kw + kx) * cin_g + ci) * cout_g_padded + co;
+                            wt[dst] = lift(w[src]);
+                        }
+                    }
+                }
+            }
+        }
+        PackedWeights {
+            w: wt,
+            conv: *c,
+            cout_g_padded,
+            block,
+        }
+    }
+}
+
+/// The geometry [`conv_row`] reads: the input zero-padded to `[hp][wp][cin]` so that no
+/// window leaves it, and the convolution's sizes.
+struct Frame {
+    wp: usize,
+    cin: usize,
+    cin_g: usize,
+    cout: usize,
+    cout_g: usize,
+    ow: usize,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    dilation: (usize, usize),
+}
+
+/// [`conv2d`] with weights packed before. For each output row, each group and each block of
+/// output channels, `P` output pixels side by side are summed at once in a register tile (a
+/// block of weights loaded once serves `P` pixels). Every sum runs over the window in the
+/// same order as the textbook loop (`ky`, `kx`, then the input channel) and an input that is
+/// zero for all `P` pixels of the tile is skipped. With `P = 1` (used for `f32`) that is
+/// exactly the skip of a zero activation, so float sums are the ones a per-pixel loop makes;
+/// integer sums are exact, so the wider tile (`P = 4`) changes nothing but the speed. Rows of
+/// output pixels run in parallel, each computed alone, so results do not depend on the
+/// thread count.
+pub fn conv2d_packed<X: Copy + Sync, T: Num>(
+    x: &[X],
+    w: &PackedWeights<T>,
+    s: &ConvShape,
+    lift_x: impl Fn(X) -> T + Sync,
+) -> Vec<T> {
+    let c = w.conv;
+    debug_assert_eq!(c, s.conv, "weights packed for another convolution");
     let (h, wd) = s.in_hw;
     let (oh, ow) = s.out_hw;
     let groups = c.groups as usize;
     let cin = c.in_channels as usize;
     let cout = c.out_channels as usize;
-    let cin_g = cin / groups;
-    let cout_g = cout / groups;
     let (kh, kw) = (c.kernel.0 as usize, c.kernel.1 as usize);
-    let (sh, sw) = (c.stride.0 as isize, c.stride.1 as isize);
-    let (ph, pw) = (c.padding.0 as isize, c.padding.1 as isize);
-    let (dh, dw) = (c.dilation.0 as isize, c.dilation.1 as isize);
+    let (sh, sw) = (c.stride.0 as usize, c.stride.1 as usize);
+    let (ph, pw) = (c.padding.0 as usize, c.padding.1 as usize);
+    let (dh, dw) = (c.dilation.0 as usize, c.dilation.1 as usize);
     let zero = T::default();
     if oh * ow * cout == 0 {
         return vec![zero; cout * oh * ow];
     }
-    // Weights as [group][ky][kx][ci][co], the input as [H][W][C].
-    let mut wt = vec![zero; w.len()];
-    for g in 0..groups {
-        for co in 0..cout_g {
-            for ci in 0..cin_g {
-                for ky in 0..kh {
-                    for kx in 0..kw {
-                        let src = (((g * cout_g + co) * cin_g + ci) * kh + ky) * kw + kx;
-                        let dst = (((g * kh + ky) * kw + kx) * cin_g + ci) * cout_g + co;
-                        wt[dst] = lift_w(w[src]);
-                    }
-                }
+    let tile = if T::EXACT { 4 } else { 1 };
+    // Wide enough for the last tile of a row (it may run past `ow`) and high enough for the
+    // last row's window; rows and columns past the input are zeros, as is the padding.
+    let ow_tiled = ow.div_ceil(tile) * tile;
+    let wp = (wd + pw).max((ow_tiled - 1) * sw + (kw - 1) * dw + 1);
+    let hp = (h + ph).max((oh - 1) * sh + (kh - 1) * dh + 1);
+    let mut xp = vec![zero; hp * wp * cin];
+    for ch in 0..cin {
+        let plane = &x[ch * h * wd..(ch + 1) * h * wd];
+        for y in 0..h {
+            for (xi, &v) in plane[y * wd..(y + 1) * wd].iter().enumerate() {
+                xp[((y + ph) * wp + xi + pw) * cin + ch] = lift_x(v);
             }
         }
     }
-    let mut xt = vec![zero; cin * h * wd];
-    for ch in 0..cin {
-        for i in 0..h * wd {
-            xt[i * cin + ch] = lift_x(x[ch * h * wd + i]);
-        }
-    }
+    let f = Frame {
+        wp,
+        cin,
+        cin_g: cin / groups,
+        cout,
+        cout_g: cout / groups,
+        ow,
+        kernel: (kh, kw),
+        stride: (sh, sw),
+        dilation: (dh, dw),
+    };
     let mut out_t = vec![zero; oh * ow * cout];
+    // A task of at least ~32k products: the rows of small feature maps are too little work
+    // to hand to another thread one by one.
+    let per_row = ow * cout * kh * kw * f.cin_g;
+    let min_rows = (1usize << 15).div_ceil(per_row.max(1));
     out_t
         .par_chunks_mut(ow * cout)
+        .with_min_len(min_rows)
         .enumerate()
-        .for_each(|(oy, row)| {
-            for ox in 0..ow {
-                let acc = &mut row[ox * cout..(ox + 1) * cout];
-                for ky in 0..kh {
-                    let iy = oy as isize * sh + ky as isize * dh - ph;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
-                    }
-                    for kx in 0..kw {
-                        let ix = ox as isize * sw + kx as isize * dw - pw;
-                        if ix < 0 || ix >= wd as isize {
-                            continue;
-                        }
-                        let xp = &xt[(iy as usize * wd + ix as usize) * cin..][..cin];
-                        for g in 0..groups {
-                            let acc_g = &mut acc[g * cout_g..(g + 1) * cout_g];
-                            let base = ((g * kh + ky) * kw + kx) * cin_g;
-                            for ci in 0..cin_g {
-                                let a = xp[g * cin_g + ci];
-                                if a == zero {
-                                    continue;
-                                }
-                                let wr = &wt[(base + ci) * cout_g..][..cout_g];
-                                for (o, &wv) in acc_g.iter_mut().zip(wr) {
-                                    *o += a * wv;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        .for_each(|(oy, row)| match (tile, w.block) {
+            (1, BLOCK) => conv_row_best::<T, 1, BLOCK>(&xp, w, &f, oy, row),
+            (1, _) => conv_row_best::<T, 1, SMALL_BLOCK>(&xp, w, &f, oy, row),
+            (_, BLOCK) => conv_row_best::<T, 4, BLOCK>(&xp, w, &f, oy, row),
+            _ => conv_row_best::<T, 4, SMALL_BLOCK>(&xp, w, &f, oy, row),
         });
     let mut out = vec![zero; cout * oh * ow];
     for i in 0..oh * ow {
@@ -122,6 +199,95 @@ pub fn conv2d<X: Copy + Sync, W: Copy + Sync, T: Num>(
         }
     }
     out
+}
+
+/// [`conv_row`] compiled for AVX2 when the processor has it (eight 32-bit lanes, and a
+/// 32-bit multiply that SSE2 lacks), else for the baseline. The same operations in the same
+/// order either way (nothing is fused into a multiply-add), so the results are equal.
+fn conv_row_best<T: Num, const P: usize, const CO: usize>(
+    xp: &[T],
+    w: &PackedWeights<T>,
+    f: &Frame,
+    oy: usize,
+    row: &mut [T],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        unsafe { conv_row_avx2::<T, P, CO>(xp, w, f, oy, row) };
+        return;
+    }
+    conv_row::<T, P, CO>(xp, w, f, oy, row)
+}
+
+/// [`conv_row`] with AVX2.
+///
+/// # Safety
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn conv_row_avx2<T: Num, const P: usize, const CO: usize>(
+    xp: &[T],
+    w: &PackedWeights<T>,
+    f: &Frame,
+    oy: usize,
+    row: &mut [T],
+) {
+    conv_row::<T, P, CO>(xp, w, f, oy, row)
+}
+
+/// Output row `oy` (`row`: `[ow][cout]`) of [`conv2d_packed`], in tiles of `P` pixels by
+/// `CO` output channels.
+#[inline(always)]
+fn conv_row<T: Num, const P: usize, const CO: usize>(
+    xp: &[T],
+    w: &PackedWeights<T>,
+    f: &Frame,
+    oy: usize,
+    row: &mut [T],
+) {
+    let zero = T::default();
+    let (kh, kw) = f.kernel;
+    let (sh, sw) = f.stride;
+    let (dh, dw) = f.dilation;
+    let cin_g = f.cin_g;
+    let cgp = w.cout_g_padded;
+    let groups = f.cin / cin_g.max(1);
+    for g in 0..groups {
+        for cb in (0..f.cout_g).step_by(CO) {
+            for ox0 in (0..f.ow).step_by(P) {
+                let mut acc = [[zero; CO]; P];
+                for ky in 0..kh {
+                    let y = oy * sh + ky * dh;
+                    for kx in 0..kw {
+                        let taps = &w.w[((g * kh + ky) * kw + kx) * cin_g * cgp..][..cin_g * cgp];
+                        let xs: [&[T]; P] = std::array::from_fn(|p| {
+                            let at = (y * f.wp + (ox0 + p) * sw + kx * dw) * f.cin + g * cin_g;
+                            &xp[at..at + cin_g]
+                        });
+                        for (ci, wr) in taps.chunks_exact(cgp).enumerate() {
+                            let a: [T; P] = std::array::from_fn(|p| xs[p][ci]);
+                            if a.iter().all(|&v| v == zero) {
+                                continue;
+                            }
+                            let wv: &[T; CO] =
+                                wr[cb..cb + CO].try_into().expect("blocks are CO channels");
+                            for (accp, &ap) in acc.iter_mut().zip(&a) {
+                                for (o, &wc) in accp.iter_mut().zip(wv) {
+                                    *o += ap * wc;
+                                }
+                            }
+                        }
+                    }
+                }
+                let channels = CO.min(f.cout_g - cb);
+                for (p, accp) in acc.iter().enumerate().take(f.ow - ox0) {
+                    let at = (ox0 + p) * f.cout + g * f.cout_g + cb;
+                    row[at..at + channels].copy_from_slice(&accp[..channels]);
+                }
+            }
+        }
+    }
 }
 
 /// `rows` products of `[K]` inputs with `[N, K]` weights: out `[rows, N]`.
@@ -254,6 +420,35 @@ mod tests {
         }
     }
 
+    /// `conv2d` on `x` `[cin, h, h]` with some integer-valued weights, checked against
+    /// [`naive`] in f32 and in both integer widths.
+    fn check(c: Conv, h: usize) {
+        let (k, s, p, d) = (c.kernel.0, c.stride.0, c.padding.0, c.dilation.0);
+        let o = (h + 2 * p as usize - (d * (k - 1)) as usize - 1) / s as usize + 1;
+        let sh = ConvShape {
+            conv: c,
+            in_hw: (h, h),
+            out_hw: (o, o),
+        };
+        let cin = c.in_channels as usize;
+        // Some zeros (skipped), some negative values.
+        let x: Vec<f32> = (0..cin * h * h)
+            .map(|i| ((i * 7) % 5) as f32 - 2.0)
+            .collect();
+        let w: Vec<f32> = (0..(c.out_channels * c.in_channels / c.groups * k * k) as usize)
+            .map(|i| ((i * 3) % 7) as f32 - 3.0)
+            .collect();
+        let fast = conv2d(&x, &w, &sh, |v| v, |v| v);
+        assert_eq!(fast, naive(&x, &w, &sh), "{c:?} on {h}x{h}");
+        let xi: Vec<i32> = x.iter().map(|&v| v as i32).collect();
+        let wi: Vec<i16> = w.iter().map(|&v| v as i16).collect();
+        let wide: Vec<i64> = conv2d(&xi, &wi, &sh, |v| v as i64, |v| v as i64);
+        assert_eq!(wide.iter().map(|&v| v as f32).collect::<Vec<_>>(), fast);
+        let packed = PackedWeights::new(&wi, &c, |v| v as i32);
+        let narrow: Vec<i32> = conv2d_packed(&xi, &packed, &sh, |v| v);
+        assert_eq!(narrow.iter().map(|&v| v as f32).collect::<Vec<_>>(), fast);
+    }
+
     /// The textbook definition, one output at a time.
     fn naive(x: &[f32], w: &[f32], s: &ConvShape) -> Vec<f32> {
         let c = s.conv;
@@ -271,10 +466,12 @@ mod tests {
                         let cin = (o / cout_g) * cin_g + ci;
                         for ky in 0..k {
                             for kx in 0..k {
-                                let iy =
-                                    (oy * c.stride.0 as usize + ky) as isize - c.padding.0 as isize;
-                                let ix =
-                                    (ox * c.stride.1 as usize + kx) as isize - c.padding.1 as isize;
+                                let iy = (oy * c.stride.0 as usize + ky * c.dilation.0 as usize)
+                                    as isize
+                                    - c.padding.0 as isize;
+                                let ix = (ox * c.stride.1 as usize + kx * c.dilation.1 as usize)
+                                    as isize
+                                    - c.padding.1 as isize;
                                 if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
                                     continue;
                                 }
@@ -319,6 +516,21 @@ mod tests {
             let int: Vec<i64> = conv2d(&xi, &wi, &sh, |v| v as i64, |v| v as i64);
             assert_eq!(int.iter().map(|&v| v as f32).collect::<Vec<_>>(), fast);
         }
+    }
+
+    #[test]
+    fn register_tiles_cover_every_block_and_edge() {
+        // Output channels over one block of 16 and not a multiple of it, groups of 5 (small
+        // blocks), rows not a multiple of the 4-pixel tile, strides, dilation, no padding.
+        check(conv(3, 20, 3, 1, 1, 1), 7);
+        check(conv(8, 40, 3, 2, 1, 1), 9);
+        check(conv(10, 10, 3, 1, 1, 2), 6);
+        check(conv(6, 6, 3, 1, 1, 6), 5);
+        check(conv(16, 32, 1, 2, 0, 1), 8);
+        let mut dilated = conv(4, 17, 3, 1, 2, 1);
+        dilated.dilation = (2, 2);
+        check(dilated, 9);
+        check(conv(5, 33, 3, 3, 0, 1), 11);
     }
 
     #[test]

@@ -90,7 +90,11 @@ impl StepCost for AddSub {
 
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
-        let (cycles, work) = if self.repetition {
+        let (cycles, work) = if self.repetition && held <= 64 {
+            // One word of positions (every shipped PE): no allocation.
+            let plus = super::skip::held_mask(w, held, |c| c > 0);
+            super::cheaper_list(ctx, &[plus], &[super::skip::all_held(held) & !plus])
+        } else if self.repetition {
             super::cheaper_list(
                 ctx,
                 &w.positions(ctx, |c| c > 0),

@@ -24,6 +24,8 @@
 
 use serde::Deserialize;
 
+use super::PeWeights;
+
 /// The zero-skipping network of a PE (`pe.skip`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SkipNetwork {
@@ -90,7 +92,13 @@ impl SkipNetwork {
             SkipNetwork::Lane if lanes == 1 => work.iter().map(|w| w.count_ones() as u64).sum(),
             SkipNetwork::Lane => {
                 let mut per_lane = [0u64; 64];
-                for_each_set(work, |i| per_lane[(i % lanes) as usize] += 1);
+                for s in 0..slots {
+                    let mut m = slot_lanes(work, s, lanes);
+                    while m != 0 {
+                        per_lane[m.trailing_zeros() as usize] += 1;
+                        m &= m - 1;
+                    }
+                }
                 per_lane[..lanes as usize]
                     .iter()
                     .copied()
@@ -105,22 +113,41 @@ impl SkipNetwork {
     }
 }
 
-fn for_each_set(work: &[u64], mut f: impl FnMut(u64)) {
-    for (wi, &w) in work.iter().enumerate() {
-        let mut w = w;
-        while w != 0 {
-            let b = w.trailing_zeros() as u64;
-            f(wi as u64 * 64 + b);
-            w &= w - 1;
-        }
-    }
+/// The lanes with work in slot `s` (bit `l` = position `s * lanes + l`), `lanes <= 64`: the
+/// slot's bits of `work`, which may straddle two words. Positions are split into lanes and
+/// slots by shifts, not by a division per position.
+#[inline]
+fn slot_lanes(work: &[u64], s: u64, lanes: u64) -> u64 {
+    let start = s * lanes;
+    let (word, bit) = ((start / 64) as usize, start % 64);
+    let lo = work.get(word).copied().unwrap_or(0) >> bit;
+    let hi = if bit > 0 && lanes > 64 - bit {
+        work.get(word + 1).copied().unwrap_or(0) << (64 - bit)
+    } else {
+        0
+    };
+    let mask = if lanes >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << lanes) - 1
+    };
+    (lo | hi) & mask
 }
 
-/// The window schedule over per-lane slot masks (slots <= 64, lanes <= 64).
+/// The window schedule over per-lane slot masks (slots <= 64, lanes <= 64). The positions
+/// set in `work` lie below `lanes * slots`.
 fn window_cycles(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -> u64 {
+    // Each lane's slots with work left (bit s = slot s).
     let mut rem = [0u64; 64];
-    for_each_set(work, |i| rem[(i % lanes) as usize] |= 1 << (i / lanes));
-    let rem = &mut rem[..lanes as usize];
+    for s in 0..slots {
+        let mut m = slot_lanes(work, s, lanes);
+        while m != 0 {
+            rem[m.trailing_zeros() as usize] |= 1 << s;
+            m &= m - 1;
+        }
+    }
+    let n = lanes as usize;
+    let rem = &mut rem[..n];
     let own_window = |f: u64| -> u64 {
         let width = (ahead + 1).min(slots - f.min(slots));
         if width >= 64 {
@@ -129,36 +156,76 @@ fn window_cycles(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -
             ((1u64 << width) - 1) << f
         }
     };
+    let aside = aside.min(lanes - 1) as usize;
     let mut cycles = 0;
     loop {
-        let Some(front) = rem
-            .iter()
-            .filter(|&&m| m != 0)
-            .map(|m| m.trailing_zeros() as u64)
-            .min()
-        else {
+        // The front: the first slot any lane still has work in.
+        let any = rem.iter().fold(0, |a, &m| a | m);
+        if any == 0 {
             return cycles;
-        };
+        }
+        let front = any.trailing_zeros() as u64;
         cycles += 1;
         let win = own_window(front);
-        for l in 0..lanes as usize {
+        // Slot front + 1, where a lane with nothing of its own looks aside (none past the end).
+        let next = if front + 1 < slots {
+            1u64 << (front + 1)
+        } else {
+            0
+        };
+        for l in 0..n {
             let own = rem[l] & win;
             if own != 0 {
                 rem[l] &= !(own & own.wrapping_neg());
                 continue;
             }
-            if front + 1 >= slots {
+            if next == 0 {
                 continue;
             }
-            let next = 1u64 << (front + 1);
-            for j in 1..=aside.min(lanes - 1) as usize {
-                let other = (l + j) % lanes as usize;
+            // Lanes l + 1 .. l + aside, modulo lanes, in order (counted, not divided).
+            let mut other = l;
+            for _ in 0..aside {
+                other += 1;
+                if other == n {
+                    other = 0;
+                }
                 if rem[other] & next != 0 {
                     rem[other] &= !next;
                     break;
                 }
             }
         }
+    }
+}
+
+/// The held positions of a PE holding `held <= 64` weights whose code satisfies `keep`, as
+/// one word: [`PeWeights::positions`] without its allocation, for the step costs that build
+/// such sets for every PE of a layer.
+#[inline]
+pub fn held_mask(w: &PeWeights, held: u64, keep: impl Fn(i32) -> bool) -> u64 {
+    debug_assert!(held <= 64, "one word holds 64 positions");
+    match w.codes {
+        Some(codes) => {
+            let k0 = w.k0 as usize;
+            let mut m = 0u64;
+            for (i, &c) in codes[k0..k0 + held as usize].iter().enumerate() {
+                m |= (keep(c.into()) as u64) << i;
+            }
+            m
+        }
+        // Without values every code reads 1.
+        None if keep(1) => all_held(held),
+        None => 0,
+    }
+}
+
+/// Every held position of a PE holding `held <= 64` weights, as one word.
+#[inline]
+pub fn all_held(held: u64) -> u64 {
+    if held >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << held) - 1
     }
 }
 
@@ -212,6 +279,106 @@ mod tests {
         };
         assert_eq!((none.reach(8, 4), none.mux_inputs(8, 4)), (1, 4));
         assert_eq!(SkipNetwork::Ideal.cycles(4, 4, &[0]), 0);
+    }
+
+    /// The window rule as the module's doc states it, position by position (division per
+    /// position, lookaside lanes walked modulo lanes): what the shifted and counted version
+    /// must equal.
+    fn window_by_definition(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -> u64 {
+        let mut rem = vec![0u64; lanes as usize];
+        for i in 0..lanes * slots {
+            if work[(i / 64) as usize] >> (i % 64) & 1 == 1 {
+                rem[(i % lanes) as usize] |= 1 << (i / lanes);
+            }
+        }
+        let mut cycles = 0;
+        while let Some(front) = rem
+            .iter()
+            .filter(|&&m| m != 0)
+            .map(|m| m.trailing_zeros() as u64)
+            .min()
+        {
+            cycles += 1;
+            let last = (front + ahead).min(slots - 1);
+            for l in 0..lanes as usize {
+                if let Some(s) = (front..=last).find(|&s| rem[l] >> s & 1 == 1) {
+                    rem[l] &= !(1 << s);
+                    continue;
+                }
+                if front + 1 >= slots {
+                    continue;
+                }
+                for j in 1..=aside.min(lanes - 1) as usize {
+                    let o = (l + j) % lanes as usize;
+                    if rem[o] >> (front + 1) & 1 == 1 {
+                        rem[o] &= !(1 << (front + 1));
+                        break;
+                    }
+                }
+            }
+        }
+        cycles
+    }
+
+    #[test]
+    fn one_word_masks_are_the_positions() {
+        let codes: Vec<crate::quant::Code> = (0..100).map(|i| (i * 7 % 5) as i16 - 2).collect();
+        for (lanes, slots) in [(8u64, 4u64), (4, 4), (16, 4), (8, 8), (3, 5)] {
+            let ctx = crate::pe::StepContext {
+                lanes,
+                slots,
+                lane_scope: false,
+                skip: SkipNetwork::Lane,
+            };
+            for k0 in [0u64, 5, 64, 90] {
+                for codes in [Some(&codes[..]), None] {
+                    let w = PeWeights {
+                        codes,
+                        group_bits: None,
+                        group_prefix: None,
+                        k: 100,
+                        k0,
+                    };
+                    let held = w.held(&ctx);
+                    for keep in [|c: i32| c != 0, |c: i32| c > 0, |c: i32| c == 0] {
+                        assert_eq!(vec![held_mask(&w, held, keep)], w.positions(&ctx, keep));
+                    }
+                    assert_eq!(vec![all_held(held)], w.positions(&ctx, |_| true));
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The window and lane networks equal their definitions, over one word and over
+        /// several (PEs of more than 64 positions, slots straddling words).
+        #[test]
+        fn networks_equal_their_definitions(
+            lanes in 1u64..20, slots in 1u64..12,
+            words in proptest::collection::vec(proptest::num::u64::ANY, 4),
+            ahead in 0u32..5, aside in 0u32..8,
+        ) {
+            let n = lanes * slots;
+            let w: Vec<u64> = (0..n.div_ceil(64) as usize)
+                .map(|i| {
+                    let left = n - 64 * i as u64;
+                    if left >= 64 { words[i] } else { words[i] & ((1 << left) - 1) }
+                })
+                .collect();
+            let win = SkipNetwork::Window { lookahead: ahead, lookaside: aside };
+            proptest::prop_assert_eq!(
+                win.cycles(lanes, slots, &w),
+                window_by_definition(lanes, slots, ahead as u64, aside as u64, &w)
+            );
+            let mut per_lane = vec![0u64; lanes as usize];
+            for i in 0..n {
+                per_lane[(i % lanes) as usize] += w[(i / 64) as usize] >> (i % 64) & 1;
+            }
+            proptest::prop_assert_eq!(
+                SkipNetwork::Lane.cycles(lanes, slots, &w),
+                per_lane.iter().copied().max().unwrap_or(0)
+            );
+        }
     }
 
     proptest::proptest! {

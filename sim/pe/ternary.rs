@@ -81,6 +81,21 @@ pub struct ZeroSkip {
     pub repetition: bool,
 }
 
+impl ZeroSkip {
+    /// (cycles, positions accumulated) of a PE holding more than 64 weights.
+    fn positions_step(&self, ctx: &StepContext, w: &PeWeights) -> (u64, u64) {
+        let nonzero = w.positions(ctx, |c| c != 0);
+        if self.repetition {
+            super::cheaper_list(ctx, &nonzero, &w.positions(ctx, |c| c == 0))
+        } else {
+            (
+                ctx.skip.cycles(ctx.lanes, ctx.slots, &nonzero),
+                nonzero.iter().map(|x| x.count_ones() as u64).sum(),
+            )
+        }
+    }
+}
+
 impl StepCost for ZeroSkip {
     fn needs_codes(&self) -> bool {
         true
@@ -88,14 +103,21 @@ impl StepCost for ZeroSkip {
 
     fn step(&self, ctx: &StepContext, w: &PeWeights) -> PeStep {
         let held = w.held(ctx);
-        let nonzero = w.positions(ctx, |c| c != 0);
-        let (cycles, work) = if self.repetition {
-            super::cheaper_list(ctx, &nonzero, &w.positions(ctx, |c| c == 0))
+        let (cycles, work) = if held <= 64 {
+            // One word of positions (every shipped PE): no allocation. The zero positions
+            // are the held ones that are not non-zero.
+            let nonzero = super::skip::held_mask(w, held, |c| c != 0);
+            if self.repetition {
+                let zero = super::skip::all_held(held) & !nonzero;
+                super::cheaper_list(ctx, &[nonzero], &[zero])
+            } else {
+                (
+                    ctx.skip.cycles(ctx.lanes, ctx.slots, &[nonzero]),
+                    nonzero.count_ones() as u64,
+                )
+            }
         } else {
-            (
-                ctx.skip.cycles(ctx.lanes, ctx.slots, &nonzero),
-                nonzero.iter().map(|x| x.count_ones() as u64).sum(),
-            )
+            self.positions_step(ctx, w)
         };
         PeStep {
             cycles,

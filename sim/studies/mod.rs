@@ -120,6 +120,9 @@ pub struct Runner<'p> {
     sources: Mutex<HashMap<PathBuf, Arc<FileSource>>>,
     /// fp32 references of the fidelity study, per (network, calibration).
     references: Mutex<HashMap<(String, String), Arc<crate::functional::Reference>>>,
+    /// Functional evaluations of the fidelity study, per everything they depend on (see
+    /// [`Runner::functional`]): designs that differ only in their timing share one.
+    evaluations: Mutex<HashMap<String, Arc<crate::functional::Evaluation>>>,
     progress: &'p (dyn Fn(&str) + Sync),
 }
 
@@ -131,6 +134,7 @@ impl<'p> Runner<'p> {
             codes: CodeCache::default(),
             sources: Mutex::new(HashMap::new()),
             references: Mutex::new(HashMap::new()),
+            evaluations: Mutex::new(HashMap::new()),
             progress,
         }
     }
@@ -165,8 +169,45 @@ impl<'p> Runner<'p> {
         })
     }
 
+    /// The fp32 reference of `samples` on `net` (the workload at `wl`), computed once per
+    /// network and calibration and shared by every design run on it.
+    pub fn reference(
+        &self,
+        net: &Network,
+        wl: &Path,
+        samples: crate::functional::Samples,
+    ) -> Result<Arc<crate::functional::Reference>> {
+        let key = (net.name.clone(), format!("{:?}", samples.calibration));
+        let cached = self
+            .references
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(r) = cached {
+            return Ok(r);
+        }
+        let r = Arc::new(pipeline::reference_of(
+            net,
+            &*self.source(wl),
+            self.caches(),
+            samples,
+            KEEP_REFERENCE_BYTES,
+        )?);
+        self.references
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, r.clone());
+        Ok(r)
+    }
+
     /// Run `arch` on `net` functionally on `samples` (its fidelity), timed on the
-    /// activations they produce.
+    /// activations they produce: [`pipeline::run_functional`] against the shared reference,
+    /// with the evaluation shared too. It depends on the design only through the network
+    /// the design runs (its weight formats and activation widths), the accumulator width,
+    /// the vector unit's format and how many inputs keep their codes for the timing; the
+    /// designs of the fidelity study that differ in their PEs' timing alone (the int8
+    /// dense, bit-serial, bit-sparse, Stripes, Pragmatic and Loom designs) evaluate once.
     pub fn functional(
         &self,
         arch: &Arch,
@@ -176,48 +217,68 @@ impl<'p> Runner<'p> {
     ) -> Result<(DesignResult, crate::functional::Fidelity)> {
         (self.progress)(&arch.name);
         let source = self.source(wl);
-        // One fp32 reference per network and calibration, shared by every design run on it.
-        let key = (net.name.clone(), format!("{:?}", samples.calibration));
+        let reference = self.reference(net, wl, samples)?;
+        // pipeline::run_functional's checks and steps, the evaluation looked up first.
+        let mut design_net = pipeline::design_network(arch, net);
+        let sizes = pipeline::size_problems(Some(arch), &design_net);
+        if !sizes.is_empty() {
+            return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
+        }
+        if let Some(p) = pipeline::compatibility(arch, &design_net).first() {
+            return Err(Error::Unsupported(p.to_string()));
+        }
+        let timed = pipeline::timed_inputs(arch, &design_net);
+        if samples.values.len() < timed {
+            return Err(Error::Unsupported(format!(
+                "the workload's batch is {timed}: timing this design on real activations needs at least {timed} inputs, {} given",
+                samples.values.len()
+            )));
+        }
+        // Like the references, for the one set of inputs the runner is given.
+        let key = format!(
+            "{} {:?} timed={timed} accumulator_bits={} vector={:?} net={:?}",
+            wl.display(),
+            samples.calibration,
+            arch.pe.accumulator_bits,
+            arch.vector.precision,
+            design_net
+        );
         let cached = self
-            .references
+            .evaluations
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
             .cloned();
-        let reference = match cached {
-            Some(r) => r,
+        let evaluation = match cached {
+            Some(e) => e,
             None => {
-                let r = Arc::new(pipeline::reference_of(
-                    net,
+                let (e, _notes) = pipeline::evaluate_design(
+                    arch,
+                    &design_net,
                     &*source,
                     self.caches(),
                     samples,
-                    KEEP_REFERENCE_BYTES,
-                )?);
-                self.references
+                    Some(&reference),
+                    timed,
+                )?;
+                let e = Arc::new(e);
+                self.evaluations
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, r.clone());
-                r
+                    .insert(key, e.clone());
+                e
             }
         };
-        let f = pipeline::run_functional(
-            arch,
-            net,
-            &*source,
-            self.caches(),
-            samples,
-            Some(&reference),
-            STUDY,
-        )?;
+        pipeline::with_activations(&mut design_net, &evaluation);
+        let d = pipeline::run_design(arch, &design_net, &*source, self.caches(), STUDY)?;
         Ok((
             DesignResult {
                 label: arch.name.clone(),
                 arch: arch.clone(),
-                run: f.design.run,
-                stats: f.design.stats,
+                run: d.run,
+                stats: d.stats,
             },
-            f.evaluation.fidelity,
+            evaluation.fidelity.clone(),
         ))
     }
 
