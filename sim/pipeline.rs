@@ -158,16 +158,14 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
     }
 }
 
-/// The default bound of a [`WeightCache`]: 128 MiB of float weights and activation flags.
-pub const WEIGHT_CACHE_BYTES: u64 = 128 << 20;
-/// The default bound of a [`CodeCache`]: 192 MiB of quantized layers' codes, scales and
-/// group metadata. Each keeps the float weights it came from alive, which count in the weight
-/// cache while it holds them; a 16-bit code pins at most a 4-byte float, so the two caches
-/// together hold at most `WEIGHT_CACHE_BYTES + 3 x CODE_CACHE_BYTES`, usually much less
-/// (a code set's floats are mostly those the weight cache holds). The tables derived from a
-/// code set on first use (`QuantizedTensor::derived`: prefix sums, step costs) grow after it
-/// is counted and are not in the bound.
-pub const CODE_CACHE_BYTES: u64 = 192 << 20;
+/// The default bound of a [`WeightCache`]: 64 MiB of float weights and activation flags.
+pub const WEIGHT_CACHE_BYTES: u64 = 64 << 20;
+/// The default bound of a [`CodeCache`]: 128 MiB of quantized layers' codes, scales and
+/// group metadata (their statistics are computed when they are made, so they keep no float
+/// weights: the two caches together hold at most `WEIGHT_CACHE_BYTES + CODE_CACHE_BYTES`).
+/// The tables derived from a code set on first use (`QuantizedTensor::derived`: prefix
+/// sums, step costs) grow after it is counted and are not in the bound.
+pub const CODE_CACHE_BYTES: u64 = 128 << 20;
 
 /// A cached tensor: its source, its layer, where the layer's tensor comes from, and its shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -243,26 +241,24 @@ pub struct Caches<'a> {
     pub codes: &'a CodeCache,
 }
 
-/// One layer's quantized weights, with the float weights they came from and (computed on
-/// first use) their statistics.
+/// One layer's quantized weights and their statistics (computed with the codes, from the
+/// float weights, which it does not keep: [`layer_weights`] gives them, through the cache).
 pub struct Quantized {
     pub codes: QuantizedTensor,
-    pub weights: Arc<Vec<f32>>,
-    stats: OnceLock<QuantStats>,
+    stats: QuantStats,
 }
 
 impl Quantized {
-    /// Bytes of its own: codes, scales and group metadata. The float weights it keeps are
-    /// the weight cache's (shared, counted there while that cache holds them).
+    /// Bytes it holds: codes, scales and group metadata.
     pub fn bytes(&self) -> u64 {
         let c = &self.codes;
         let groups = c.groups.as_ref().map_or(0, |g| g.shared.len() * 3);
-        (c.codes.len() * 4 + c.scales.len() * 4 + groups) as u64
+        (std::mem::size_of_val(&c.codes[..]) + c.scales.len() * 4 + groups) as u64
     }
 
     /// Density, effectual bits, distinct values, error and storage of the layer's codes.
     pub fn stats(&self) -> &QuantStats {
-        self.stats.get_or_init(|| stats(&self.weights, &self.codes))
+        &self.stats
     }
 }
 
@@ -350,10 +346,10 @@ fn quantized_layer(
         || {
             let shape = layer.weight_shape().expect("quantized layers have weights");
             let weights = layer_weights(layer, source, caches.weights)?;
+            let codes = quantize(&weights, &shape, scheme);
             Ok(Arc::new(Quantized {
-                codes: quantize(&weights, &shape, scheme),
-                weights,
-                stats: OnceLock::new(),
+                stats: stats(&weights, &codes),
+                codes,
             }))
         },
     )
@@ -577,7 +573,7 @@ pub fn memory_estimate_bytes(
         })
         .collect();
     let weights: u128 = weight_bytes.iter().sum();
-    let kept = weights.min(caches.weights.bound() as u128 + 3 * caches.codes.bound() as u128);
+    let kept = weights.min(caches.weights.bound() as u128 + caches.codes.bound() as u128);
     let in_flight = windows(&weight_bytes)
         .into_iter()
         .map(|w| layers[w].iter().sum::<u128>())
@@ -948,12 +944,22 @@ pub fn evaluate_design(
         .map(|l| l.weight_shape().is_some())
         .collect();
     let quantized = quantize_layers(design_net, &which, source, caches)?;
+    let floats = design_net
+        .layers
+        .iter()
+        .zip(&which)
+        .map(|(l, &w)| {
+            w.then(|| layer_weights(l, source, caches.weights))
+                .transpose()
+        })
+        .collect::<Result<Vec<_>>>()?;
     let params = layer_params(design_net, source, &mut notes)?;
     let tensors: Vec<Option<LayerTensors>> = quantized
         .iter()
-        .map(|q| {
-            q.as_deref().map(|q| LayerTensors {
-                weights: &q.weights,
+        .zip(&floats)
+        .map(|(q, w)| {
+            q.as_deref().zip(w.as_deref()).map(|(q, w)| LayerTensors {
+                weights: w,
                 codes: Some(&q.codes),
             })
         })
