@@ -1018,6 +1018,37 @@ pub fn run_functional(
     reference: Option<&crate::functional::Reference>,
     opts: Options,
 ) -> Result<FunctionalRun> {
+    let (evaluation, notes, design) = run_functional_with(
+        arch,
+        net,
+        source,
+        caches,
+        samples,
+        opts,
+        |design_net, timed| {
+            evaluate_design(arch, design_net, source, caches, samples, reference, timed)
+        },
+    )?;
+    Ok(FunctionalRun {
+        evaluation,
+        design,
+        notes,
+    })
+}
+
+/// [`run_functional`] with the evaluation given by `evaluate` (of the design's network and
+/// the number of inputs that keep their activations), for callers that share evaluations
+/// between designs (a study's runner): the same checks, then the timing on the activations
+/// the evaluation produced.
+pub fn run_functional_with<E: std::borrow::Borrow<crate::functional::Evaluation>>(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    caches: Caches,
+    samples: crate::functional::Samples,
+    opts: Options,
+    evaluate: impl FnOnce(&Network, usize) -> Result<(E, Vec<String>)>,
+) -> Result<(E, Vec<String>, DesignRun)> {
     let mut design_net = design_network(arch, net);
     let sizes = size_problems(Some(arch), &design_net);
     if !sizes.is_empty() {
@@ -1033,15 +1064,10 @@ pub fn run_functional(
             samples.values.len()
         )));
     }
-    let (evaluation, notes) =
-        evaluate_design(arch, &design_net, source, caches, samples, reference, timed)?;
-    with_activations(&mut design_net, &evaluation);
+    let (evaluation, notes) = evaluate(&design_net, timed)?;
+    with_activations(&mut design_net, evaluation.borrow());
     let design = run_design(arch, &design_net, source, caches, opts)?;
-    Ok(FunctionalRun {
-        evaluation,
-        design,
-        notes,
-    })
+    Ok((evaluation, notes, design))
 }
 
 #[cfg(test)]

@@ -202,7 +202,7 @@ impl<'p> Runner<'p> {
     }
 
     /// Run `arch` on `net` functionally on `samples` (its fidelity), timed on the
-    /// activations they produce: [`pipeline::run_functional`] against the shared reference,
+    /// activations they produce: [`pipeline::run_functional_with`] against the shared reference,
     /// with the evaluation shared too. It depends on the design only through the network
     /// the design runs (its weight formats and activation widths), the accumulator width,
     /// the vector unit's format and how many inputs keep their codes for the timing; the
@@ -218,59 +218,50 @@ impl<'p> Runner<'p> {
         (self.progress)(&arch.name);
         let source = self.source(wl);
         let reference = self.reference(net, wl, samples)?;
-        // pipeline::run_functional's checks and steps, the evaluation looked up first.
-        let mut design_net = pipeline::design_network(arch, net);
-        let sizes = pipeline::size_problems(Some(arch), &design_net);
-        if !sizes.is_empty() {
-            return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
-        }
-        if let Some(p) = pipeline::compatibility(arch, &design_net).first() {
-            return Err(Error::Unsupported(p.to_string()));
-        }
-        let timed = pipeline::timed_inputs(arch, &design_net);
-        if samples.values.len() < timed {
-            return Err(Error::Unsupported(format!(
-                "the workload's batch is {timed}: timing this design on real activations needs at least {timed} inputs, {} given",
-                samples.values.len()
-            )));
-        }
-        // Like the references, for the one set of inputs the runner is given.
-        let key = format!(
-            "{} {:?} timed={timed} accumulator_bits={} vector={:?} net={:?}",
-            wl.display(),
-            samples.calibration,
-            arch.pe.accumulator_bits,
-            arch.vector.precision,
-            design_net
-        );
-        let cached = self
-            .evaluations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        let evaluation = match cached {
-            Some(e) => e,
-            None => {
-                let (e, _notes) = pipeline::evaluate_design(
-                    arch,
-                    &design_net,
-                    &*source,
-                    self.caches(),
-                    samples,
-                    Some(&reference),
-                    timed,
-                )?;
-                let e = Arc::new(e);
-                self.evaluations
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, e.clone());
-                e
+        let evaluate = |design_net: &Network, timed: usize| {
+            // Like the references, for the one set of inputs the runner is given.
+            let key = format!(
+                "{} {:?} timed={timed} accumulator_bits={} vector={:?} net={:?}",
+                wl.display(),
+                samples.calibration,
+                arch.pe.accumulator_bits,
+                arch.vector.precision,
+                design_net
+            );
+            let cached = self
+                .evaluations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&key)
+                .cloned();
+            if let Some(e) = cached {
+                return Ok((e, Vec::new()));
             }
+            let (e, notes) = pipeline::evaluate_design(
+                arch,
+                design_net,
+                &*source,
+                self.caches(),
+                samples,
+                Some(&reference),
+                timed,
+            )?;
+            let e = Arc::new(e);
+            self.evaluations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, e.clone());
+            Ok((e, notes))
         };
-        pipeline::with_activations(&mut design_net, &evaluation);
-        let d = pipeline::run_design(arch, &design_net, &*source, self.caches(), STUDY)?;
+        let (evaluation, _notes, d) = pipeline::run_functional_with(
+            arch,
+            net,
+            &*source,
+            self.caches(),
+            samples,
+            STUDY,
+            evaluate,
+        )?;
         Ok((
             DesignResult {
                 label: arch.name.clone(),
