@@ -678,12 +678,9 @@ pub fn run_design(
             Ok(q) => q,
             Err(e) => return (Err(e), None),
         };
-        // The statistics (a serial sum over the layer) beside the simulation.
-        let codes = q.as_deref().map(|q| &q.codes);
-        rayon::join(
-            || engine::simulate_layer(arch, &net, layer, codes),
-            || q.as_ref().filter(|_| opts.stats).map(|q| *q.stats()),
-        )
+        // The statistics were computed with the codes (`quantized_layer`).
+        let result = engine::simulate_layer(arch, &net, layer, q.as_deref().map(|q| &q.codes));
+        (result, q.filter(|_| opts.stats).map(|q| *q.stats()))
     };
     let mut results = Vec::with_capacity(net.layers.len());
     let mut stats = Vec::with_capacity(net.layers.len());
