@@ -278,28 +278,59 @@ impl<'p> Runner<'p> {
         self.run(v.arch()?, net, wl)
     }
 
-    /// Run every design on shipped workload `wl` (in parallel, collected in order: the first
-    /// failing design in the list is the error); returns the network and the runs.
+    /// Run every design on shipped workload `wl` (in parallel, grouped by scheme, collected
+    /// in order: the first failing design in the list is the error); returns the network and
+    /// the runs.
     pub fn designs(&self, designs: &[Variant], wl: &str) -> Result<(Network, Vec<DesignResult>)> {
         let (wp, net) = crate::shipped::workload(wl)?;
-        let runs = self.all(designs, |v| self.variant(v, &net, &wp))?;
+        let runs = self.variants(designs, &net, &wp)?;
         Ok((net, runs))
     }
 
-    /// `run` on every item, in parallel, collected in order (the first failing item in the
-    /// list is the error, whatever the thread count).
-    pub fn all<T: Sync, R: Send>(
+    /// Run every design on `net` (the workload at `wl`): [`Runner::grouped`] by the scheme
+    /// each design quantizes the network with.
+    pub fn variants(
+        &self,
+        designs: &[Variant],
+        net: &Network,
+        wl: &Path,
+    ) -> Result<Vec<DesignResult>> {
+        self.grouped(designs, scheme_key, |v| self.variant(v, net, wl))
+    }
+
+    /// `run` on every item, grouped by their `group` keys: the groups run in parallel, the
+    /// items of a group one after another (each still runs its layers in parallel); the
+    /// results are collected in the order given (the first failing item in the list is the
+    /// error, whatever the thread count). Designs that quantize a network
+    /// the same way then share its code sets through the bounded cache: no other scheme's
+    /// designs evict them between two of the group's runs, and no two threads make the same
+    /// code set at the same moment. Only the order of the work changes, never a result.
+    pub fn grouped<T: Sync, R: Send, K: Ord>(
         &self,
         items: &[T],
+        group: impl Fn(&T) -> K,
         run: impl Fn(&T) -> Result<R> + Sync,
     ) -> Result<Vec<R>> {
-        items
+        let mut groups: std::collections::BTreeMap<K, Vec<usize>> = Default::default();
+        for (i, item) in items.iter().enumerate() {
+            groups.entry(group(item)).or_default().push(i);
+        }
+        let groups: Vec<Vec<usize>> = groups.into_values().collect();
+        let mut done: Vec<(usize, Result<R>)> = groups
             .par_iter()
-            .map(&run)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect()
+            .flat_map_iter(|members| members.iter().map(|&i| (i, run(&items[i]))))
+            .collect();
+        done.sort_unstable_by_key(|(i, _)| *i);
+        done.into_iter().map(|(_, r)| r).collect()
     }
+}
+
+/// What groups designs in [`Runner::variants`]: the scheme the design applies to the network
+/// (a design whose architecture fails to load sorts first; its run reports the error).
+pub fn scheme_key(v: &Variant) -> String {
+    v.arch()
+        .map(|a| format!("{:?}", a.scheme))
+        .unwrap_or_default()
 }
 
 /// One plot as `<stem>.svg` and `<stem>.png`.
@@ -458,4 +489,57 @@ pub fn design_count(reduced: bool, trained: bool, images: bool) -> u64 {
         } else {
             full + if trained { with_trained } else { 0 }
         }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn grouped_runs_every_item_once_and_keeps_the_given_order() {
+        let quiet = |_: &str| {};
+        let r = Runner::new(&quiet);
+        let items: Vec<u32> = (0..40).map(|i| (i * 7) % 13).collect();
+        let ran = Mutex::new(Vec::new());
+        let got = r
+            .grouped(
+                &items,
+                |&x| x % 3,
+                |&x| {
+                    ran.lock().unwrap().push(x);
+                    Ok(x * 10)
+                },
+            )
+            .unwrap();
+        assert_eq!(got, items.iter().map(|x| x * 10).collect::<Vec<_>>());
+        let mut ran = ran.into_inner().unwrap();
+        ran.sort_unstable();
+        let mut want = items.clone();
+        want.sort_unstable();
+        assert_eq!(ran, want);
+    }
+
+    #[test]
+    fn grouped_reports_the_first_failing_item_of_the_list() {
+        let quiet = |_: &str| {};
+        let r = Runner::new(&quiet);
+        // Item 1 (group 1) and item 4 (group 0, which sorts first) fail: item 1 is reported.
+        let items = [0u32, 1, 2, 3, 4, 5];
+        let err = r
+            .grouped(
+                &items,
+                |&x| x % 2 == 0,
+                |&x| match x {
+                    1 | 4 => Err(Error::invalid(
+                        format!("item {x}"),
+                        vec![crate::error::Problem::new("item", "fails")],
+                    )),
+                    _ => Ok(x),
+                },
+            )
+            .err()
+            .expect("two items fail");
+        assert!(err.to_string().contains("item 1"), "{err}");
+    }
 }

@@ -91,7 +91,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
     let (wp, net) = crate::shipped::workload("resnet18.json")?;
     let mut points = Vec::new();
     let designs = designs();
-    let runs = r.all(&designs, |v| r.variant(v, &net, &wp))?;
+    let runs = r.variants(&designs, &net, &wp)?;
     for (v, d) in designs.iter().zip(runs) {
         let sm = d.summary();
         points.push(DesignPoint {

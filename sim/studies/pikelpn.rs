@@ -65,11 +65,15 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
             runs.push((arch.clone(), bn));
         }
     }
-    let done = r.all(&runs, |(arch, bn)| {
-        let mut n = net.clone();
-        n.batch_norm = *bn;
-        r.run(arch.clone(), &n, &wp)
-    })?;
+    let done = r.grouped(
+        &runs,
+        |(arch, _)| format!("{:?}", arch.scheme),
+        |(arch, bn)| {
+            let mut n = net.clone();
+            n.batch_norm = *bn;
+            r.run(arch.clone(), &n, &wp)
+        },
+    )?;
     for ((_, bn), d) in runs.into_iter().zip(done) {
         let sum = d.summary();
         rows.push(ElementwiseRow {

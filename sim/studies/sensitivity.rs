@@ -129,8 +129,11 @@ struct Sensitivity {
 /// Run the study, file `sensitivity/resnet18.csv`.
 pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
     let (wp, net) = crate::shipped::workload("resnet18.json")?;
-    let mut rows = Vec::new();
-    for st in settings() {
+    let settings = settings();
+    // Four designs per setting, all run together (grouped by scheme, see `Runner::variants`):
+    // binary, signed binary, bit-serial, SWIS.
+    let mut designs = Vec::with_capacity(4 * settings.len());
+    for st in &settings {
         let variant = |file: &'static str, label: &str, extra: &[(&'static str, toml::Value)]| {
             let mut set = st.common.clone();
             set.extend_from_slice(extra);
@@ -142,20 +145,26 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
             .filter(|(k, _)| k.starts_with("pe."))
             .cloned()
             .collect();
-        let run = |v: Variant| r.variant(&v, &net, &wp).map(|d| d.summary());
-        let bin = run(variant("binary_pe16.toml", "binary", &[]))?;
-        let sb = run(variant(
-            "signed_binary_pe16.toml",
-            "signed_binary",
-            &st.signed_binary_only,
-        )
-        .unset(if st.signed_binary_only.is_empty() {
-            &[]
-        } else {
-            &["pe.lookahead", "pe.lookaside"]
-        }))?;
-        let bs = run(variant("bitserial_pe16.toml", "bitserial", &lanes_set))?;
-        let sw = run(variant("swis_pe16.toml", "swis", &st.swis_only))?;
+        designs.push(variant("binary_pe16.toml", "binary", &[]));
+        designs.push(
+            variant(
+                "signed_binary_pe16.toml",
+                "signed_binary",
+                &st.signed_binary_only,
+            )
+            .unset(if st.signed_binary_only.is_empty() {
+                &[]
+            } else {
+                &["pe.lookahead", "pe.lookaside"]
+            }),
+        );
+        designs.push(variant("bitserial_pe16.toml", "bitserial", &lanes_set));
+        designs.push(variant("swis_pe16.toml", "swis", &st.swis_only));
+    }
+    let runs = r.variants(&designs, &net, &wp)?;
+    let mut rows = Vec::with_capacity(settings.len());
+    for (st, four) in settings.into_iter().zip(runs.chunks_exact(4)) {
+        let [bin, sb, bs, sw] = [0, 1, 2, 3].map(|i| four[i].summary());
         rows.push(Sensitivity {
             knob: st.knob,
             setting: st.setting,
