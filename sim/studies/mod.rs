@@ -538,8 +538,7 @@ mod tests {
                     _ => Ok(x),
                 },
             )
-            .err()
-            .expect("two items fail");
+            .expect_err("two items fail");
         assert!(err.to_string().contains("item 1"), "{err}");
     }
 }
