@@ -46,20 +46,23 @@ pub fn quantize_filter(
 ) -> f32 {
     let max = super::int_k::max_abs(w);
     let delta = (threshold * max as f64) as f32;
-    let (mut sum, mut kept) = (0.0f64, 0u64);
+    // Branch-free, as the ternary quantizer; the sum only when alpha needs it.
+    let kept = |x: f32| (if sign > 0 { x > 0.0 } else { x < 0.0 }) && x.abs() > delta;
     for (c, &x) in codes.iter_mut().zip(w) {
-        let same_sign = if sign > 0 { x > 0.0 } else { x < 0.0 };
-        *c = if same_sign && x.abs() > delta {
-            sum += x.abs() as f64;
-            kept += 1;
-            sign as Code
-        } else {
-            0
-        };
+        *c = if kept(x) { sign as Code } else { 0 };
     }
-    match (alpha, kept) {
-        (false, _) => 1.0,
-        (true, 0) => 0.0,
-        (true, n) => (sum / n as f64) as f32,
+    if !alpha {
+        return 1.0;
+    }
+    let (mut sum, mut n) = (0.0f64, 0u64);
+    for &x in w {
+        let k = kept(x);
+        sum += if k { x.abs() as f64 } else { 0.0 };
+        n += k as u64;
+    }
+    if n == 0 {
+        0.0
+    } else {
+        (sum / n as f64) as f32
     }
 }
