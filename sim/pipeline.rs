@@ -63,14 +63,19 @@ pub trait TensorSource: Sync {
 /// Callers that would race warm the cache first (the sweep loads each workload's weights once
 /// before its points run).
 ///
-/// Bounded: each kept value counts its bytes; when the kept values exceed `bound`, the least
-/// recently asked-for ones are dropped from the cache (whoever holds one keeps it alive), the
-/// newest among them too when it alone is larger than the bound. Which values are dropped
+/// Bounded: each kept value counts its bytes; when the kept values exceed `bound`, values are
+/// dropped from the cache (whoever holds one keeps it alive), the newest too when it alone is
+/// larger than the bound: the least recently asked-for first, or, with a `rank`, the highest
+/// ranked first and the least recently asked-for among equals. Which values are dropped
 /// depends on timing, never what a caller gets: a dropped value is computed again, equal.
 struct Memo<K, V> {
     inner: Mutex<MemoInner<K, V>>,
     bound: u64,
+    rank: Option<Rank<K>>,
 }
+
+/// Orders a cache's values for dropping: higher goes first (see [`CodeCache::with_retention`]).
+type Rank<K> = Box<dyn Fn(&K) -> u64 + Send + Sync>;
 
 struct MemoInner<K, V> {
     cells: HashMap<K, Cell<V>>,
@@ -96,6 +101,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
                 clock: 0,
             }),
             bound,
+            rank: None,
         }
     }
 
@@ -141,11 +147,12 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
             }
         }
         while m.held > self.bound {
+            let rank = |k: &K| self.rank.as_ref().map_or(0, |r| r(k));
             let Some(oldest) = m
                 .cells
                 .iter()
                 .filter(|(_, c)| c.bytes > 0)
-                .min_by_key(|(_, c)| c.used)
+                .max_by_key(|(k, c)| (rank(k), std::cmp::Reverse(c.used)))
                 .map(|(k, _)| k.clone())
             else {
                 break;
@@ -224,6 +231,22 @@ impl CodeCache {
     /// The most bytes it keeps.
     pub fn bound(&self) -> u64 {
         self.codes.bound
+    }
+
+    /// Drops code sets by `rank(source, scheme)` when over the bound, highest first (the
+    /// least recently asked-for among equals), instead of least recently asked-for first.
+    /// `source` is the [`TensorSource::key`] of the tensors, `scheme` the `Debug` form of the
+    /// layer's scheme. A caller that knows which code sets it asks for next (the studies do)
+    /// ranks them by how far away that is, so the cache keeps those needed soonest. Which
+    /// sets are kept never changes a result.
+    pub fn with_retention(
+        mut self,
+        rank: impl Fn(&str, &str) -> u64 + Send + Sync + 'static,
+    ) -> Self {
+        self.codes.rank = Some(Box::new(move |(t, scheme): &(TensorKey, String)| {
+            rank(&t.source, scheme)
+        }));
+        self
     }
 }
 
@@ -1123,6 +1146,27 @@ mod tests {
         ask(&m, 4, 500, &calls);
         assert_eq!(calls.get(), 6);
         assert!(m.lock().held <= 100);
+    }
+
+    #[test]
+    fn a_ranked_memo_drops_the_highest_ranked_first_then_the_least_recently_asked() {
+        let calls = Counter::new(0);
+        let mut m = Memo::new(100);
+        // Odd keys are needed again soon (rank 0), even keys not (rank 1).
+        m.rank = Some(Box::new(|k: &u32| (k % 2 == 0) as u64));
+        ask(&m, 1, 40, &calls);
+        ask(&m, 2, 40, &calls);
+        // 3 makes 120 bytes: 2 goes though 1 was asked for less recently.
+        ask(&m, 3, 40, &calls);
+        ask(&m, 1, 40, &calls);
+        ask(&m, 3, 40, &calls);
+        assert_eq!(calls.get(), 3, "1 and 3 stayed");
+        // Both kept values rank 0: 5 (rank 0) drops 1, the least recently asked.
+        ask(&m, 5, 40, &calls);
+        ask(&m, 3, 40, &calls);
+        assert_eq!(calls.get(), 4, "3 stayed");
+        ask(&m, 1, 40, &calls);
+        assert_eq!(calls.get(), 5, "1 was dropped");
     }
 
     #[test]

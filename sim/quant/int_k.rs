@@ -88,7 +88,11 @@ mod tests {
         for bits in [2u32, 4, 8, 16] {
             let q = qmax(bits) as f32;
             for &y in &ys {
-                assert_eq!(round_clamped(y, q), by_definition(y, q), "y = {y:e}, bits {bits}");
+                assert_eq!(
+                    round_clamped(y, q),
+                    by_definition(y, q),
+                    "y = {y:e}, bits {bits}"
+                );
             }
         }
     }

@@ -6,9 +6,10 @@
 //! ([`crate::pipeline::run_design`]) with shared caches ([`Runner`]). Pure: the files are
 //! returned, the caller writes them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -123,20 +124,85 @@ pub struct Runner<'p> {
     /// Functional evaluations of the fidelity study, per everything they depend on (see
     /// [`Runner::functional`]): designs that differ only in their timing share one.
     evaluations: Mutex<HashMap<String, Arc<crate::functional::Evaluation>>>,
+    /// Which code sets each study asks for, for the code cache's retention.
+    plan: Arc<Plan>,
     progress: &'p (dyn Fn(&str) + Sync),
+}
+
+/// The code sets (source key, then scheme) each phase of a run of studies asks for, and the
+/// phase running now. The code cache drops first the sets no phase from now on asks for,
+/// then those asked for latest (Belady's rule at the grain of a study; within one study,
+/// least recently used first).
+#[derive(Default)]
+struct Plan {
+    phases: OnceLock<Vec<HashMap<String, HashSet<String>>>>,
+    now: AtomicUsize,
+}
+
+impl Plan {
+    /// How many phases ahead the set is next asked for; `u64::MAX` when never (or when no
+    /// plan was given: plain least-recently-used).
+    fn rank(&self, source: &str, scheme: &str) -> u64 {
+        let Some(phases) = self.phases.get() else {
+            return 0;
+        };
+        let now = self.now.load(Ordering::Relaxed);
+        phases
+            .iter()
+            .skip(now)
+            .position(|p| p.get(source).is_some_and(|s| s.contains(scheme)))
+            .map_or(u64::MAX, |d| d as u64)
+    }
 }
 
 impl<'p> Runner<'p> {
     /// `progress` is told the label of every design before it runs.
     pub fn new(progress: &'p (dyn Fn(&str) + Sync)) -> Self {
+        let plan = Arc::new(Plan::default());
+        let ranks = plan.clone();
         Runner {
             weights: WeightCache::default(),
-            codes: CodeCache::default(),
+            codes: CodeCache::default()
+                .with_retention(move |source, scheme| ranks.rank(source, scheme)),
             sources: Mutex::new(HashMap::new()),
             references: Mutex::new(HashMap::new()),
             evaluations: Mutex::new(HashMap::new()),
+            plan,
             progress,
         }
+    }
+
+    /// Tell the runner which designs each phase will run, by shipped workload (once, before
+    /// the first phase): its code cache then keeps the code sets needed soonest. A design or
+    /// workload that fails to load is left out here (its run reports the error). Only which
+    /// sets are kept depends on it, never a result.
+    pub fn plan(&self, phases: &[Vec<(&str, Vec<Variant>)>]) {
+        let sets = phases
+            .iter()
+            .map(|phase| {
+                let mut sets: HashMap<String, HashSet<String>> = HashMap::new();
+                for (wl, designs) in phase {
+                    let Ok((wp, net)) = crate::shipped::workload(wl) else {
+                        continue;
+                    };
+                    let source = pipeline::TensorSource::key(&*self.source(&wp));
+                    let schemes = sets.entry(source).or_default();
+                    for arch in designs.iter().filter_map(|v| v.arch().ok()) {
+                        let net = pipeline::design_network(&arch, &net);
+                        for l in net.layers.iter().filter(|l| l.weight_shape().is_some()) {
+                            schemes.insert(format!("{:?}", l.quant.scheme));
+                        }
+                    }
+                }
+                sets
+            })
+            .collect();
+        let _ = self.plan.phases.set(sets);
+    }
+
+    /// Phase `i` of the plan starts.
+    pub fn enter(&self, i: usize) {
+        self.plan.now.store(i, Ordering::Relaxed);
     }
 
     /// The caches every run of the reproduction shares.
@@ -398,11 +464,164 @@ pub struct Reproduction {
     pub notes: Vec<String>,
 }
 
+/// One study of [`reproduce`].
+#[derive(Debug, Clone, Copy)]
+enum Study {
+    Plum {
+        wl: &'static str,
+        stem: &'static str,
+        per_layer: bool,
+    },
+    Pikelpn {
+        wl: &'static str,
+        stem: &'static str,
+    },
+    Swis {
+        wl: &'static str,
+        stem: &'static str,
+    },
+    Pareto,
+    Sensitivity,
+    Fidelity,
+}
+
+/// The studies [`reproduce`] runs, in order, and notes on those it leaves out (see there).
+fn studies(reduced: bool, trained: bool, images: bool) -> (Vec<Study>, Vec<String>) {
+    let mut v = vec![
+        Study::Plum {
+            wl: "resnet18_plum.json",
+            stem: "resnet18_plum",
+            per_layer: true,
+        },
+        Study::Pikelpn {
+            wl: "resnet18.json",
+            stem: "resnet18",
+        },
+        Study::Pikelpn {
+            wl: "mobilenet_v2.json",
+            stem: "mobilenet_v2",
+        },
+    ];
+    let mut notes = Vec::new();
+    if reduced {
+        return (v, notes);
+    }
+    v.extend([
+        Study::Swis {
+            wl: "resnet18.json",
+            stem: "resnet18",
+        },
+        Study::Pareto,
+        Study::Sensitivity,
+    ]);
+    if !trained {
+        notes.push(format!(
+            "{} not present: the trained ResNet-20 parts are skipped",
+            crate::shipped::shared_weights_dir().display()
+        ));
+        return (v, notes);
+    }
+    v.extend([
+        Study::Plum {
+            wl: "resnet20_cifar10_plum.json",
+            stem: "resnet20_cifar10_plum",
+            per_layer: false,
+        },
+        Study::Swis {
+            wl: "resnet20_cifar10.json",
+            stem: "resnet20_cifar10",
+        },
+    ]);
+    if images {
+        v.push(Study::Fidelity);
+    } else {
+        notes.push(format!(
+            "{} not present: the fidelity study (ResNet-20 on real CIFAR-10 images) is skipped",
+            crate::shipped::shared_images_dir().display()
+        ));
+    }
+    (v, notes)
+}
+
+impl Study {
+    /// The designs it runs, by shipped workload.
+    fn designs(self) -> Vec<(&'static str, Vec<Variant>)> {
+        match self {
+            Study::Plum { wl, .. } => vec![(wl, plum::designs())],
+            Study::Pikelpn { wl, .. } => vec![(wl, pikelpn::designs())],
+            Study::Swis { wl, .. } => vec![(wl, swis::designs())],
+            Study::Pareto => vec![("resnet18.json", pareto::designs())],
+            Study::Sensitivity => vec![("resnet18.json", sensitivity::designs())],
+            Study::Fidelity => {
+                let mut by: Vec<(&'static str, Vec<Variant>)> = Vec::new();
+                for d in fidelity::designs() {
+                    match by.iter_mut().find(|(wl, _)| *wl == d.workload) {
+                        Some((_, v)) => v.push(d.variant),
+                        None => by.push((d.workload, vec![d.variant])),
+                    }
+                }
+                by
+            }
+        }
+    }
+
+    /// How many designs it simulates.
+    fn design_count(self) -> u64 {
+        match self {
+            Study::Plum { .. } => plum::design_count(),
+            Study::Pikelpn { .. } => pikelpn::design_count(),
+            Study::Swis { .. } => swis::design_count(),
+            Study::Pareto => pareto::design_count(),
+            Study::Sensitivity => sensitivity::design_count(),
+            Study::Fidelity => fidelity::design_count(),
+        }
+    }
+
+    /// Run it: its files into `files`, its markdown (if any) returned.
+    fn run(
+        self,
+        files: &mut Files,
+        out: &Path,
+        r: &Runner,
+        images: Option<crate::functional::Samples>,
+    ) -> Result<Option<String>> {
+        Ok(match self {
+            Study::Plum {
+                wl,
+                stem,
+                per_layer,
+            } => Some(plum::study(files, out, r, wl, stem, per_layer)?),
+            Study::Pikelpn { wl, stem } => {
+                pikelpn::study(files, out, r, wl, stem)?;
+                None
+            }
+            Study::Swis { wl, stem } => Some(swis::study(files, out, r, wl, stem)?),
+            Study::Pareto => {
+                pareto::study(files, out, r)?;
+                None
+            }
+            Study::Sensitivity => {
+                sensitivity::study(files, out, r)?;
+                None
+            }
+            Study::Fidelity => {
+                let samples = images.ok_or_else(|| {
+                    Error::Internal("the fidelity study runs only with its images".into())
+                })?;
+                Some(fidelity::study(files, out, r, samples)?)
+            }
+        })
+    }
+}
+
 /// Every study into `out`; `reduced`: only the quick part (PLUM on synthetic ResNet-18 and
 /// PikeLPN's elementwise share). The trained ResNet-20 parts run when `trained` (the caller
 /// has found `../shared/weights`, see [`crate::shipped::shared_weights_dir`]).
 /// `images`: the CIFAR-10 test images the fidelity study runs the trained ResNet-20 on (when
 /// `../shared/images` is present).
+///
+/// The runner is told every study's designs first ([`Runner::plan`]), so its code cache keeps
+/// the code sets a later study asks for again, soonest first.
 pub fn reproduce(
     out: &Path,
     reduced: bool,
@@ -410,63 +629,17 @@ pub fn reproduce(
     images: Option<crate::functional::Samples>,
     runner: &Runner,
 ) -> Result<Reproduction> {
+    let (studies, notes) = studies(reduced, trained, images.is_some());
+    runner.plan(&studies.iter().map(|s| s.designs()).collect::<Vec<_>>());
     let mut files: Files = Vec::new();
-    let mut notes = Vec::new();
     let mut report = String::new();
-    report.push_str(&plum::study(
-        &mut files,
-        out,
-        runner,
-        "resnet18_plum.json",
-        "resnet18_plum",
-        true,
-    )?);
-    pikelpn::study(&mut files, out, runner, "resnet18.json", "resnet18")?;
-    pikelpn::study(&mut files, out, runner, "mobilenet_v2.json", "mobilenet_v2")?;
-    if !reduced {
-        report.push('\n');
-        report.push_str(&swis::study(
-            &mut files,
-            out,
-            runner,
-            "resnet18.json",
-            "resnet18",
-        )?);
-        pareto::study(&mut files, out, runner)?;
-        sensitivity::study(&mut files, out, runner)?;
-        if trained {
-            report.push('\n');
-            report.push_str(&plum::study(
-                &mut files,
-                out,
-                runner,
-                "resnet20_cifar10_plum.json",
-                "resnet20_cifar10_plum",
-                false,
-            )?);
-            report.push('\n');
-            report.push_str(&swis::study(
-                &mut files,
-                out,
-                runner,
-                "resnet20_cifar10.json",
-                "resnet20_cifar10",
-            )?);
-            match images {
-                Some(samples) => {
-                    report.push('\n');
-                    report.push_str(&fidelity::study(&mut files, out, runner, samples)?);
-                }
-                None => notes.push(format!(
-                    "{} not present: the fidelity study (ResNet-20 on real CIFAR-10 images) is skipped",
-                    crate::shipped::shared_images_dir().display()
-                )),
+    for (i, study) in studies.into_iter().enumerate() {
+        runner.enter(i);
+        if let Some(md) = study.run(&mut files, out, runner, images)? {
+            if !report.is_empty() {
+                report.push('\n');
             }
-        } else {
-            notes.push(format!(
-                "{} not present: the trained ResNet-20 parts are skipped",
-                crate::shipped::shared_weights_dir().display()
-            ));
+            report.push_str(&md);
         }
     }
     Ok(Reproduction {
@@ -478,17 +651,8 @@ pub fn reproduce(
 
 /// How many designs [`reproduce`] runs (for a progress bar).
 pub fn design_count(reduced: bool, trained: bool, images: bool) -> u64 {
-    let quick = plum::design_count() + 2 * pikelpn::design_count();
-    let full = swis::design_count() + pareto::design_count() + sensitivity::design_count();
-    let with_trained = plum::design_count()
-        + swis::design_count()
-        + if images { fidelity::design_count() } else { 0 };
-    quick
-        + if reduced {
-            0
-        } else {
-            full + if trained { with_trained } else { 0 }
-        }
+    let (studies, _) = studies(reduced, trained, images);
+    studies.iter().map(|s| s.design_count()).sum()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub struct Setting {
 
 /// Designs the study simulates: four per setting.
 pub fn design_count() -> u64 {
-    4 * settings().len() as u64
+    designs().len() as u64
 }
 
 /// Every setting of the study.
@@ -127,11 +127,10 @@ struct Sensitivity {
 }
 
 /// Run the study, file `sensitivity/resnet18.csv`.
-pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
-    let (wp, net) = crate::shipped::workload("resnet18.json")?;
+/// The designs of the study, four per setting of [`settings`]: binary, signed binary,
+/// bit-serial, SWIS.
+pub fn designs() -> Vec<Variant> {
     let settings = settings();
-    // Four designs per setting, all run together (grouped by scheme, see `Runner::variants`):
-    // binary, signed binary, bit-serial, SWIS.
     let mut designs = Vec::with_capacity(4 * settings.len());
     for st in &settings {
         let variant = |file: &'static str, label: &str, extra: &[(&'static str, toml::Value)]| {
@@ -161,6 +160,13 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
         designs.push(variant("bitserial_pe16.toml", "bitserial", &lanes_set));
         designs.push(variant("swis_pe16.toml", "swis", &st.swis_only));
     }
+    designs
+}
+
+pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
+    let (wp, net) = crate::shipped::workload("resnet18.json")?;
+    let settings = settings();
+    let designs = designs();
     let runs = r.variants(&designs, &net, &wp)?;
     let mut rows = Vec::with_capacity(settings.len());
     for (st, four) in settings.into_iter().zip(runs.chunks_exact(4)) {
