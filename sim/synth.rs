@@ -176,7 +176,8 @@ fn laplace_chunk_with<const FMA: bool>(rng: &mut Xoshiro256StarStar, b: f64, out
     /// Half-width of the interval, relative, that holds the library's product.
     const MARGIN: f64 = 1.0 / (1u64 << 40) as f64;
     let mut us = [0.0f64; CHUNK];
-    let mut unsure = [false; CHUNK];
+    // Flags as bytes, so that finding one is a `memchr`.
+    let mut unsure = [0u8; CHUNK];
     let (us, unsure) = (&mut us[..out.len()], &mut unsure[..out.len()]);
     for u in us.iter_mut() {
         *u = rng.next_open01() - 0.5;
@@ -187,14 +188,14 @@ fn laplace_chunk_with<const FMA: bool>(rng: &mut Xoshiro256StarStar, b: f64, out
         let slack = p.abs() * MARGIN;
         let (lo, hi) = ((p - slack) as f32, (p + slack) as f32);
         *w = lo;
-        *unsure = lo != hi;
+        *unsure = (lo != hi) as u8;
     }
-    if unsure.iter().any(|&x| x) {
+    if unsure.contains(&1) {
         for ((w, &u), _) in out
             .iter_mut()
             .zip(us.iter())
             .zip(unsure.iter())
-            .filter(|(_, &x)| x)
+            .filter(|(_, &x)| x != 0)
         {
             *w = (-b * u.signum() * (1.0 - 2.0 * u.abs()).ln()) as f32;
         }

@@ -352,14 +352,16 @@ fn storage_bits(
             let g = groups.expect("swis groups");
             let gs = g.group_size as usize;
             let mut bits = SCALE_BITS * filters;
-            for (i, &ng) in g.shared.iter().enumerate() {
-                let j = i % g.groups_per_filter.max(1) as usize;
-                let len = (k - j * gs).min(gs) as u64;
-                // Sign + N_g kept bits per weight; a group with N_g = 0 stores no weight bits.
-                if ng > 0 {
-                    bits += len * (1 + ng as u64);
+            for filter in g.shared.chunks(g.groups_per_filter.max(1) as usize) {
+                for (j, &ng) in filter.iter().enumerate() {
+                    let len = (k - j * gs).min(gs) as u64;
+                    // Sign + N_g kept bits per weight; a group with N_g = 0 stores no weight
+                    // bits.
+                    if ng > 0 {
+                        bits += len * (1 + ng as u64);
+                    }
+                    bits += g.metadata_bits_per_group as u64;
                 }
-                bits += g.metadata_bits_per_group as u64;
             }
             bits
         }

@@ -3,7 +3,9 @@
 //! [`QuantStats`] holds counters (so layers add up exactly into a network total with
 //! [`QuantStats::total`]) and derives the ratios from them.
 
-use super::QuantizedTensor;
+use rayon::prelude::*;
+
+use super::{Code, QuantizedTensor};
 
 /// Statistics of one quantized tensor, or of a whole network (summed).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -82,7 +84,9 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Statistics of `q`, the quantization of `weights` (serial, deterministic).
+/// Statistics of `q`, the quantization of `weights` (deterministic, whatever the thread
+/// count: the f64 sums run serially in the definition's order, filters then weights, beside
+/// the integer counts, which run in parallel over filters).
 ///
 /// # Panics
 /// If `weights` and `q.codes` differ in length.
@@ -100,32 +104,19 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
         storage_bits: q.storage_bits,
         ..QuantStats::default()
     };
-    // Distinct non-zero codes per filter: each code value's slot remembers the last filter
-    // that used it (codes fit in i16: at most 16-bit schemes), so nothing is cleared between
-    // filters and no branch depends on the codes. Zero counts as a value here and is taken
-    // back out once per filter that has one.
-    const OFFSET: i32 = 1 << 16;
-    let mut last = vec![0u32; 2 << 16];
-    for f in 0..filters {
-        let (w, c) = (&weights[f * k..(f + 1) * k], q.filter_codes(f));
-        let stamp = f as u32 + 1;
-        let (mut distinct, mut zeros) = (0u64, 0u64);
-        let scale = q.effective_scale(f, weights);
-        // One pass: the integer counts run while the two serial f64 sums wait on their adds.
-        for (&x, &v) in w.iter().zip(c) {
-            let slot = &mut last[(v as i32 + OFFSET) as usize];
-            distinct += (*slot != stamp) as u64;
-            *slot = stamp;
-            zeros += (v == 0) as u64;
-            let d = x as f64 - v as f64 * scale;
-            s.sq_error += d * d;
-            s.sq_norm += x as f64 * x as f64;
-        }
-        distinct -= (last[OFFSET as usize] == stamp) as u64;
-        s.nonzeros += c.len() as u64 - zeros;
-        s.distinct_sum += distinct;
-        s.distinct_max = s.distinct_max.max(distinct);
-    }
+    let scales: Vec<f64> = (0..filters)
+        .into_par_iter()
+        .map(|f| q.effective_scale(f, weights))
+        .collect();
+    let ((sq_error, sq_norm), counts) = rayon::join(
+        || error_sums(weights, &q.codes, k, &scales),
+        || filter_counts(q, filters),
+    );
+    s.sq_error = sq_error;
+    s.sq_norm = sq_norm;
+    s.nonzeros = counts.nonzeros;
+    s.distinct_sum = counts.distinct_sum;
+    s.distinct_max = counts.distinct_max;
     s.effectual_bits = match &q.groups {
         // Every weight of a group spends the group's N_g: N_g times the group's length.
         Some(g) => {
@@ -149,4 +140,66 @@ pub fn stats(weights: &[f32], q: &QuantizedTensor) -> QuantStats {
             .sum(),
     };
     s
+}
+
+/// The squared error `sum (w - code * scale_f)^2` and the squared norm `sum w^2` of a tensor
+/// of filters of `k` weights, in f64, added serially (filters in order, weights in order).
+fn error_sums(weights: &[f32], codes: &[Code], k: usize, scales: &[f64]) -> (f64, f64) {
+    let (mut sq_error, mut sq_norm) = (0.0f64, 0.0f64);
+    for (f, &scale) in scales.iter().enumerate() {
+        let (w, c) = (&weights[f * k..(f + 1) * k], &codes[f * k..(f + 1) * k]);
+        for (&x, &v) in w.iter().zip(c) {
+            let d = x as f64 - v as f64 * scale;
+            sq_error += d * d;
+            sq_norm += x as f64 * x as f64;
+        }
+    }
+    (sq_error, sq_norm)
+}
+
+/// Non-zero codes, and distinct non-zero code values per filter (summed and largest).
+#[derive(Default)]
+struct Counts {
+    nonzeros: u64,
+    distinct_sum: u64,
+    distinct_max: u64,
+}
+
+/// [`Counts`] of the first `filters` filters of `q`, in parallel over filters. Distinct
+/// values: each code value's slot (over the tensor's range of codes) remembers the last filter
+/// that used it, so nothing is cleared between filters and no branch depends on the codes.
+/// Zero counts as a value here and is taken back out once per filter that has one.
+fn filter_counts(q: &QuantizedTensor, filters: usize) -> Counts {
+    let (lo, hi) = q.codes.iter().fold((0i32, 0i32), |(lo, hi), &v| {
+        (lo.min(v as i32), hi.max(v as i32))
+    });
+    let span = (hi - lo + 1) as usize;
+    let zero = (-lo) as usize;
+    (0..filters)
+        .into_par_iter()
+        .with_min_len(16)
+        .fold(
+            || (vec![0u32; span], Counts::default()),
+            |(mut last, mut n), f| {
+                let stamp = f as u32 + 1;
+                let (mut distinct, mut zeros) = (0u64, 0u64);
+                for &v in q.filter_codes(f) {
+                    let slot = &mut last[(v as i32 - lo) as usize];
+                    distinct += (*slot != stamp) as u64;
+                    *slot = stamp;
+                    zeros += (v == 0) as u64;
+                }
+                distinct -= (last[zero] == stamp) as u64;
+                n.nonzeros += q.filter_len() as u64 - zeros;
+                n.distinct_sum += distinct;
+                n.distinct_max = n.distinct_max.max(distinct);
+                (last, n)
+            },
+        )
+        .map(|(_, n)| n)
+        .reduce(Counts::default, |a, b| Counts {
+            nonzeros: a.nonzeros + b.nonzeros,
+            distinct_sum: a.distinct_sum + b.distinct_sum,
+            distinct_max: a.distinct_max.max(b.distinct_max),
+        })
 }

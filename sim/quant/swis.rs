@@ -249,6 +249,19 @@ impl SubsetTable {
         // The subset's bounds by level, side by side: one load per weight, no branch.
         let levels = self.levels;
         let bounds = &self.by_subset[s * levels..(s + 1) * levels];
+        #[cfg(target_arch = "x86_64")]
+        if w.len() == 8
+            && xs.len() == 8
+            && idx.len() == 8
+            && codes.len() == 8
+            && std::is_x86_feature_detected!("avx2")
+        {
+            // SAFETY: the processor has AVX2 (checked just above), the four slices hold 8
+            // entries, and every `idx` is a level, below `bounds.len()` (`floor(x)` of a
+            // magnitude <= 2^(B-1) - 1).
+            unsafe { pick8_avx2(bounds, w, xs, idx, codes) };
+            return;
+        }
         for (((c, &x), &m), &i) in codes.iter_mut().zip(w).zip(xs).zip(idx) {
             let [lo, hi] = bounds[i as usize];
             let v = if hi - m <= m - lo { hi } else { lo };
@@ -269,6 +282,41 @@ impl SubsetTable {
             lo
         }
     }
+}
+
+/// [`SubsetTable::pick_codes`] of a group of 8 with AVX2: the bounds gathered, the same f32
+/// comparison, the sign applied by a conditional negation (equal to the scalar loop's codes).
+///
+/// # Safety
+/// The processor must have AVX2; `w`, `xs`, `idx` and `codes` hold 8 entries; every `idx` is
+/// below `bounds.len()`, and the picked bounds are whole numbers in `[0, 2^15)`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pick8_avx2(bounds: &[[f32; 2]], w: &[f32], xs: &[f32], idx: &[u32], codes: &mut [Code]) {
+    use std::arch::x86_64::*;
+    const _: () = assert!(std::mem::size_of::<Code>() == 2);
+    debug_assert!(idx.iter().all(|&i| (i as usize) < bounds.len()));
+    // `bounds` as f32s: level i's [lo, hi] at 2i, 2i + 1.
+    let base = bounds.as_ptr() as *const f32;
+    let at = _mm256_slli_epi32::<1>(_mm256_loadu_si256(idx.as_ptr() as *const __m256i));
+    let lo = _mm256_i32gather_ps::<4>(base, at);
+    let hi = _mm256_i32gather_ps::<4>(base.add(1), at);
+    let m = _mm256_loadu_ps(xs.as_ptr());
+    // `hi - m <= m - lo`: the larger on a tie (an infinite `hi` is never taken).
+    let take_hi = _mm256_cmp_ps::<_CMP_LE_OQ>(_mm256_sub_ps(hi, m), _mm256_sub_ps(m, lo));
+    let v = _mm256_cvttps_epi32(_mm256_blendv_ps(lo, hi, take_hi));
+    // `x < 0 ? -v : v`: all ones where negative, then (v ^ neg) - neg.
+    let neg = _mm256_castps_si256(_mm256_cmp_ps::<_CMP_LT_OQ>(
+        _mm256_loadu_ps(w.as_ptr()),
+        _mm256_setzero_ps(),
+    ));
+    let v = _mm256_sub_epi32(_mm256_xor_si256(v, neg), neg);
+    // i32 -> i16 (the values fit): pack within 128-bit halves, then gather the halves.
+    let packed = _mm256_permute4x64_epi64::<0b1000>(_mm256_packs_epi32(v, v));
+    _mm_storeu_si128(
+        codes.as_mut_ptr() as *mut __m128i,
+        _mm256_castsi256_si128(packed),
+    );
 }
 
 /// Every subset's squared error over a group, into `errs` (`blocks * LANES` entries): for
@@ -544,8 +592,18 @@ impl Prepared {
                 let gs = *group_size;
                 // Magnitudes and their levels for the whole filter first (loops the
                 // compiler vectorizes), then the search group by group.
-                let xs: Vec<f32> = w.iter().map(|&x| magnitude(x)).collect();
-                let idx: Vec<u32> = xs.iter().map(|&x| x as u32).collect();
+                let mut xs = vec![0.0f32; w.len()];
+                if scale > 0.0 {
+                    for (m, &x) in xs.iter_mut().zip(w) {
+                        *m = (x.abs() / scale).min(qmax);
+                    }
+                }
+                // SAFETY: magnitudes are in [0, qmax] (`f32::min` returns `qmax` for a NaN
+                // quotient), so they convert exactly to i32.
+                let idx: Vec<u32> = xs
+                    .iter()
+                    .map(|&x| unsafe { x.to_int_unchecked::<i32>() } as u32)
+                    .collect();
                 let mut groups = Vec::with_capacity(w.len().div_ceil(gs));
                 let mut scratch = Scratch::default();
                 for (((wg, cg), xg), ig) in w
