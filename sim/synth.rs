@@ -11,7 +11,7 @@
 //! everywhere; `ln` is the same on a given platform, so results are identical run to run and
 //! thread count to thread count. The Laplace sampler computes its `ln` with a branch-free
 //! approximation the compiler vectorizes (`ln_approx`) and calls the library's only when the
-//! f32 result could differ (see `laplace_chunk`), so its weights are the library's bit for
+//! f32 result could differ (see `laplace_block`), so its weights are the library's bit for
 //! bit at a fraction of the cost.
 
 use rayon::prelude::*;
@@ -99,15 +99,21 @@ pub fn synthetic_weights(
     let n = shape.iter().product::<u64>() as usize;
     let std = std.unwrap_or_else(|| he_std(shape));
     let mut out = vec![0.0f32; n];
+    // Laplace(0, b) has std b * sqrt(2).
+    let b = std / std::f64::consts::SQRT_2;
+    if distribution == Distribution::Laplace {
+        // Blocks of `STREAMS` chunks, whose streams can be drawn side by side.
+        out.par_chunks_mut(STREAMS * CHUNK)
+            .enumerate()
+            .for_each(|(blk, block)| laplace_block(seed, blk * STREAMS, b, block));
+        return out;
+    }
     out.par_chunks_mut(CHUNK)
         .enumerate()
         .for_each(|(c, chunk)| {
             let mut rng = Xoshiro256StarStar::stream(seed, c as u64);
             match distribution {
-                Distribution::Laplace => {
-                    // Laplace(0, b) has std b * sqrt(2).
-                    laplace_chunk(&mut rng, std / std::f64::consts::SQRT_2, chunk)
-                }
+                Distribution::Laplace => unreachable!("drawn in blocks above"),
                 Distribution::Gaussian => {
                     let mut spare: Option<f64> = None;
                     for w in chunk.iter_mut() {
@@ -132,7 +138,7 @@ pub fn synthetic_weights(
     out
 }
 
-/// Laplace(0, `b`) samples into `out`: `-b * sign(u) * ln(1 - 2|u|)` for `u` uniform in
+/// Laplace(0, `b`) samples into `block`: `-b * sign(u) * ln(1 - 2|u|)` for `u` uniform in
 /// (-1/2, 1/2), in f64, rounded to f32, exactly as with the math library's `ln` alone.
 ///
 /// The product is first computed with [`ln_approx`], whose relative error is below 2^-50
@@ -141,17 +147,128 @@ pub fn synthetic_weights(
 /// `p * (1 ± 2^-40)` that certainly holds the library's product, it is the library's result
 /// (f64 -> f32 rounding is monotone); otherwise, about once in 30,000 weights, the library's
 /// `ln` decides.
-fn laplace_chunk(rng: &mut Xoshiro256StarStar, b: f64, out: &mut [f32]) {
+///
+/// `block` holds up to [`STREAMS`] chunks, the first being chunk `first` of the tensor. With
+/// AVX2, a block of `STREAMS` whole chunks draws its streams side by side, one per 64-bit
+/// lane ([`uniforms_x4`]): the same numbers as one stream after another.
+fn laplace_block(seed: u64, first: usize, b: f64, block: &mut [f32]) {
+    let stream = |j: usize| Xoshiro256StarStar::stream(seed, (first + j) as u64);
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the processor has AVX2 and FMA (checked just above).
-        return unsafe { laplace_chunk_avx2(rng, b, out) };
+        if block.len() == STREAMS * CHUNK {
+            let mut rngs = [0, 1, 2, 3].map(stream);
+            // SAFETY: the processor has AVX2 and FMA (checked just above).
+            return unsafe { laplace_block_avx2(&mut rngs, b, block) };
+        }
+        for (j, chunk) in block.chunks_mut(CHUNK).enumerate() {
+            // SAFETY: as above.
+            unsafe { laplace_chunk_avx2(&mut stream(j), b, chunk) };
+        }
+        return;
     }
-    laplace_chunk_portable(rng, b, out)
+    for (j, chunk) in block.chunks_mut(CHUNK).enumerate() {
+        laplace_chunk_portable(&mut stream(j), b, chunk);
+    }
 }
 
-/// [`laplace_chunk`] with [`ln_approx`] compiled for AVX2 and FMA (four f64 per
-/// instruction), checked as [`laplace_chunk`] says.
+/// Chunks per block of [`laplace_block`]: four streams, one per 64-bit lane of AVX2.
+const STREAMS: usize = 4;
+
+/// Uniforms drawn per stream and step of [`laplace_block_avx2`].
+const PIECE: usize = 512;
+
+/// [`laplace_block`] of `STREAMS` whole chunks with AVX2 and FMA: `PIECE` uniforms of each
+/// stream at a time, then each chunk's piece as [`laplace_block`] computes it.
+///
+/// # Safety
+/// The processor must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn laplace_block_avx2(rngs: &mut [Xoshiro256StarStar; STREAMS], b: f64, block: &mut [f32]) {
+    let mut us = [[0.0f64; PIECE]; STREAMS];
+    for at in (0..CHUNK).step_by(PIECE) {
+        uniforms_x4(rngs, &mut us);
+        for (j, u) in us.iter().enumerate() {
+            laplace_from::<true>(u, b, &mut block[j * CHUNK + at..j * CHUNK + at + PIECE]);
+        }
+    }
+}
+
+/// The next `PIECE` values of `next_open01() - 0.5` of each of the four streams, into
+/// `out[stream]`: xoshiro256** with one stream per 64-bit lane (multiplications by 5 and 9 as
+/// shifts and adds, rotations as two shifts), the 52-bit integer taken to f64 exactly by its
+/// bits (`2^52 + k`, minus `2^52`), then the same f64 operations as the scalar generator.
+///
+/// # Safety
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn uniforms_x4(rngs: &mut [Xoshiro256StarStar; STREAMS], out: &mut [[f64; PIECE]; STREAMS]) {
+    use std::arch::x86_64::*;
+    let lane = |i: usize| {
+        _mm256_set_epi64x(
+            rngs[3].s[i] as i64,
+            rngs[2].s[i] as i64,
+            rngs[1].s[i] as i64,
+            rngs[0].s[i] as i64,
+        )
+    };
+    let (mut s0, mut s1, mut s2, mut s3) = (lane(0), lane(1), lane(2), lane(3));
+    let exponent = _mm256_set1_epi64x(0x4330_0000_0000_0000);
+    let two52 = _mm256_set1_pd((1u64 << 52) as f64);
+    let half = _mm256_set1_pd(0.5);
+    let inv = _mm256_set1_pd(1.0 / (1u64 << 52) as f64);
+    for i in (0..PIECE).step_by(4) {
+        let mut v = [_mm256_setzero_pd(); 4];
+        for vi in v.iter_mut() {
+            let x5 = _mm256_add_epi64(_mm256_slli_epi64::<2>(s1), s1);
+            let r = _mm256_or_si256(_mm256_slli_epi64::<7>(x5), _mm256_srli_epi64::<57>(x5));
+            let result = _mm256_add_epi64(_mm256_slli_epi64::<3>(r), r);
+            let t = _mm256_slli_epi64::<17>(s1);
+            s2 = _mm256_xor_si256(s2, s0);
+            s3 = _mm256_xor_si256(s3, s1);
+            s1 = _mm256_xor_si256(s1, s2);
+            s0 = _mm256_xor_si256(s0, s3);
+            s2 = _mm256_xor_si256(s2, t);
+            s3 = _mm256_or_si256(_mm256_slli_epi64::<45>(s3), _mm256_srli_epi64::<19>(s3));
+            let k = _mm256_or_si256(_mm256_srli_epi64::<12>(result), exponent);
+            let k = _mm256_sub_pd(_mm256_castsi256_pd(k), two52);
+            let u = _mm256_mul_pd(_mm256_add_pd(k, half), inv);
+            *vi = _mm256_sub_pd(u, half);
+        }
+        // v[step][stream] -> out[stream][i + step]: a 4 x 4 transpose.
+        let t0 = _mm256_unpacklo_pd(v[0], v[1]);
+        let t1 = _mm256_unpackhi_pd(v[0], v[1]);
+        let t2 = _mm256_unpacklo_pd(v[2], v[3]);
+        let t3 = _mm256_unpackhi_pd(v[2], v[3]);
+        _mm256_storeu_pd(
+            out[0][i..].as_mut_ptr(),
+            _mm256_permute2f128_pd::<0x20>(t0, t2),
+        );
+        _mm256_storeu_pd(
+            out[1][i..].as_mut_ptr(),
+            _mm256_permute2f128_pd::<0x20>(t1, t3),
+        );
+        _mm256_storeu_pd(
+            out[2][i..].as_mut_ptr(),
+            _mm256_permute2f128_pd::<0x31>(t0, t2),
+        );
+        _mm256_storeu_pd(
+            out[3][i..].as_mut_ptr(),
+            _mm256_permute2f128_pd::<0x31>(t1, t3),
+        );
+    }
+    let mut back = [[0u64; 4]; 4];
+    for (i, s) in [s0, s1, s2, s3].into_iter().enumerate() {
+        _mm256_storeu_si256(back[i].as_mut_ptr() as *mut __m256i, s);
+    }
+    for (j, rng) in rngs.iter_mut().enumerate() {
+        rng.s = [back[0][j], back[1][j], back[2][j], back[3][j]];
+    }
+}
+
+/// One chunk of [`laplace_block`] with [`ln_approx`] compiled for AVX2 and FMA (four f64 per
+/// instruction), checked as [`laplace_block`] says.
 ///
 /// # Safety
 /// The processor must have AVX2 and FMA.
@@ -161,7 +278,7 @@ unsafe fn laplace_chunk_avx2(rng: &mut Xoshiro256StarStar, b: f64, out: &mut [f3
     laplace_chunk_with::<true>(rng, b, out)
 }
 
-/// [`laplace_chunk`] by its definition, the library's `ln` for every weight (where the
+/// One chunk of [`laplace_block`] by its definition, the library's `ln` for every weight (where the
 /// approximation would not be faster: without AVX2 it is not).
 fn laplace_chunk_portable(rng: &mut Xoshiro256StarStar, b: f64, out: &mut [f32]) {
     for w in out.iter_mut() {
@@ -173,15 +290,24 @@ fn laplace_chunk_portable(rng: &mut Xoshiro256StarStar, b: f64, out: &mut [f32])
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 #[inline(always)]
 fn laplace_chunk_with<const FMA: bool>(rng: &mut Xoshiro256StarStar, b: f64, out: &mut [f32]) {
-    /// Half-width of the interval, relative, that holds the library's product.
-    const MARGIN: f64 = 1.0 / (1u64 << 40) as f64;
     let mut us = [0.0f64; CHUNK];
-    // Flags as bytes, so that finding one is a `memchr`.
-    let mut unsure = [0u8; CHUNK];
-    let (us, unsure) = (&mut us[..out.len()], &mut unsure[..out.len()]);
+    let us = &mut us[..out.len()];
     for u in us.iter_mut() {
         *u = rng.next_open01() - 0.5;
     }
+    laplace_from::<FMA>(us, b, out)
+}
+
+/// The Laplace samples of the uniforms `us` (each `next_open01() - 0.5`) into `out`, as
+/// [`laplace_block`] says; at most [`CHUNK`] of them.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[inline(always)]
+fn laplace_from<const FMA: bool>(us: &[f64], b: f64, out: &mut [f32]) {
+    /// Half-width of the interval, relative, that holds the library's product.
+    const MARGIN: f64 = 1.0 / (1u64 << 40) as f64;
+    // Flags as bytes, so that finding one is a `memchr`.
+    let mut unsure = [0u8; CHUNK];
+    let unsure = &mut unsure[..out.len()];
     // Branch-free, so the compiler vectorizes it.
     for ((w, &u), unsure) in out.iter_mut().zip(us.iter()).zip(unsure.iter_mut()) {
         let p = -b * u.signum() * ln_approx::<FMA>(1.0 - 2.0 * u.abs());
@@ -268,6 +394,8 @@ mod tests {
             (vec![512u64, 512, 3, 3], 7u64, None),
             (vec![10, 64], 1, Some(0.05)),
             (vec![3, 5, 7, 11], 42, Some(3.0)),
+            // One whole block of four chunks, then one whole chunk and a part.
+            (vec![5, 4200], 9, None),
         ] {
             let n = shape.iter().product::<u64>() as usize;
             let got = synthetic_weights(&shape, Distribution::Laplace, seed, std);
