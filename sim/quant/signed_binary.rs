@@ -51,18 +51,9 @@ pub fn quantize_filter(
     for (c, &x) in codes.iter_mut().zip(w) {
         *c = if kept(x) { sign as Code } else { 0 };
     }
-    if !alpha {
-        return 1.0;
-    }
-    let (mut sum, mut n) = (0.0f64, 0u64);
-    for &x in w {
-        let k = kept(x);
-        sum += if k { x.abs() as f64 } else { 0.0 };
-        n += k as u64;
-    }
-    if n == 0 {
-        0.0
+    if alpha {
+        super::binary::mean_abs_where(w, kept)
     } else {
-        (sum / n as f64) as f32
+        1.0
     }
 }

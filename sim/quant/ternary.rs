@@ -10,20 +10,11 @@ use super::Code;
 /// Quantize one filter; returns alpha (the filter's scale).
 pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [Code]) -> f32 {
     let delta = (threshold_factor * super::binary::mean_abs(w) as f64) as f32;
-    // Branch-free (whether a weight is kept is a coin flip the predictor cannot learn).
-    // Adding +0.0 for a dropped weight leaves the sum as it was: it starts at +0.0 and only
-    // grows, so the serial f64 sum is the one over the kept weights.
-    let (mut sum, mut kept) = (0.0f64, 0u64);
+    // Branch-free: whether a weight is kept is a coin flip the predictor cannot learn.
+    let keep = |x: f32| x.abs() > delta;
     for (c, &x) in codes.iter_mut().zip(w) {
-        let keep = x.abs() > delta;
         let sign: Code = if x > 0.0 { 1 } else { -1 };
-        *c = if keep { sign } else { 0 };
-        sum += if keep { x.abs() as f64 } else { 0.0 };
-        kept += keep as u64;
+        *c = if keep(x) { sign } else { 0 };
     }
-    if kept == 0 {
-        0.0
-    } else {
-        (sum / kept as f64) as f32
-    }
+    super::binary::mean_abs_where(w, keep)
 }
