@@ -216,6 +216,14 @@ impl Default for WeightCache {
 /// Quantized weights, per (tensor, scheme).
 pub struct CodeCache {
     codes: Memo<(TensorKey, String), Arc<Quantized>>,
+    /// Every code set it made: the weights of each made, and of each distinct one.
+    made: Mutex<Made>,
+}
+
+#[derive(Default)]
+struct Made {
+    weights: u64,
+    distinct: HashMap<(TensorKey, String), u64>,
 }
 
 impl CodeCache {
@@ -223,7 +231,15 @@ impl CodeCache {
     pub fn with_bound(bytes: u64) -> Self {
         CodeCache {
             codes: Memo::new(bytes),
+            made: Mutex::default(),
         }
+    }
+
+    /// Weights quantized through it so far, and how many of them were of distinct code sets
+    /// (a set dropped and asked for again is quantized again): what its bound costs.
+    pub fn quantized_weights(&self) -> (u64, u64) {
+        let m = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        (m.weights, m.distinct.values().sum())
     }
 }
 
@@ -363,13 +379,18 @@ fn quantized_layer(
     caches: Caches,
 ) -> Result<Arc<Quantized>> {
     let scheme: &Scheme = &layer.quant.scheme;
+    let key = (weight_key(source, layer), format!("{scheme:?}"));
     caches.codes.codes.get_or_try(
-        (weight_key(source, layer), format!("{scheme:?}")),
+        key.clone(),
         |q| q.bytes(),
         || {
             let shape = layer.weight_shape().expect("quantized layers have weights");
             let weights = layer_weights(layer, source, caches.weights)?;
             let codes = quantize(&weights, &shape, scheme);
+            let mut made = caches.codes.made.lock().unwrap_or_else(|e| e.into_inner());
+            made.weights += weights.len() as u64;
+            made.distinct.insert(key, weights.len() as u64);
+            drop(made);
             Ok(Arc::new(Quantized {
                 stats: stats(&weights, &codes),
                 codes,
@@ -1094,6 +1115,32 @@ pub fn run_functional_with<E: std::borrow::Borrow<crate::functional::Evaluation>
 mod tests {
     use super::*;
     use std::cell::Cell as Counter;
+
+    #[test]
+    fn a_code_cache_counts_the_weights_it_quantizes_and_the_distinct_ones() {
+        let text = r#"{"name": "c", "inputs": {"x": [2, 4, 4]},
+            "layers": [{"name": "a", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": 3, "kernel": 3},
+                       {"name": "b", "op": "conv2d", "inputs": ["y"], "output": "z", "out_channels": 5, "kernel": 1}]}"#;
+        let net = crate::workload::parse_workload(text, "c.json").unwrap();
+        let weights: HashMap<String, Vec<f32>> = [("a", 3 * 2 * 9), ("b", 5 * 3)]
+            .into_iter()
+            .map(|(n, len)| (n.to_string(), (0..len).map(|i| i as f32 - 7.0).collect()))
+            .collect();
+        let source = MemorySource::new("m", weights);
+        let all = [true, true];
+        // Kept: the second request is a hit. Bound 0: every request quantizes again.
+        for (bound, made) in [(CODE_CACHE_BYTES, 69), (0, 138)] {
+            let (w, c) = (WeightCache::default(), CodeCache::with_bound(bound));
+            let caches = Caches {
+                weights: &w,
+                codes: &c,
+            };
+            for _ in 0..2 {
+                quantize_layers(&net, &all, &source, caches).unwrap();
+            }
+            assert_eq!(c.quantized_weights(), (made, 69), "bound {bound}");
+        }
+    }
 
     #[test]
     fn windows_hold_at_most_the_bound_or_one_larger_layer() {

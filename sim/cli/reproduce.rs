@@ -51,6 +51,13 @@ pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
     for n in &r.notes {
         v.note(format!("note: {n}"));
     }
+    let (made, distinct) = runner.quantized_weights();
+    v.detail(format!(
+        "quantized {:.1} M weights, {:.1} M of distinct code sets (code cache: {} MiB)",
+        made as f64 / 1e6,
+        distinct as f64 / 1e6,
+        plumsim::pipeline::CODE_CACHE_BYTES >> 20
+    ));
     io::write_all_atomic(&r.files)?;
     print!("{}", r.report);
     for (p, _) in &r.files {

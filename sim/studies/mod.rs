@@ -205,6 +205,12 @@ impl<'p> Runner<'p> {
         self.plan.now.store(i, Ordering::Relaxed);
     }
 
+    /// Weights quantized so far, and those of distinct code sets
+    /// ([`CodeCache::quantized_weights`]).
+    pub fn quantized_weights(&self) -> (u64, u64) {
+        self.codes.quantized_weights()
+    }
+
     /// The caches every run of the reproduction shares.
     fn caches(&self) -> Caches<'_> {
         Caches {
