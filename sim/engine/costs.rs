@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::arch::{Arch, SyncScope};
 use crate::pe::PeStep;
 
@@ -77,7 +79,31 @@ pub fn group_costs(arch: &Arch, plan: &LayerPlan, g: usize) -> Arc<GroupCosts> {
     }
 }
 
-#[allow(clippy::needless_range_loop)] // f indexes the codes, the work and the table
+/// One filter's steps, chunk by chunk ([`build`]).
+struct FilterSteps {
+    cost: Vec<u32>,
+    held: Vec<u64>,
+    slot_cost: Vec<u64>,
+    sum: PeStep,
+    nonempty: u64,
+    work: u64,
+}
+
+/// Add the actions of `st` to `sum` (`held` only when it holds weights); 1 when it does.
+fn add_step(sum: &mut PeStep, st: &PeStep) -> u64 {
+    sum.mults += st.mults;
+    sum.adds += st.adds;
+    sum.shifts += st.shifts;
+    sum.busy_lane_cycles += st.busy_lane_cycles;
+    sum.selects += st.selects;
+    if st.held > 0 {
+        sum.held += st.held;
+        1
+    } else {
+        0
+    }
+}
+
 fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCosts {
     let n = plan.n as usize;
     let chunks = plan.k_chunks as usize;
@@ -101,39 +127,56 @@ fn build(arch: &Arch, plan: &LayerPlan, g: usize, per_filter: bool) -> GroupCost
         nonempty: 0,
     };
     let mut work = vec![0u64; n];
-    let add = |t: &mut GroupCosts, st: &PeStep| {
-        let s = &mut t.step_sum;
-        s.mults += st.mults;
-        s.adds += st.adds;
-        s.shifts += st.shifts;
-        s.busy_lane_cycles += st.busy_lane_cycles;
-        s.selects += st.selects;
-        if st.held > 0 {
-            s.held += st.held;
-            t.nonempty += 1;
-        }
-    };
     if per_filter {
-        for f in 0..n {
-            for ch in 0..chunks {
-                let st = plan.pe_step(arch, ch as u64, g * n + f);
-                if brick {
-                    let sc = plan.slot_cycles(arch, ch as u64, g * n + f);
-                    let at = (ch * n + f) * slots;
-                    t.slot_cost[at..at + sc.len()].copy_from_slice(&sc);
+        // The filters' steps in parallel (each PE's step is independent of the others'),
+        // laid out in filter order; the sums are of integers, so their order is immaterial.
+        let filters: Vec<FilterSteps> = (0..n)
+            .into_par_iter()
+            .with_min_len(4)
+            .map(|f| {
+                let mut fs = FilterSteps {
+                    cost: Vec::with_capacity(chunks),
+                    held: Vec::with_capacity(chunks),
+                    slot_cost: vec![0; if brick { chunks * slots } else { 0 }],
+                    sum: PeStep::default(),
+                    nonempty: 0,
+                    work: 0,
+                };
+                for ch in 0..chunks {
+                    let st = plan.pe_step(arch, ch as u64, g * n + f);
+                    if brick {
+                        let sc = plan.slot_cycles(arch, ch as u64, g * n + f);
+                        fs.slot_cost[ch * slots..ch * slots + sc.len()].copy_from_slice(&sc);
+                    }
+                    fs.cost.push(st.cycles as u32);
+                    fs.held.push(st.held);
+                    fs.work += st.cycles;
+                    fs.nonempty += add_step(&mut fs.sum, &st);
                 }
-                t.cost[ch * n + f] = st.cycles as u32;
-                work[f] += st.cycles;
-                t.held[ch] = st.held;
-                add(&mut t, &st);
+                fs
+            })
+            .collect();
+        for (f, fs) in filters.into_iter().enumerate() {
+            for ch in 0..chunks {
+                t.cost[ch * n + f] = fs.cost[ch];
+                if brick {
+                    let at = (ch * n + f) * slots;
+                    t.slot_cost[at..at + slots]
+                        .copy_from_slice(&fs.slot_cost[ch * slots..(ch + 1) * slots]);
+                }
             }
+            // Every filter's PEs of a chunk hold as many weights; the last one's are kept.
+            t.held.copy_from_slice(&fs.held);
+            work[f] = fs.work;
+            t.nonempty += fs.nonempty;
+            add_step(&mut t.step_sum, &fs.sum);
         }
     } else {
         for ch in 0..chunks {
             let st = plan.pe_step(arch, ch as u64, g * n);
             t.cost[ch] = st.cycles as u32;
             t.held[ch] = st.held;
-            add(&mut t, &st);
+            t.nonempty += add_step(&mut t.step_sum, &st);
         }
         let total: u64 = t.cost.iter().map(|&c| c as u64).sum();
         work.fill(total);

@@ -18,6 +18,8 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rayon::prelude::*;
+
 use super::SwisGroups;
 
 /// Most memo entries one tensor keeps (the oldest goes first).
@@ -102,21 +104,23 @@ impl GroupPrefix {
             return None;
         }
         let filters = g.shared.len() / per;
-        let mut ng = Vec::with_capacity(filters * (per + 1));
-        let mut busy = Vec::with_capacity(filters * (per + 1));
-        for f in 0..filters {
-            let (mut a, mut b) = (0u32, 0u32);
-            ng.push(0);
-            busy.push(0);
-            for j in 0..per {
-                let n = g.shared[f * per + j] as u32;
-                let len = (filter_len - j * gs).min(gs) as u32;
-                a += n;
-                b += n * len;
-                ng.push(a);
-                busy.push(b);
-            }
-        }
+        // Per filter `per + 1` sums from 0, filters in parallel.
+        let mut ng = vec![0u32; filters * (per + 1)];
+        let mut busy = vec![0u32; filters * (per + 1)];
+        ng.par_chunks_mut(per + 1)
+            .zip(busy.par_chunks_mut(per + 1))
+            .zip(g.shared[..filters * per].par_chunks(per))
+            .with_min_len(16)
+            .for_each(|((ng, busy), shared)| {
+                let (mut a, mut b) = (0u32, 0u32);
+                for (j, &n) in shared.iter().enumerate() {
+                    let len = (filter_len - j * gs).min(gs) as u32;
+                    a += n as u32;
+                    b += n as u32 * len;
+                    ng[j + 1] = a;
+                    busy[j + 1] = b;
+                }
+            });
         Some(GroupPrefix { per, ng, busy })
     }
 
