@@ -274,7 +274,24 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
 
 fn collect_groups(outs: &[FilterOut], group_size: u32, k: usize, metadata_bits: u32) -> SwisGroups {
     let groups_per_filter = k.div_ceil(group_size as usize) as u32;
-    let (shared, masks) = outs.iter().flat_map(|o| o.groups.iter().copied()).unzip();
+    let per = groups_per_filter as usize;
+    let (shared, masks) = if per > 0 && outs.iter().all(|o| o.groups.len() == per) {
+        // Every filter has its `per` groups: filled in place, filters in parallel.
+        let (mut shared, mut masks) = (vec![0u8; outs.len() * per], vec![0u16; outs.len() * per]);
+        shared
+            .par_chunks_mut(per)
+            .zip(masks.par_chunks_mut(per))
+            .zip(outs.par_iter())
+            .with_min_len(16)
+            .for_each(|((s, m), o)| {
+                for ((s, m), &(n, mask)) in s.iter_mut().zip(m).zip(&o.groups) {
+                    (*s, *m) = (n, mask);
+                }
+            });
+        (shared, masks)
+    } else {
+        outs.iter().flat_map(|o| o.groups.iter().copied()).unzip()
+    };
     SwisGroups {
         group_size,
         groups_per_filter,
@@ -351,8 +368,9 @@ fn storage_bits(
         Scheme::Swis { .. } | Scheme::Truncate { .. } => {
             let g = groups.expect("swis groups");
             let gs = g.group_size as usize;
-            let mut bits = SCALE_BITS * filters;
-            for filter in g.shared.chunks(g.groups_per_filter.max(1) as usize) {
+            // Filters in parallel (a sum of integers: the order is immaterial).
+            let per_filter = |filter: &[u8]| -> u64 {
+                let mut bits = 0;
                 for (j, &ng) in filter.iter().enumerate() {
                     let len = (k - j * gs).min(gs) as u64;
                     // Sign + N_g kept bits per weight; a group with N_g = 0 stores no weight
@@ -362,8 +380,14 @@ fn storage_bits(
                     }
                     bits += g.metadata_bits_per_group as u64;
                 }
-            }
-            bits
+                bits
+            };
+            SCALE_BITS * filters
+                + g.shared
+                    .par_chunks(g.groups_per_filter.max(1) as usize)
+                    .with_min_len(64)
+                    .map(per_filter)
+                    .sum::<u64>()
         }
     }
 }
