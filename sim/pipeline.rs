@@ -105,6 +105,27 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
         }
     }
 
+    /// Drop every kept value its rank puts at `u64::MAX` (never asked for again); nothing
+    /// without a rank.
+    fn drop_unneeded(&self) {
+        let Some(rank) = &self.rank else {
+            return;
+        };
+        let mut m = self.lock();
+        let m = &mut *m;
+        let dead: Vec<K> = m
+            .cells
+            .iter()
+            .filter(|(k, c)| c.bytes > 0 && rank(k) == u64::MAX)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in dead {
+            if let Some(c) = m.cells.remove(&k) {
+                m.held -= c.bytes;
+            }
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, MemoInner<K, V>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -204,6 +225,22 @@ impl WeightCache {
     pub fn bound(&self) -> u64 {
         self.weights.bound
     }
+
+    /// Drops tensors by `rank(source)` when over the bound, highest first (as
+    /// [`CodeCache::with_retention`]; `source` is the [`TensorSource::key`]).
+    pub fn with_retention(mut self, rank: impl Fn(&str) -> u64 + Send + Sync + 'static) -> Self {
+        let rank = Arc::new(rank);
+        let r = rank.clone();
+        self.weights.rank = Some(Box::new(move |t: &TensorKey| r(&t.source)));
+        self.activations.rank = Some(Box::new(move |t: &TensorKey| rank(&t.source)));
+        self
+    }
+
+    /// Drop the tensors its retention ranks `u64::MAX` (never asked for again).
+    pub fn drop_unneeded(&self) {
+        self.weights.drop_unneeded();
+        self.activations.drop_unneeded();
+    }
 }
 
 impl Default for WeightCache {
@@ -233,6 +270,11 @@ impl CodeCache {
             codes: Memo::new(bytes),
             made: Mutex::default(),
         }
+    }
+
+    /// Drop the code sets its retention ranks `u64::MAX` (never asked for again).
+    pub fn drop_unneeded(&self) {
+        self.codes.drop_unneeded();
     }
 
     /// Weights quantized through it so far, and how many of them were of distinct code sets
@@ -1214,6 +1256,12 @@ mod tests {
         assert_eq!(calls.get(), 4, "3 stayed");
         ask(&m, 1, 40, &calls);
         assert_eq!(calls.get(), 5, "1 was dropped");
+        // Ranked never needed again (u64::MAX): dropped at once, without waiting for the bound.
+        m.rank = Some(Box::new(|k: &u32| if *k == 3 { u64::MAX } else { 0 }));
+        m.drop_unneeded();
+        assert_eq!(m.lock().held, 40, "only 1 is left");
+        ask(&m, 1, 40, &calls);
+        assert_eq!(calls.get(), 5, "1 stayed");
     }
 
     #[test]

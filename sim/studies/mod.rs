@@ -143,6 +143,15 @@ impl Plan {
     /// How many phases ahead the set is next asked for; `u64::MAX` when never (or when no
     /// plan was given: plain least-recently-used).
     fn rank(&self, source: &str, scheme: &str) -> u64 {
+        self.next_use(|p| p.get(source).is_some_and(|s| s.contains(scheme)))
+    }
+
+    /// The same for a source's float weights and activation flags: asked for by any scheme.
+    fn source_rank(&self, source: &str) -> u64 {
+        self.next_use(|p| p.contains_key(source))
+    }
+
+    fn next_use(&self, uses: impl Fn(&HashMap<String, HashSet<String>>) -> bool) -> u64 {
         let Some(phases) = self.phases.get() else {
             return 0;
         };
@@ -150,7 +159,7 @@ impl Plan {
         phases
             .iter()
             .skip(now)
-            .position(|p| p.get(source).is_some_and(|s| s.contains(scheme)))
+            .position(uses)
             .map_or(u64::MAX, |d| d as u64)
     }
 }
@@ -159,9 +168,10 @@ impl<'p> Runner<'p> {
     /// `progress` is told the label of every design before it runs.
     pub fn new(progress: &'p (dyn Fn(&str) + Sync)) -> Self {
         let plan = Arc::new(Plan::default());
-        let ranks = plan.clone();
+        let (ranks, source_ranks) = (plan.clone(), plan.clone());
         Runner {
-            weights: WeightCache::default(),
+            weights: WeightCache::default()
+                .with_retention(move |source| source_ranks.source_rank(source)),
             codes: CodeCache::default()
                 .with_retention(move |source, scheme| ranks.rank(source, scheme)),
             sources: Mutex::new(HashMap::new()),
@@ -200,9 +210,13 @@ impl<'p> Runner<'p> {
         let _ = self.plan.phases.set(sets);
     }
 
-    /// Phase `i` of the plan starts.
+    /// Phase `i` of the plan starts: what no phase from now on asks for is dropped.
     pub fn enter(&self, i: usize) {
         self.plan.now.store(i, Ordering::Relaxed);
+        if self.plan.phases.get().is_some() {
+            self.codes.drop_unneeded();
+            self.weights.drop_unneeded();
+        }
     }
 
     /// Weights quantized so far, and those of distinct code sets
