@@ -322,11 +322,12 @@ pub struct Caches<'a> {
     pub codes: &'a CodeCache,
 }
 
-/// One layer's quantized weights and their statistics (computed with the codes, from the
-/// float weights, which it does not keep: [`layer_weights`] gives them, through the cache).
+/// One layer's quantized weights and, once a caller has asked for them ([`layer_stats`]),
+/// their statistics (computed from the float weights, which it does not keep:
+/// [`layer_weights`] gives them, through the cache).
 pub struct Quantized {
     pub codes: QuantizedTensor,
-    stats: QuantStats,
+    stats: OnceLock<QuantStats>,
 }
 
 impl Quantized {
@@ -337,10 +338,32 @@ impl Quantized {
         (std::mem::size_of_val(&c.codes[..]) + c.scales.len() * 4 + groups) as u64
     }
 
-    /// Density, effectual bits, distinct values, error and storage of the layer's codes.
-    pub fn stats(&self) -> &QuantStats {
-        &self.stats
+    /// Density, effectual bits, distinct values, error and storage of the layer's codes, when
+    /// computed ([`layer_stats`], [`quantize_layers_with_stats`]).
+    pub fn stats(&self) -> Option<&QuantStats> {
+        self.stats.get()
     }
+}
+
+/// The statistics of `q`, the quantized weights of `layer`: kept with it once computed;
+/// computed from `weights` when given (the floats it was just quantized from), else from the
+/// layer's floats read again through the cache. Two threads that compute them at once compute
+/// equal values; the first is kept.
+pub fn layer_stats(
+    layer: &Layer,
+    source: &dyn TensorSource,
+    caches: Caches,
+    q: &Quantized,
+    weights: Option<&[f32]>,
+) -> Result<QuantStats> {
+    if let Some(s) = q.stats.get() {
+        return Ok(*s);
+    }
+    let s = match weights {
+        Some(w) => stats(w, &q.codes),
+        None => stats(&layer_weights(layer, source, caches.weights)?, &q.codes),
+    };
+    Ok(*q.stats.get_or_init(|| s))
 }
 
 /// What a run quantizes and reports besides the simulation.
@@ -415,14 +438,20 @@ pub fn layer_weights(
     )
 }
 
+/// A layer's float weights, shared.
+type Floats = Arc<Vec<f32>>;
+
+/// The quantized weights of `layer`, through the cache, and the float weights they were made
+/// from when this call made them (for their statistics, without reading them again).
 fn quantized_layer(
     layer: &Layer,
     source: &dyn TensorSource,
     caches: Caches,
-) -> Result<Arc<Quantized>> {
+) -> Result<(Arc<Quantized>, Option<Floats>)> {
     let scheme: &Scheme = &layer.quant.scheme;
     let key = (weight_key(source, layer), format!("{scheme:?}"));
-    caches.codes.codes.get_or_try(
+    let mut fresh = None;
+    let q = caches.codes.codes.get_or_try(
         key.clone(),
         |q| q.bytes(),
         || {
@@ -433,12 +462,14 @@ fn quantized_layer(
             made.weights += weights.len() as u64;
             made.distinct.insert(key, weights.len() as u64);
             drop(made);
+            fresh = Some(weights);
             Ok(Arc::new(Quantized {
-                stats: stats(&weights, &codes),
                 codes,
+                stats: OnceLock::new(),
             }))
         },
-    )
+    )?;
+    Ok((q, fresh))
 }
 
 /// Quantize the layers `which` selects (in parallel, collected in order; the first failing
@@ -449,14 +480,41 @@ pub fn quantize_layers(
     source: &dyn TensorSource,
     caches: Caches,
 ) -> Result<Vec<Option<Arc<Quantized>>>> {
+    quantize_layers_and(net, which, source, caches, false)
+}
+
+/// [`quantize_layers`] with every quantized layer's statistics ([`Quantized::stats`]).
+pub fn quantize_layers_with_stats(
+    net: &Network,
+    which: &[bool],
+    source: &dyn TensorSource,
+    caches: Caches,
+) -> Result<Vec<Option<Arc<Quantized>>>> {
+    quantize_layers_and(net, which, source, caches, true)
+}
+
+fn quantize_layers_and(
+    net: &Network,
+    which: &[bool],
+    source: &dyn TensorSource,
+    caches: Caches,
+    with_stats: bool,
+) -> Result<Vec<Option<Arc<Quantized>>>> {
     let sizes = size_problems(None, net);
     if !sizes.is_empty() {
         return Err(Error::invalid(format!("workload `{}`", net.name), sizes));
     }
+    let layer = |l: &Layer| -> Result<Arc<Quantized>> {
+        let (q, fresh) = quantized_layer(l, source, caches)?;
+        if with_stats {
+            layer_stats(l, source, caches, &q, fresh.as_deref().map(Vec::as_slice))?;
+        }
+        Ok(q)
+    };
     net.layers
         .par_iter()
         .zip(which.par_iter())
-        .map(|(l, &want)| want.then(|| quantized_layer(l, source, caches)).transpose())
+        .map(|(l, &want)| want.then(|| layer(l)).transpose())
         .collect::<Vec<_>>()
         .into_iter()
         .collect()
@@ -757,16 +815,37 @@ pub fn run_design(
     // each with its own parallel quantization inside, windows one after another; results are
     // collected in network order.
     let run_layer = |(layer, &want): (&Layer, &bool)| {
-        let q = match want
+        let (q, fresh) = match want
             .then(|| quantized_layer(layer, source, caches))
             .transpose()
         {
-            Ok(q) => q,
+            Ok(Some((q, fresh))) => (Some(q), fresh),
+            Ok(None) => (None, None),
             Err(e) => return (Err(e), None),
         };
-        // The statistics were computed with the codes (`quantized_layer`).
-        let result = engine::simulate_layer(arch, &net, layer, q.as_deref().map(|q| &q.codes));
-        (result, q.filter(|_| opts.stats).map(|q| *q.stats()))
+        // The statistics (when asked for) beside the simulation, from the floats the codes
+        // were just made from.
+        let (result, stats) = rayon::join(
+            || engine::simulate_layer(arch, &net, layer, q.as_deref().map(|q| &q.codes)),
+            || {
+                q.as_deref()
+                    .filter(|_| opts.stats)
+                    .map(|q| {
+                        layer_stats(
+                            layer,
+                            source,
+                            caches,
+                            q,
+                            fresh.as_deref().map(Vec::as_slice),
+                        )
+                    })
+                    .transpose()
+            },
+        );
+        match stats {
+            Ok(s) => (result, s),
+            Err(e) => (Err(e), None),
+        }
     };
     let mut results = Vec::with_capacity(net.layers.len());
     let mut stats = Vec::with_capacity(net.layers.len());
@@ -1182,6 +1261,29 @@ mod tests {
             }
             assert_eq!(c.quantized_weights(), (made, 69), "bound {bound}");
         }
+    }
+
+    #[test]
+    fn statistics_asked_for_after_the_codes_were_made_read_the_weights_again() {
+        let text = r#"{"name": "c", "inputs": {"x": [2, 4, 4]},
+            "layers": [{"name": "a", "op": "conv2d", "inputs": ["x"], "output": "y", "out_channels": 3, "kernel": 3}]}"#;
+        let net = crate::workload::parse_workload(text, "c.json").unwrap();
+        let w: Vec<f32> = (0..54).map(|i| (i as f32 * 0.37).sin()).collect();
+        let source = MemorySource::new("m", [("a".to_string(), w.clone())].into());
+        // Weights not kept: the statistics must read them again.
+        let (wc, cc) = (WeightCache::with_bound(0), CodeCache::default());
+        let caches = Caches {
+            weights: &wc,
+            codes: &cc,
+        };
+        let first = quantize_layers(&net, &[true], &source, caches).unwrap();
+        let q = first[0].as_ref().unwrap();
+        assert!(q.stats().is_none(), "not asked for");
+        let again = quantize_layers_with_stats(&net, &[true], &source, caches).unwrap();
+        let q2 = again[0].as_ref().unwrap();
+        assert!(Arc::ptr_eq(q, q2), "the cached codes");
+        assert_eq!(q2.stats(), Some(&stats(&w, &q2.codes)));
+        assert_eq!(cc.quantized_weights(), (54, 54), "quantized once");
     }
 
     #[test]

@@ -524,7 +524,7 @@ fn quantize_all(
         .iter()
         .map(|l| l.weight_shape().is_some())
         .collect();
-    pipeline::quantize_layers(
+    pipeline::quantize_layers_with_stats(
         net,
         &all,
         src,
@@ -563,7 +563,7 @@ fn pipeline_quantizes_like_per_layer_quantize() {
     assert_eq!(fc.codes.scheme.name(), "signed_binary");
     assert_eq!(
         fc.stats(),
-        &stats(weights[2].as_ref().unwrap(), &fc.codes),
+        Some(&stats(weights[2].as_ref().unwrap(), &fc.codes)),
         "statistics of the pipeline's codes"
     );
 }

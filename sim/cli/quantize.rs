@@ -159,18 +159,13 @@ pub fn run(args: QuantizeArgs, v: Verbosity) -> anyhow::Result<()> {
         .collect();
     let quantized = timed(&v, "quantize", || {
         pool.install(|| -> anyhow::Result<_> {
-            let q = pipeline::quantize_layers(&net, &all, &source, caches)?;
-            // Statistics in parallel, each layer's once.
-            use rayon::prelude::*;
-            q.par_iter().for_each(|q| {
-                if let Some(q) = q {
-                    q.stats();
-                }
-            });
-            Ok(q)
+            // With every layer's statistics, in parallel.
+            Ok(pipeline::quantize_layers_with_stats(
+                &net, &all, &source, caches,
+            )?)
         })
     })?;
-    let rows = rows(&net, &quantized);
+    let rows = rows(&net, &quantized)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in &rows {
         w.serialize(row)?;
@@ -183,12 +178,17 @@ pub fn run(args: QuantizeArgs, v: Verbosity) -> anyhow::Result<()> {
 }
 
 /// Per-layer rows (weight layers, in network order) and the total row last.
-fn rows(net: &Network, quantized: &[Option<std::sync::Arc<Quantized>>]) -> Vec<QuantRow> {
+fn rows(
+    net: &Network,
+    quantized: &[Option<std::sync::Arc<Quantized>>],
+) -> anyhow::Result<Vec<QuantRow>> {
     let mut rows = Vec::new();
     let mut all = Vec::new();
     for (layer, q) in net.layers.iter().zip(quantized) {
         if let Some(q) = q {
-            let s = *q.stats();
+            let s = *q
+                .stats()
+                .with_context(|| format!("layer `{}`: no statistics computed", layer.name))?;
             let shape = q
                 .codes
                 .shape
@@ -208,7 +208,7 @@ fn rows(net: &Network, quantized: &[Option<std::sync::Arc<Quantized>>]) -> Vec<Q
     }
     let total = QuantStats::total(&all);
     rows.push(QuantRow::new("total", "", "", "", &total));
-    rows
+    Ok(rows)
 }
 
 fn table(rows: &[QuantRow]) -> String {
