@@ -124,15 +124,15 @@ pub struct Runner<'p> {
     /// Functional evaluations of the fidelity study, per everything they depend on (see
     /// [`Runner::functional`]): designs that differ only in their timing share one.
     evaluations: Mutex<HashMap<String, Arc<crate::functional::Evaluation>>>,
-    /// Which code sets each study asks for, for the code cache's retention.
+    /// Which code sets and float weights each study asks for, for the caches' retention.
     plan: Arc<Plan>,
     progress: &'p (dyn Fn(&str) + Sync),
 }
 
 /// The code sets (source key, then scheme) each phase of a run of studies asks for, and the
-/// phase running now. The code cache drops first the sets no phase from now on asks for,
-/// then those asked for latest (Belady's rule at the grain of a study; within one study,
-/// least recently used first).
+/// phase running now. The caches drop first the code sets (and a source's float weights) no
+/// phase from now on asks for, then those asked for latest (Belady's rule at the grain of a
+/// study; within one study, least recently used first).
 #[derive(Default)]
 struct Plan {
     phases: OnceLock<Vec<HashMap<String, HashSet<String>>>>,
@@ -183,7 +183,7 @@ impl<'p> Runner<'p> {
     }
 
     /// Tell the runner which designs each phase will run, by shipped workload (once, before
-    /// the first phase): its code cache then keeps the code sets needed soonest. A design or
+    /// the first phase): its caches then keep what is needed soonest. A design or
     /// workload that fails to load is left out here (its run reports the error). Only which
     /// sets are kept depends on it, never a result.
     pub fn plan(&self, phases: &[Vec<(&str, Vec<Variant>)>]) {
