@@ -260,7 +260,8 @@ pub struct CodeCache {
 #[derive(Default)]
 struct Made {
     weights: u64,
-    distinct: HashMap<(TensorKey, String), u64>,
+    /// Weights per distinct code set, by a hash of its key (a count, so a few bytes each).
+    distinct: HashMap<u64, u64>,
 }
 
 impl CodeCache {
@@ -450,9 +451,15 @@ fn quantized_layer(
 ) -> Result<(Arc<Quantized>, Option<Floats>)> {
     let scheme: &Scheme = &layer.quant.scheme;
     let key = (weight_key(source, layer), format!("{scheme:?}"));
+    let id = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        key.hash(&mut h);
+        h.finish()
+    };
     let mut fresh = None;
     let q = caches.codes.codes.get_or_try(
-        key.clone(),
+        key,
         |q| q.bytes(),
         || {
             let shape = layer.weight_shape().expect("quantized layers have weights");
@@ -460,7 +467,7 @@ fn quantized_layer(
             let codes = quantize(&weights, &shape, scheme);
             let mut made = caches.codes.made.lock().unwrap_or_else(|e| e.into_inner());
             made.weights += weights.len() as u64;
-            made.distinct.insert(key, weights.len() as u64);
+            made.distinct.insert(id, weights.len() as u64);
             drop(made);
             fresh = Some(weights);
             Ok(Arc::new(Quantized {

@@ -156,7 +156,7 @@ fn laplace_block(seed: u64, first: usize, b: f64, block: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         if block.len() == STREAMS * CHUNK {
-            let mut rngs = [0, 1, 2, 3].map(stream);
+            let mut rngs: [_; STREAMS] = std::array::from_fn(stream);
             // SAFETY: the processor has AVX2 and FMA (checked just above).
             return unsafe { laplace_block_avx2(&mut rngs, b, block) };
         }

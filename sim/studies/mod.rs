@@ -381,7 +381,21 @@ impl<'p> Runner<'p> {
         net: &Network,
         wl: &Path,
     ) -> Result<Vec<DesignResult>> {
-        self.grouped(designs, scheme_key, |v| self.variant(v, net, wl))
+        // Each design's architecture built once, for its group and its run.
+        let archs: Vec<(usize, Option<Arch>)> = designs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i, v.arch().ok()))
+            .collect();
+        self.grouped(
+            &archs,
+            |(_, a)| a.as_ref().map(scheme_key).unwrap_or_default(),
+            |(i, a)| match a {
+                Some(a) => self.run(a.clone(), net, wl),
+                // Fails again, with its error.
+                None => self.variant(&designs[*i], net, wl),
+            },
+        )
     }
 
     /// `run` on every item, grouped by their `group` keys: the groups run in parallel, the
@@ -413,10 +427,8 @@ impl<'p> Runner<'p> {
 
 /// What groups designs in [`Runner::variants`]: the scheme the design applies to the network
 /// (a design whose architecture fails to load sorts first; its run reports the error).
-pub fn scheme_key(v: &Variant) -> String {
-    v.arch()
-        .map(|a| format!("{:?}", a.scheme))
-        .unwrap_or_default()
+pub fn scheme_key(arch: &Arch) -> String {
+    format!("{:?}", arch.scheme)
 }
 
 /// One plot as `<stem>.svg` and `<stem>.png`.

@@ -67,7 +67,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
     }
     let done = r.grouped(
         &runs,
-        |(arch, _)| format!("{:?}", arch.scheme),
+        |(arch, _)| super::scheme_key(arch),
         |(arch, bn)| {
             let mut n = net.clone();
             n.batch_norm = *bn;
