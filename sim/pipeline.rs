@@ -189,8 +189,9 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
 /// The default bound of a [`WeightCache`]: 64 MiB of float weights and activation flags.
 pub const WEIGHT_CACHE_BYTES: u64 = 64 << 20;
 /// The default bound of a [`CodeCache`]: 128 MiB of quantized layers' codes, scales and
-/// group metadata (their statistics are computed when they are made, so they keep no float
-/// weights: the two caches together hold at most `WEIGHT_CACHE_BYTES + CODE_CACHE_BYTES`).
+/// group metadata (a code set keeps no float weights: its statistics, when asked for, come
+/// from the floats it was just made from or read again, so the two caches together hold at
+/// most `WEIGHT_CACHE_BYTES + CODE_CACHE_BYTES`).
 /// The tables derived from a code set on first use (`QuantizedTensor::derived`: prefix
 /// sums, step costs) grow after it is counted and are not in the bound.
 pub const CODE_CACHE_BYTES: u64 = 128 << 20;
