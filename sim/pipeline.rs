@@ -616,7 +616,7 @@ pub fn size_problems(arch: Option<&Arch>, net: &Network) -> Vec<Problem> {
     // (`workload::MAX_*`); what depends on the design is checked here.
     for (i, l) in net.layers.iter().enumerate() {
         let path = format!("layers[{i}] ({})", l.name);
-        let Some(g) = l.gemm(net) else {
+        let Some(g) = l.gemm(net).filter(|_| !l.is_act_matmul()) else {
             continue;
         };
         if let Some(a) = arch.filter(|a| a.pe.skip_zero_activations || a.pe.reads_activations()) {

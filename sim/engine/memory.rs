@@ -235,3 +235,21 @@ impl StallModel {
 fn stall_cycles(arch: &Arch, t: &Traffic, folds: u64, compute_cycles: u64) -> u64 {
     StallModel::new(arch, t, folds, compute_cycles).total(folds)
 }
+
+/// An embedding lookup: `elements` table entries of `bits` bits read from DRAM (one row per
+/// token; the next weight layer reads the output as it reads any input); the array waits
+/// for the rows (nothing to overlap them with).
+pub fn lookup(arch: &Arch, elements: u64, bits: u32) -> Traffic {
+    let bytes = bits_to_bytes(elements, bits).ceil() as u64;
+    let mut t = Traffic {
+        dram_weight_read_bytes: bytes,
+        weight_passes: 1,
+        ..Traffic::default()
+    };
+    t.memory_stall_cycles = if arch.dram.ideal {
+        0
+    } else {
+        (bytes as f64 / arch.dram.bandwidth_bytes_per_cycle).ceil() as u64
+    };
+    t
+}

@@ -346,8 +346,23 @@ pub fn needs_codes(arch: &Arch, layer: &Layer) -> bool {
 }
 
 fn footprint(arch: &Arch, net: &Network, layer: &Layer, q: Option<&QuantizedTensor>) -> Footprint {
-    let weight_bits = layer.quant.scheme.weight_bits();
     let activation_bits = layer.quant.activation_bits;
+    if layer.is_act_matmul() {
+        // The first operand streams, the second is the array's stationary operand: both are
+        // activations at the layer's width (a decode step's KV cache, read from DRAM).
+        let bytes = |t: &crate::workload::TensorId| {
+            (net.tensor(*t).elements() * net.batch) as f64 * activation_bits as f64 / 8.0
+        };
+        return Footprint {
+            input_bytes: bytes(&layer.inputs[0]),
+            weight_bytes: bytes(&layer.inputs[1]),
+            output_bytes: bytes(&layer.output),
+            weight_bits: activation_bits,
+            activation_bits,
+            accumulator_bits: arch.pe.accumulator_bits,
+        };
+    }
+    let weight_bits = layer.quant.scheme.weight_bits();
     let input_elems: u64 = layer
         .inputs
         .iter()
@@ -412,10 +427,12 @@ impl<'a> LayerPlan<'a> {
         gemm: Gemm,
         codes: Option<&'a QuantizedTensor>,
     ) -> Result<Self> {
-        let cost = arch
-            .pe
-            .layer_cost(&layer.quant)
-            .map_err(|why| Error::Unsupported(format!("layer `{}`: {why}", layer.name)))?;
+        let cost = if layer.is_act_matmul() {
+            arch.pe.dynamic_cost(layer.quant.activation_bits)
+        } else {
+            arch.pe.layer_cost(&layer.quant)
+        }
+        .map_err(|why| Error::Unsupported(format!("layer `{}`: {why}", layer.name)))?;
         if cost.needs_codes() && codes.is_none() {
             return Err(Error::Unsupported(format!(
                 "layer `{}`: pe.kind = \"{}\" with scheme `{}` needs the layer's quantized weights",
@@ -435,9 +452,14 @@ impl<'a> LayerPlan<'a> {
         } else {
             0
         };
+        let stationary_bits = if layer.is_act_matmul() {
+            layer.quant.activation_bits
+        } else {
+            layer.quant.scheme.weight_bits()
+        };
         let port_bits = folds::PortBits {
             activation: layer.quant.activation_bits as u64,
-            weight: (layer.quant.scheme.weight_bits() + index_bits) as u64,
+            weight: (stationary_bits + index_bits) as u64,
             psum: arch.pe.accumulator_bits as u64,
         };
         Ok(LayerPlan {
@@ -589,7 +611,14 @@ pub fn simulate_layer(
     let op = layer.op.kind().as_str();
     let vector = vector::layer_work(arch, net, layer, codes);
     let Some(gemm) = layer.gemm(net) else {
-        // Elementwise and pooling layers run on the vector unit, not the array.
+        // Elementwise and pooling layers run on the vector unit, not the array; an
+        // embedding reads its rows from DRAM.
+        let traffic = match layer.op {
+            crate::workload::Op::Embedding { .. } => {
+                memory::lookup(arch, output_elements, layer.quant.activation_bits)
+            }
+            _ => Traffic::default(),
+        };
         return Ok(LayerResult {
             name: layer.name.clone(),
             op,
@@ -599,8 +628,8 @@ pub fn simulate_layer(
             compute_cycles: 0,
             imbalance_cycles: 0,
             sram_stall_cycles: 0,
-            memory_stall_cycles: 0,
-            traffic: Traffic::default(),
+            memory_stall_cycles: traffic.memory_stall_cycles,
+            traffic,
             actions: Actions::default(),
             bits: LayerBits {
                 activation_bits: layer.quant.activation_bits,
@@ -613,7 +642,12 @@ pub fn simulate_layer(
     let plan = LayerPlan::new(arch, layer, gemm, codes)?;
     let fp = footprint(arch, net, layer, codes);
     let ft = fold_timing(arch, &plan, memory::m_tile(arch, &gemm, &fp));
-    let sums = if arch.pe.skip_zero_activations {
+    // A matmul of two activations: nothing of its stationary operand is known offline, and
+    // its streamed operand's zeros and magnitudes are not modelled (full-width steps).
+    let dynamic = layer.is_act_matmul();
+    let sums = if dynamic {
+        folds::fold_loop(arch, &plan, &ft)
+    } else if arch.pe.skip_zero_activations {
         let mask = activations::layer_mask(net, layer).expect("weight layers have a GEMM input");
         folds::fold_loop_skipping(arch, &plan, &ft, &mask)
     } else if arch.pe.reads_activations() && arch.dataflow == Dataflow::Ws {

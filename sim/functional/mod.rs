@@ -150,6 +150,13 @@ impl<'a> Model<'a> {
                 inputs.len()
             )));
         };
+        if let Some(l) = net.layers.iter().find(|l| !functional_op(&l.op)) {
+            return Err(Error::Unsupported(format!(
+                "layer `{}`: functional execution (--inputs) does not model op `{}` yet; it runs the CNN ops (conv2d, linear, matmul with weights, pools, batch_norm, relu, prelu, requantize, add, pad_channels)",
+                l.name,
+                l.op.kind().as_str()
+            )));
+        }
         let mut uses = vec![0u32; net.tensors.len()];
         for l in &net.layers {
             for t in &l.inputs {
@@ -758,6 +765,24 @@ fn elementwise(
     }
 }
 
+/// Whether functional execution models `op`.
+fn functional_op(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Conv2d(_)
+            | Op::Linear { .. }
+            | Op::Matmul { .. }
+            | Op::MaxPool(_)
+            | Op::AvgPool(_)
+            | Op::BatchNorm
+            | Op::Relu
+            | Op::Prelu
+            | Op::Requantize
+            | Op::Add
+            | Op::PadChannels
+    )
+}
+
 /// [`elementwise`] with every operation's result rounded by `r` (the vector unit's format).
 fn elementwise_in(
     model: &Model,
@@ -825,6 +850,7 @@ fn elementwise_in(
         Op::Conv2d(_) | Op::Linear { .. } | Op::Matmul { .. } => {
             unreachable!("array layers are not elementwise")
         }
+        _ => unreachable!("Model::new refuses the ops functional execution does not model"),
     }
 }
 

@@ -77,6 +77,12 @@ impl Kind for BitSerial {
         true
     }
 
+    /// A multiplier (or a generic serial datapath) takes an activation operand as it takes
+    /// a weight.
+    fn dynamic_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        self.layer_cost(pe, quant)
+    }
+
     fn layer_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
         Ok(Box::new(Serial {
             bits: match pe.serial_operand {

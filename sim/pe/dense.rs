@@ -27,6 +27,12 @@ impl Kind for Dense {
         true
     }
 
+    /// A multiplier (or a generic serial datapath) takes an activation operand as it takes
+    /// a weight.
+    fn dynamic_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        self.layer_cost(pe, quant)
+    }
+
     fn layer_cost(&self, _pe: &Pe, _quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
         Ok(Box::new(Mac))
     }

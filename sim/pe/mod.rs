@@ -94,6 +94,15 @@ pub trait Kind: Sync {
     /// an "unsupported" error naming the layer).
     /// `quant.activation_bits` are the layer's (what an activation-serial PE streams).
     fn layer_cost(&self, pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String>;
+    /// How this PE multiplies two activations (attention's `Q K^T`, `P V`): the stationary
+    /// operand is an activation tensor, `quant.scheme` an int-k of its width, and nothing of
+    /// it is known offline, so no code-dependent shortcut applies. By default the PE runs it
+    /// one bit plane of the stationary operand per cycle through its shifter (the fallback
+    /// every weight-format PE has for schemes it lacks); kinds with a multiplier or a
+    /// generic serial datapath override this.
+    fn dynamic_cost(&self, _pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
+        Ok(bit_serial::Serial::fallback(&quant.scheme))
+    }
     /// The hardware one PE of this configuration is built from (area, clock, widths).
     fn datapath(&self, pe: &Pe) -> Datapath;
     /// The shipped design of this kind (a file under `arch/`), which `plumsim compare` runs
@@ -496,6 +505,27 @@ impl Pe {
             ));
         }
         self.kind.model().layer_cost(self, quant)
+    }
+
+    /// The step-cost model of this PE on a matmul of two activations of `bits` bits (the
+    /// stationary operand is the second input): see [`Kind::dynamic_cost`].
+    pub fn dynamic_cost(&self, bits: u32) -> Result<Box<dyn StepCost>, String> {
+        if bits > self.weight_bits || bits > self.activation_bits {
+            return Err(format!(
+                "a matmul of two {bits}-bit activations needs a stationary register of {bits} bits (pe.weight_bits = {}, pe.activation_bits = {}); give the layer at most {} activation bits",
+                self.weight_bits,
+                self.activation_bits,
+                self.weight_bits.min(self.activation_bits)
+            ));
+        }
+        let quant = QuantSpec {
+            scheme: crate::quant::Scheme::Int {
+                bits,
+                per_channel: false,
+            },
+            activation_bits: bits,
+        };
+        self.kind.model().dynamic_cost(self, &quant)
     }
 
     /// The hardware of one PE: the kind's, with the skip network's wider multiplexer when

@@ -18,8 +18,8 @@ pub mod shapes;
 pub mod validate;
 
 pub use raw::{
-    BnNames, OpKind, Pair, RawActivations, RawDefaults, RawInputTransform, RawLayer, RawParams,
-    RawSynthetic, RawWeights, RawWorkload,
+    BnNames, OpKind, Pair, Phase, RawActivations, RawDefaults, RawInputTransform, RawLayer,
+    RawParams, RawSequence, RawSynthetic, RawWeights, RawWorkload,
 };
 pub use validate::validate_workload;
 
@@ -146,6 +146,9 @@ pub enum Op {
         k: u64,
         n: u64,
     },
+    /// Two activation tensors multiplied per head on the array (attention's `Q K^T` and
+    /// `P V`): neither operand has weights.
+    ActMatmul(ActMatmul),
     MaxPool(Pool),
     AvgPool(Pool),
     BatchNorm,
@@ -154,6 +157,57 @@ pub enum Op {
     Requantize,
     Add,
     PadChannels,
+    /// Softmax over rows of `n` elements (the last axis).
+    Softmax {
+        n: u64,
+    },
+    /// Layer norm over rows of `n` elements (the last axis).
+    LayerNorm {
+        n: u64,
+    },
+    /// RMS norm over rows of `n` elements (the last axis).
+    RmsNorm {
+        n: u64,
+    },
+    Gelu,
+    Silu,
+    Relu2,
+    Mul,
+    Rope,
+    /// Views: the data stays where it is (the producers write their parts in place).
+    Concat,
+    Reshape,
+    Transpose,
+    Slice,
+    /// A lookup of rows of `dim` elements in a `vocab`-row table held in DRAM.
+    Embedding {
+        vocab: u64,
+        dim: u64,
+    },
+}
+
+/// `[H, M, K] x [H_kv, K, N]` (or `[H_kv, N, K]` with `transpose_b`): each query head `h`
+/// multiplies with head `h / (H / H_kv)` of the second operand (grouped-query attention when
+/// `H_kv < H`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActMatmul {
+    pub heads: u64,
+    pub kv_heads: u64,
+    pub m: u64,
+    pub k: u64,
+    pub n: u64,
+    pub transpose_b: bool,
+}
+
+/// A sequence model's inference: which phase, and the tokens it processes and attends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequence {
+    pub phase: Phase,
+    /// Prefill: prompt tokens per sequence. Decode: 1.
+    pub new_tokens: u64,
+    /// Decode: tokens in the KV cache before the step (prefill: 0).
+    pub context: u64,
+    pub max_context: Option<u64>,
 }
 
 impl Op {
@@ -170,7 +224,26 @@ impl Op {
             Op::Requantize => OpKind::Requantize,
             Op::Add => OpKind::Add,
             Op::PadChannels => OpKind::PadChannels,
+            Op::ActMatmul(_) => OpKind::Matmul,
+            Op::Softmax { .. } => OpKind::Softmax,
+            Op::LayerNorm { .. } => OpKind::LayerNorm,
+            Op::RmsNorm { .. } => OpKind::RmsNorm,
+            Op::Gelu => OpKind::Gelu,
+            Op::Silu => OpKind::Silu,
+            Op::Relu2 => OpKind::Relu2,
+            Op::Mul => OpKind::Mul,
+            Op::Rope => OpKind::Rope,
+            Op::Concat => OpKind::Concat,
+            Op::Reshape => OpKind::Reshape,
+            Op::Transpose => OpKind::Transpose,
+            Op::Slice => OpKind::Slice,
+            Op::Embedding { .. } => OpKind::Embedding,
         }
+    }
+
+    /// Ops that only change how a tensor is viewed: no operations, no traffic.
+    pub fn is_view(&self) -> bool {
+        matches!(self, Op::Concat | Op::Reshape | Op::Transpose | Op::Slice)
     }
 }
 
@@ -249,8 +322,22 @@ impl Layer {
                 k,
                 groups: 1,
             }),
+            // One GEMM per sample and KV head: the query heads sharing a KV head stream
+            // through it together, so its operand is loaded once for all of them.
+            Op::ActMatmul(a) => Some(Gemm {
+                m: a.heads / a.kv_heads * a.m,
+                n: a.n,
+                k: a.k,
+                groups: batch * a.kv_heads,
+            }),
             _ => None,
         }
+    }
+
+    /// True for a matmul of two activations (no weights; the array's stationary operand is
+    /// the second input).
+    pub fn is_act_matmul(&self) -> bool {
+        matches!(self.op, Op::ActMatmul(_))
     }
 
     /// PyTorch-layout shape of the weight tensor, for weight layers.
@@ -280,6 +367,8 @@ pub struct Network {
     pub batch_norm: BatchNormMode,
     /// How images become the network input (None: identity on pixels 0..=255 scaled by 1/255).
     pub input_transform: Option<InputTransform>,
+    /// Prefill or decode, for sequence models (tokens/s and energy per token).
+    pub sequence: Option<Sequence>,
     pub tensors: Vec<Tensor>,
     pub layers: Vec<Layer>,
     /// Producer -> consumer edges, labelled by the tensor between them.
@@ -287,6 +376,11 @@ pub struct Network {
 }
 
 impl Network {
+    /// Tokens one inference processes (the whole batch), for sequence models.
+    pub fn tokens(&self) -> Option<u64> {
+        self.sequence.map(|s| s.new_tokens * self.batch)
+    }
+
     pub fn tensor(&self, id: TensorId) -> &Tensor {
         &self.tensors[id.0 as usize]
     }

@@ -20,7 +20,41 @@ pub struct RawWorkload {
     pub defaults: Option<RawDefaults>,
     /// How raw images become the network input (functional runs with `--inputs`).
     pub input_transform: Option<RawInputTransform>,
+    /// What a sequence model's one inference is: a prefill of `seq_len` tokens or a decode
+    /// step over a KV cache of `context` tokens (tokens/s and energy per token).
+    pub sequence: Option<RawSequence>,
     pub layers: Vec<RawLayer>,
+}
+
+/// A transformer's phase as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSequence {
+    pub phase: Phase,
+    /// Prefill: tokens per sequence processed at once.
+    pub seq_len: Option<i64>,
+    /// Decode: tokens already in the KV cache.
+    pub context: Option<i64>,
+    /// The longest sequence the model allows (its position limit); `seq_len` and
+    /// `context + 1` must not exceed it.
+    pub max_context: Option<i64>,
+}
+
+/// Prefill (all prompt tokens at once) or decode (one new token per sequence over a KV cache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Prefill,
+    Decode,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Prefill => "prefill",
+            Phase::Decode => "decode",
+        }
+    }
 }
 
 /// The input transform as written: `x = (pixel * scale - mean[c]) / std[c]` after an optional
@@ -109,6 +143,23 @@ pub enum OpKind {
     Add,
     /// Zero-pad channels to `out_channels` (ResNet option-A shortcuts); no weights, no MACs.
     PadChannels,
+    Softmax,
+    LayerNorm,
+    RmsNorm,
+    Gelu,
+    Silu,
+    /// Squared ReLU.
+    Relu2,
+    /// Elementwise product with broadcasting.
+    Mul,
+    /// Rotary position embedding over the last axis.
+    Rope,
+    Concat,
+    /// Table lookup: token ids in, rows of the table out.
+    Embedding,
+    Reshape,
+    Transpose,
+    Slice,
 }
 
 impl OpKind {
@@ -125,6 +176,19 @@ impl OpKind {
             OpKind::Requantize => "requantize",
             OpKind::Add => "add",
             OpKind::PadChannels => "pad_channels",
+            OpKind::Softmax => "softmax",
+            OpKind::LayerNorm => "layer_norm",
+            OpKind::RmsNorm => "rms_norm",
+            OpKind::Gelu => "gelu",
+            OpKind::Silu => "silu",
+            OpKind::Relu2 => "relu2",
+            OpKind::Mul => "mul",
+            OpKind::Rope => "rope",
+            OpKind::Concat => "concat",
+            OpKind::Embedding => "embedding",
+            OpKind::Reshape => "reshape",
+            OpKind::Transpose => "transpose",
+            OpKind::Slice => "slice",
         }
     }
 }
@@ -145,6 +209,23 @@ pub struct RawLayer {
     pub ceil_mode: Option<bool>,
     pub out_features: Option<i64>,
     pub global: Option<bool>,
+    /// matmul of two activations: the second operand is stored `[.., N, K]` (as K is in
+    /// attention's `Q K^T`).
+    pub transpose_b: Option<bool>,
+    /// softmax, layer_norm, rms_norm (the last axis only), concat, slice: the axis
+    /// (negative counts from the end).
+    pub axis: Option<i64>,
+    /// reshape: the new per-sample shape (one entry may be -1).
+    pub shape: Option<Vec<i64>>,
+    /// transpose: the permutation of the axes.
+    pub perm: Option<Vec<i64>>,
+    /// slice: first index (negative counts from the end), end (exclusive), step.
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub step: Option<i64>,
+    /// embedding: rows of the table (vocabulary) and their width.
+    pub num_embeddings: Option<i64>,
+    pub embedding_dim: Option<i64>,
     pub quant: Option<RawQuant>,
     pub weights: Option<RawWeights>,
     pub activations: Option<RawActivations>,

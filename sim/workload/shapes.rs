@@ -2,7 +2,7 @@
 //! rule a layer can break reported under its path.
 
 use super::raw::{OpKind, Pair, RawLayer};
-use super::{Conv, Op, Pool, MAX_DIM};
+use super::{ActMatmul, Conv, Op, Pool, MAX_DIM};
 use crate::error::Problem;
 
 /// A count field (channels, features): 1 to [`MAX_DIM`], else a problem and `None`.
@@ -75,18 +75,24 @@ pub(crate) fn infer(
     path: &str,
     p: &mut Vec<Problem>,
 ) -> Option<(Op, Vec<u64>)> {
-    let want_inputs = if l.op == OpKind::Add { 2 } else { 1 };
-    if ins.len() != want_inputs {
+    let (lo, hi, what) = match l.op {
+        OpKind::Add | OpKind::Mul => (2, 2, "2"),
+        OpKind::Matmul => (1, 2, "1 (weights) or 2 (two activations)"),
+        OpKind::Concat => (2, usize::MAX, "2 or more"),
+        _ => (1, 1, "1"),
+    };
+    if ins.len() < lo || ins.len() > hi {
         p.push(Problem::new(
             format!("{path}.inputs"),
             format!(
-                "op `{}` takes {want_inputs} input tensor(s), got {}",
+                "op `{}` takes {what} input tensor(s), got {}",
                 l.op.as_str(),
                 ins.len()
             ),
         ));
         return None;
     }
+    unused_fields(l, path, p);
     let x = &ins[0];
     let rank3 = |p: &mut Vec<Problem>| {
         if x.len() != 3 {
@@ -162,6 +168,7 @@ pub(crate) fn infer(
                 vec![n, 1, 1],
             ))
         }
+        OpKind::Matmul if ins.len() == 2 => act_matmul(l, ins, path, p),
         OpKind::Matmul => {
             if x.len() != 2 {
                 p.push(Problem::new(
@@ -301,11 +308,406 @@ pub(crate) fn infer(
                 }
             }
         }
+        OpKind::Softmax | OpKind::LayerNorm | OpKind::RmsNorm => {
+            let axis = axis_index(l.axis.unwrap_or(-1), x, &l.inputs[0], path, p)?;
+            if axis + 1 != x.len() {
+                p.push(
+                    Problem::new(
+                        format!("{path}.axis"),
+                        format!(
+                            "op `{}` runs over the last axis only; axis {axis} of `{}` {x:?} is not the last",
+                            l.op.as_str(),
+                            l.inputs[0]
+                        ),
+                    )
+                    .with_help("transpose the axis to the end first, or leave `axis` out"),
+                );
+                return None;
+            }
+            let n = x[axis];
+            let op = match l.op {
+                OpKind::Softmax => Op::Softmax { n },
+                OpKind::LayerNorm => Op::LayerNorm { n },
+                _ => Op::RmsNorm { n },
+            };
+            Some((op, x.clone()))
+        }
+        OpKind::Gelu => Some((Op::Gelu, x.clone())),
+        OpKind::Silu => Some((Op::Silu, x.clone())),
+        OpKind::Relu2 => Some((Op::Relu2, x.clone())),
+        OpKind::Rope => {
+            if x.last().is_some_and(|d| d % 2 == 1) {
+                p.push(Problem::new(
+                    format!("{path}.inputs[0]"),
+                    format!(
+                        "rope rotates pairs of the last axis; `{}` {x:?} has an odd last axis",
+                        l.inputs[0]
+                    ),
+                ));
+                return None;
+            }
+            Some((Op::Rope, x.clone()))
+        }
+        OpKind::Mul => {
+            let Some(shape) = broadcast(&ins[0], &ins[1]) else {
+                p.push(
+                    Problem::new(
+                        format!("{path}.inputs"),
+                        format!(
+                            "shapes do not broadcast: `{}` is {:?}, `{}` is {:?}",
+                            l.inputs[0], ins[0], l.inputs[1], ins[1]
+                        ),
+                    )
+                    .with_help("aligned from the last axis, each pair of sizes must be equal or one of them 1"),
+                );
+                return None;
+            };
+            Some((Op::Mul, shape))
+        }
+        OpKind::Concat => concat(l, ins, path, p),
+        OpKind::Reshape => reshape(l, x, path, p),
+        OpKind::Transpose => transpose(l, x, path, p),
+        OpKind::Slice => slice(l, x, path, p),
+        OpKind::Embedding => {
+            let vocab = count(
+                l.num_embeddings,
+                "num_embeddings",
+                path,
+                " (rows of the table)",
+                p,
+            );
+            let dim = count(
+                l.embedding_dim,
+                "embedding_dim",
+                path,
+                " (width of a row)",
+                p,
+            );
+            let mut shape = x.clone();
+            shape.push(dim?);
+            Some((
+                Op::Embedding {
+                    vocab: vocab?,
+                    dim: dim?,
+                },
+                shape,
+            ))
+        }
         OpKind::BatchNorm => Some((Op::BatchNorm, x.clone())),
         OpKind::Relu => Some((Op::Relu, x.clone())),
         OpKind::Prelu => Some((Op::Prelu, x.clone())),
         OpKind::Requantize => Some((Op::Requantize, x.clone())),
     }
+}
+
+/// Fields only some ops read, given to an op that does not: an error, not silently ignored.
+fn unused_fields(l: &RawLayer, path: &str, p: &mut Vec<Problem>) {
+    use OpKind::*;
+    let two_acts = l.op == Matmul && l.inputs.len() == 2;
+    let fields: [(&str, bool, bool); 9] = [
+        ("transpose_b", l.transpose_b.is_some(), two_acts),
+        (
+            "axis",
+            l.axis.is_some(),
+            matches!(l.op, Softmax | LayerNorm | RmsNorm | Concat | Slice),
+        ),
+        ("shape", l.shape.is_some(), l.op == Reshape),
+        ("perm", l.perm.is_some(), l.op == Transpose),
+        ("start", l.start.is_some(), l.op == Slice),
+        ("end", l.end.is_some(), l.op == Slice),
+        ("step", l.step.is_some(), l.op == Slice),
+        (
+            "num_embeddings",
+            l.num_embeddings.is_some(),
+            l.op == Embedding,
+        ),
+        (
+            "embedding_dim",
+            l.embedding_dim.is_some(),
+            l.op == Embedding,
+        ),
+    ];
+    for (field, given, read) in fields {
+        if given && !read {
+            p.push(Problem::new(
+                format!("{path}.{field}"),
+                format!(
+                    "is not read by op `{}`{}",
+                    l.op.as_str(),
+                    if field == "transpose_b" {
+                        " with one input (a weight matmul stores its weights [N, K])"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
+    if two_acts && l.out_features.is_some() {
+        p.push(
+            Problem::new(
+                format!("{path}.out_features"),
+                "is not read by a matmul of two activations (N is the second operand's)",
+            )
+            .with_help("leave it out"),
+        );
+    }
+}
+
+/// `axis` (negative from the end) as an index into `shape`, or a problem naming the tensor.
+fn axis_index(
+    axis: i64,
+    shape: &[u64],
+    tensor: &str,
+    path: &str,
+    p: &mut Vec<Problem>,
+) -> Option<usize> {
+    let rank = shape.len() as i64;
+    let i = if axis < 0 { axis + rank } else { axis };
+    if !(0..rank).contains(&i) {
+        p.push(
+            Problem::new(
+                format!("{path}.axis"),
+                format!("axis {axis} does not exist: tensor `{tensor}` {shape:?} has {rank} axes"),
+            )
+            .with_help(format!("allowed: -{rank} to {}", rank - 1)),
+        );
+        return None;
+    }
+    Some(i as usize)
+}
+
+/// NumPy broadcasting of two shapes (aligned from the last axis), or None.
+pub(crate) fn broadcast(a: &[u64], b: &[u64]) -> Option<Vec<u64>> {
+    let rank = a.len().max(b.len());
+    let at = |s: &[u64], i: usize| {
+        let pad = rank - s.len();
+        if i < pad {
+            1
+        } else {
+            s[i - pad]
+        }
+    };
+    (0..rank)
+        .map(|i| match (at(a, i), at(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `[H, M, K] x [H_kv, K, N]` (`[H_kv, N, K]` with `transpose_b`); rank-2 operands are one head.
+fn act_matmul(
+    l: &RawLayer,
+    ins: &[Vec<u64>],
+    path: &str,
+    p: &mut Vec<Problem>,
+) -> Option<(Op, Vec<u64>)> {
+    let (a, b) = (&ins[0], &ins[1]);
+    let (na, nb) = (&l.inputs[0], &l.inputs[1]);
+    let transpose_b = l.transpose_b.unwrap_or(false);
+    for (j, (t, s)) in [(na, a), (nb, b)].into_iter().enumerate() {
+        if !(2..=3).contains(&s.len()) {
+            p.push(Problem::new(
+                format!("{path}.inputs[{j}]"),
+                format!("tensor `{t}` has shape {s:?}; a matmul of two activations needs [M, K] or [heads, M, K] operands"),
+            ));
+            return None;
+        }
+    }
+    let split = |s: &Vec<u64>| {
+        if s.len() == 3 {
+            (s[0], s[1], s[2])
+        } else {
+            (1, s[0], s[1])
+        }
+    };
+    let (heads, m, k) = split(a);
+    let (kv_heads, b0, b1) = split(b);
+    let (kb, n) = if transpose_b { (b1, b0) } else { (b0, b1) };
+    if heads % kv_heads != 0 {
+        p.push(
+            Problem::new(
+                format!("{path}.inputs"),
+                format!("mismatched head counts: `{na}` {a:?} has {heads} heads, `{nb}` {b:?} has {kv_heads}"),
+            )
+            .with_help("the first operand's heads must be a multiple of the second's (grouped-query attention shares each key/value head among heads / kv_heads query heads)"),
+        );
+        return None;
+    }
+    if k != kb {
+        p.push(
+            Problem::new(
+                format!("{path}.inputs"),
+                format!(
+                    "the reduction lengths differ: `{na}` {a:?} has K = {k}, `{nb}` {b:?} has K = {kb}{}",
+                    if transpose_b { " (transpose_b: it is stored [.., N, K])" } else { " (it is stored [.., K, N])" }
+                ),
+            )
+            .with_help("Q K^T needs \"transpose_b\": true with K stored [heads, tokens, head_dim]"),
+        );
+        return None;
+    }
+    let out = if a.len() == 3 || b.len() == 3 {
+        vec![heads, m, n]
+    } else {
+        vec![m, n]
+    };
+    Some((
+        Op::ActMatmul(ActMatmul {
+            heads,
+            kv_heads,
+            m,
+            k,
+            n,
+            transpose_b,
+        }),
+        out,
+    ))
+}
+
+fn concat(
+    l: &RawLayer,
+    ins: &[Vec<u64>],
+    path: &str,
+    p: &mut Vec<Problem>,
+) -> Option<(Op, Vec<u64>)> {
+    let Some(axis) = l.axis else {
+        p.push(
+            Problem::new(format!("{path}.axis"), "is required for concat").with_help(
+                "e.g. \"axis\": 1 to append tokens to a [heads, tokens, head_dim] KV cache",
+            ),
+        );
+        return None;
+    };
+    let first = &ins[0];
+    let i = axis_index(axis, first, &l.inputs[0], path, p)?;
+    let mut out = first.clone();
+    for (j, s) in ins.iter().enumerate().skip(1) {
+        let same_rest = s.len() == first.len()
+            && s.iter()
+                .zip(first)
+                .enumerate()
+                .all(|(d, (x, y))| d == i || x == y);
+        if !same_rest {
+            p.push(Problem::new(
+                format!("{path}.inputs[{j}]"),
+                format!(
+                    "concat along axis {axis} needs every other axis equal: `{}` is {first:?}, `{}` is {s:?}",
+                    l.inputs[0], l.inputs[j]
+                ),
+            ));
+            return None;
+        }
+        out[i] += s[i];
+    }
+    Some((Op::Concat, out))
+}
+
+fn reshape(l: &RawLayer, x: &[u64], path: &str, p: &mut Vec<Problem>) -> Option<(Op, Vec<u64>)> {
+    let Some(shape) = &l.shape else {
+        p.push(
+            Problem::new(format!("{path}.shape"), "is required for reshape")
+                .with_help("the new per-sample shape, e.g. [128, 12, 64]; one entry may be -1"),
+        );
+        return None;
+    };
+    let elements: u64 = x.iter().product();
+    let bad = |p: &mut Vec<Problem>, why: String| {
+        p.push(
+            Problem::new(format!("{path}.shape"), format!("{shape:?} {why}"))
+                .with_help(format!("a shape of {elements} elements (`{}` is {x:?}); each entry >= 1, or one -1 for the rest", l.inputs[0])),
+        );
+        None
+    };
+    let wild = shape.iter().filter(|&&d| d == -1).count();
+    if shape.is_empty()
+        || wild > 1
+        || shape
+            .iter()
+            .any(|&d| d == 0 || d < -1 || d as u64 > MAX_DIM)
+    {
+        return bad(p, "is not a shape".into());
+    }
+    let known: u64 = shape
+        .iter()
+        .filter(|&&d| d > 0)
+        .map(|&d| d as u64)
+        .product();
+    let out: Vec<u64> = shape
+        .iter()
+        .map(|&d| {
+            if d == -1 {
+                elements / known.max(1)
+            } else {
+                d as u64
+            }
+        })
+        .collect();
+    if out.iter().product::<u64>() != elements || out.contains(&0) {
+        return bad(p, format!("does not hold the input's {elements} elements"));
+    }
+    Some((Op::Reshape, out))
+}
+
+fn transpose(l: &RawLayer, x: &[u64], path: &str, p: &mut Vec<Problem>) -> Option<(Op, Vec<u64>)> {
+    let rank = x.len();
+    let mut sorted: Vec<i64> = l.perm.clone().unwrap_or_default();
+    sorted.sort_unstable();
+    if l.perm.is_none() || sorted != (0..rank as i64).collect::<Vec<_>>() {
+        p.push(
+            Problem::new(
+                format!("{path}.perm"),
+                match &l.perm {
+                    None => "is required for transpose".to_string(),
+                    Some(perm) => format!(
+                        "{perm:?} is not a permutation of the {rank} axes of `{}` {x:?}",
+                        l.inputs[0]
+                    ),
+                },
+            )
+            .with_help(format!(
+                "each of 0..{} exactly once, e.g. [1, 0, 2]",
+                rank.saturating_sub(1)
+            )),
+        );
+        return None;
+    }
+    let perm = l.perm.as_ref().expect("checked");
+    Some((Op::Transpose, perm.iter().map(|&a| x[a as usize]).collect()))
+}
+
+fn slice(l: &RawLayer, x: &[u64], path: &str, p: &mut Vec<Problem>) -> Option<(Op, Vec<u64>)> {
+    let i = axis_index(l.axis.unwrap_or(0), x, &l.inputs[0], path, p)?;
+    let len = x[i] as i64;
+    let step = l.step.unwrap_or(1);
+    if !(1..=MAX_DIM as i64).contains(&step) {
+        p.push(
+            Problem::new(format!("{path}.step"), format!("{step} is out of range"))
+                .with_help("allowed: 1 or more"),
+        );
+        return None;
+    }
+    let at = |v: i64| (if v < 0 { v + len } else { v }).clamp(0, len);
+    let (start, end) = (at(l.start.unwrap_or(0)), at(l.end.unwrap_or(len)));
+    if start >= end {
+        p.push(
+            Problem::new(
+                path,
+                format!(
+                    "slice {:?}..{:?} of axis {i} (length {len}) of `{}` is empty",
+                    l.start, l.end, l.inputs[0]
+                ),
+            )
+            .with_help("start and end count from 0 (negative: from the end), end exclusive"),
+        );
+        return None;
+    }
+    let mut out = x.to_vec();
+    out[i] = ((end - start) as u64).div_ceil(step as u64);
+    Some((Op::Slice, out))
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::graph::stable_toposort;
-use super::raw::{RawInputTransform, RawParams, RawWeights, RawWorkload};
+use super::raw::{Phase, RawInputTransform, RawParams, RawSequence, RawWeights, RawWorkload};
 use super::shapes::infer;
 use super::{
     derive_seed, ActivationStats, Distribution, InputTransform, Layer, LayerId, Network, Op,
-    ParamKeys, ParamSource, Tensor, TensorId, WeightSource, DEFAULT_SEED,
+    ParamKeys, ParamSource, Sequence, Tensor, TensorId, WeightSource, DEFAULT_SEED,
 };
 use super::{
     magnitude, MAX_DIM, MAX_LAYER_MACS, MAX_LAYER_WEIGHTS, MAX_NETWORK_MACS, MAX_TENSOR_ELEMENTS,
@@ -67,6 +67,13 @@ fn layer_bound(op: &Op, out: &[u64], batch: u64, path: &str) -> Option<Problem> 
             batch as u128 * m as u128,
             k as u128,
             n as u128,
+        ),
+        // No weights; every head of every sample is its own product.
+        Op::ActMatmul(a) => (
+            0,
+            batch as u128 * a.heads as u128 * a.m as u128,
+            a.k as u128,
+            a.n as u128,
         ),
         _ => return None,
     };
@@ -365,9 +372,17 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
     if !p.is_empty() {
         return Err(Error::invalid(origin, p));
     }
+    let sequence = raw
+        .sequence
+        .as_ref()
+        .and_then(|s| resolve_sequence(s, &layers, &tensors, &mut p));
+    if !p.is_empty() {
+        return Err(Error::invalid(origin, p));
+    }
     let net = Network {
         name: raw.name,
         input_transform,
+        sequence,
         batch,
         batch_norm: raw.batch_norm.unwrap_or_default(),
         tensors,
@@ -469,6 +484,111 @@ fn resolve_weights(
             })
         }
     }
+}
+
+/// The workload's `sequence`: the phase's token counts in range, and no attention longer
+/// than `max_context` (a matmul of two activations reduces over, or produces, one entry per
+/// key: its key length is N for `Q K^T` (`transpose_b`) and K for `P V`).
+fn resolve_sequence(
+    s: &RawSequence,
+    layers: &[Layer],
+    tensors: &[Tensor],
+    p: &mut Vec<Problem>,
+) -> Option<Sequence> {
+    let before = p.len();
+    let tokens = |key: &str, v: Option<i64>, min: i64, p: &mut Vec<Problem>| match v {
+        Some(v) if v >= min && v as u64 <= MAX_DIM => Some(v as u64),
+        Some(v) => {
+            p.push(
+                Problem::new(format!("sequence.{key}"), format!("{v} is out of range"))
+                    .with_help(format!("allowed: {min} to {MAX_DIM} (2^24) tokens")),
+            );
+            None
+        }
+        None => None,
+    };
+    let max_context = tokens("max_context", s.max_context, 1, p);
+    let (new_tokens, context) = match s.phase {
+        Phase::Prefill => {
+            if s.context.is_some() {
+                p.push(
+                    Problem::new("sequence.context", "is not read in prefill")
+                        .with_help("prefill states seq_len; decode states context"),
+                );
+            }
+            let seq = tokens("seq_len", s.seq_len, 1, p);
+            if s.seq_len.is_none() {
+                p.push(
+                    Problem::new("sequence.seq_len", "is required for prefill")
+                        .with_help("the prompt's tokens per sequence, e.g. 512"),
+                );
+            }
+            (seq.unwrap_or(1), 0)
+        }
+        Phase::Decode => {
+            if s.seq_len.is_some() {
+                p.push(
+                    Problem::new("sequence.seq_len", "is not read in decode").with_help(
+                        "a decode step makes one token per sequence over `context` cached tokens",
+                    ),
+                );
+            }
+            let ctx = tokens("context", s.context, 0, p);
+            if s.context.is_none() {
+                p.push(
+                    Problem::new("sequence.context", "is required for decode")
+                        .with_help("the tokens already in the KV cache, e.g. 2048"),
+                );
+            }
+            (1, ctx.unwrap_or(0))
+        }
+    };
+    if let Some(max) = max_context {
+        let longest = context + new_tokens;
+        if longest > max {
+            p.push(
+                Problem::new(
+                    "sequence",
+                    format!(
+                        "{} + {new_tokens} tokens exceed max_context = {max}",
+                        context
+                    ),
+                )
+                .with_help("the model's position limit bounds the KV cache and the prompt"),
+            );
+        }
+        for l in layers {
+            if let Op::ActMatmul(a) = l.op {
+                let keys = if a.transpose_b { a.n } else { a.k };
+                if keys > max {
+                    let shapes: Vec<String> = l
+                        .inputs
+                        .iter()
+                        .map(|t| {
+                            let t = &tensors[t.0 as usize];
+                            format!("`{}` {:?}", t.name, t.shape)
+                        })
+                        .collect();
+                    p.push(
+                        Problem::new(
+                            format!("layer `{}`", l.name),
+                            format!(
+                                "attends to {keys} keys ({}), more than sequence.max_context = {max}",
+                                shapes.join(", ")
+                            ),
+                        )
+                        .with_help("a KV cache no longer than the model's position limit"),
+                    );
+                }
+            }
+        }
+    }
+    (p.len() == before).then_some(Sequence {
+        phase: s.phase,
+        new_tokens,
+        context,
+        max_context,
+    })
 }
 
 fn tensors_in(raw: &RawWorkload) -> Vec<Vec<i64>> {
