@@ -27,6 +27,8 @@ pub enum Unit {
     /// 10^9 bit operations.
     GigaBitOps,
     TopsPerWatt,
+    /// Events per second (tokens/s).
+    PerSecond,
     /// A count of events or things (MACs, reads, folds, PEs, layers).
     Count,
     /// A plain number without a unit (a density, a ratio, bits per weight averaged).
@@ -56,6 +58,7 @@ impl Unit {
             Unit::BitOps => Some("_bit_ops"),
             Unit::GigaBitOps => Some("_gbit_ops"),
             Unit::TopsPerWatt => Some("_per_w"),
+            Unit::PerSecond => Some("_per_s"),
             Unit::Count | Unit::Number | Unit::Label | Unit::Flag => None,
         }
     }
@@ -77,6 +80,7 @@ impl Unit {
             Unit::BitOps => "bit operations",
             Unit::GigaBitOps => "10^9 bit operations",
             Unit::TopsPerWatt => "TOPS/W",
+            Unit::PerSecond => "1/s",
             Unit::Count => "count",
             Unit::Number => "number",
             Unit::Label => "text",

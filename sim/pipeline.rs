@@ -575,15 +575,20 @@ pub fn compatibility(arch: &Arch, net: &Network) -> Vec<Problem> {
     net.layers
         .iter()
         .enumerate()
-        .filter(|(_, l)| l.weight_shape().is_some())
+        .filter(|(_, l)| l.weight_shape().is_some() || l.is_act_matmul())
         .filter_map(|(i, l)| {
-            arch.pe.layer_cost(&l.quant).err().map(|why| {
+            let cost = if l.is_act_matmul() {
+                arch.pe.dynamic_cost(l.quant.activation_bits)
+            } else {
+                arch.pe.layer_cost(&l.quant)
+            };
+            cost.err().map(|why| {
                 Problem::new(
                     format!("layers[{i}] ({})", l.name),
                     format!(
                         "pe.kind = \"{}\" cannot run scheme `{}`: {why}",
                         arch.pe.kind.as_str(),
-                        l.quant.scheme.label()
+                        l.scheme_label()
                     ),
                 )
             })

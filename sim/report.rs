@@ -71,6 +71,9 @@ crate::record! {
         pub layer: String = Label,
         /// Operator.
         pub op: String = Label,
+        /// The unit that ran it: array (weights stationary), array_act (two activations),
+        /// vector, dram (embedding lookup), view (no work).
+        pub unit: String = Label,
         /// GEMM M (batch x output pixels).
         pub gemm_m: u64 = Count,
         /// GEMM N per group (filters).
@@ -147,6 +150,10 @@ crate::record! {
         pub vector_mults: u64 = Count,
         /// Elementwise adds (and compares).
         pub vector_adds: u64 = Count,
+        /// Of those, the exponentials (each counted once).
+        pub vector_exps: u64 = Count,
+        /// Of those, the divisions: reciprocals and reciprocal square roots.
+        pub vector_divides: u64 = Count,
     }
 }
 
@@ -164,6 +171,7 @@ impl LayerRow {
         LayerRow {
             layer: l.name.clone(),
             op: l.op.to_string(),
+            unit: l.unit.to_string(),
             gemm_m: g.map_or(0, |g| g.m),
             gemm_n: g.map_or(0, |g| g.n),
             gemm_k: g.map_or(0, |g| g.k),
@@ -206,6 +214,8 @@ impl LayerRow {
             actions: *a,
             vector_mults: l.vector.mults,
             vector_adds: l.vector.adds,
+            vector_exps: l.vector.exps,
+            vector_divides: l.vector.divides,
         }
     }
 }
@@ -268,6 +278,15 @@ crate::record! {
         pub ace_bit_ops: f64 = BitOps,
         /// ACEv2: ACE plus elementwise operations by operand width.
         pub ace_v2_bit_ops: f64 = BitOps,
+        /// Sequence models: prefill or decode (blank otherwise).
+        pub phase: &'static str = Label,
+        /// Tokens one inference makes: prefill's prompt tokens, decode's one per sequence
+        /// (the batch's).
+        pub tokens: Option<u64> = Count,
+        /// Tokens per second at the clock.
+        pub tokens_per_s: Option<f64> = PerSecond,
+        /// Energy per token.
+        pub energy_per_token_pj: Option<f64> = Picojoules,
     }
 }
 
@@ -324,6 +343,15 @@ impl Summary {
             },
             ace_bit_ops: run.layers.iter().map(energy::ace).sum(),
             ace_v2_bit_ops: run.layers.iter().map(energy::ace_v2).sum(),
+            phase: run.sequence.map_or("", |(p, _)| p.as_str()),
+            tokens: run.sequence.map(|(_, t)| t),
+            tokens_per_s: run
+                .sequence
+                .filter(|_| latency_us > 0.0)
+                .map(|(_, t)| round6(t as f64 / (latency_us * 1e-6))),
+            energy_per_token_pj: run
+                .sequence
+                .map(|(_, t)| round6(energy_pj / t.max(1) as f64)),
         }
     }
 }
@@ -381,9 +409,10 @@ fn human(n: u64) -> String {
 pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
     let name_w = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(5);
     let mut s = format!(
-        "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
+        "{:<name_w$} {:<10} {:<9} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
         "layer",
         "op",
+        "unit",
         "gemm MxNxK (groups)",
         "folds",
         "compute_cyc",
@@ -408,9 +437,10 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
             format!("{} elements", human(r.output_elements))
         };
         s.push_str(&format!(
-            "{:<name_w$} {:<10} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7.2} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
+            "{:<name_w$} {:<10} {:<9} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7.2} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
             r.layer,
             r.op,
+            r.unit,
             gemm,
             r.folds,
             human(r.cycles.compute_cycles),
@@ -441,6 +471,16 @@ pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
         human(sum.dram_write_bytes),
         sum.area_mm2,
     ));
+    if let (Some(t), Some(rate), Some(e)) = (sum.tokens, sum.tokens_per_s, sum.energy_per_token_pj)
+    {
+        s.push_str(&format!(
+            "{}: {} token(s) per inference, {:.1} tokens/s, {:.3} uJ per token\n",
+            sum.phase,
+            human(t),
+            rate,
+            e * 1e-6
+        ));
+    }
     s
 }
 

@@ -34,6 +34,47 @@ fn signed(threshold: f64, sign_rule: SignRule, alpha: bool) -> Scheme {
 
 // ------------------------------------------------------------------ hand-computed tensors
 
+#[test]
+fn ternary_absmean_is_bitnets_rounding_of_w_over_the_tensor_mean() {
+    // Two filters; mean |W| over the whole tensor = (0.1 + 0.4 + 0.05 + 0.3) / 4 = 0.2125,
+    // s = 1 / 0.2125 = 4.7059: w s = [0.47, -1.88, 0.235, 1.41] -> [0, -1, 0, 1].
+    let t = q(&[0.1, -0.4, 0.05, 0.3], &[2, 2], Scheme::TernaryAbsmean);
+    assert_eq!(t.codes, vec![0, -1, 0, 1]);
+    for &scale in &t.scales {
+        assert_close(scale as f64, 0.2125, 1e-6);
+    }
+    // Two bits per weight and one 32-bit scale for the tensor, not one per filter.
+    assert_eq!(t.storage_bits, 2 * 4 + 32);
+    // A tie rounds half to even as PyTorch's `round` does: mean |W| = 2, s = 0.5, so
+    // w s = 0.5 -> 0, 1.5 -> clipped 1, -0.5 -> 0, -1.5 -> -1.
+    let t = q(&[1.0, 3.0, -1.0, -3.0], &[1, 4], Scheme::TernaryAbsmean);
+    assert_eq!(t.codes, vec![0, 1, 0, -1]);
+    assert_close(t.scales[0] as f64, 2.0, 0.0);
+    // All-zero weights: the scale is clamped at 1e-5 (s = 1e5), every code 0.
+    let t = q(&[0.0; 6], &[3, 2], Scheme::TernaryAbsmean);
+    assert_eq!(t.codes, vec![0; 6]);
+    assert_close(t.scales[0] as f64, 1e-5, 1e-12);
+}
+
+proptest! {
+    #[test]
+    fn ternary_absmean_matches_its_definition(w in proptest::collection::vec(-4.0f32..4.0, 1..300)) {
+        let n = w.len() as u64;
+        let t = q(&w, &[1, n], Scheme::TernaryAbsmean);
+        // The definition in f64: gamma = mean |w|, code = clip(round_half_even(w / gamma)).
+        let gamma = (w.iter().map(|x| x.abs() as f64).sum::<f64>() / n as f64).max(1e-5);
+        for (&c, &x) in t.codes.iter().zip(&w) {
+            let y = x as f64 / gamma;
+            // Away from the rounding boundary the f32 and f64 computations agree.
+            if (y.abs() - 0.5).abs() > 1e-4 {
+                let want = if y > 0.5 { 1 } else if y < -0.5 { -1 } else { 0 };
+                prop_assert_eq!(c as i32, want, "w = {}, w / gamma = {}", x, y);
+            }
+        }
+        prop_assert!((t.scales[0] as f64 - gamma).abs() <= 1e-6 * gamma.max(1.0));
+    }
+}
+
 const INT_W: [f32; 8] = [3.0, -1.4, 0.6, 2.5, -6.0, 1.0, 2.9, 0.0];
 
 #[test]

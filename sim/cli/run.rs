@@ -245,7 +245,7 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         None => Vec::new(),
     };
 
-    let labels: Vec<String> = net.layers.iter().map(|l| l.quant.scheme.label()).collect();
+    let labels: Vec<String> = net.layers.iter().map(|l| l.scheme_label()).collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     let rows = report::layer_rows(&arch, result, &d.stats, &label_refs);
     let layers_csv = report::to_csv(&rows);

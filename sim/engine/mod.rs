@@ -102,6 +102,10 @@ impl Actions {
 pub struct LayerResult {
     pub name: String,
     pub op: &'static str,
+    /// Which unit ran the layer: `array` (weights stationary), `array_act` (a matmul of two
+    /// activations, the second one stationary), `vector`, `dram` (an embedding lookup) or
+    /// `view` (no work).
+    pub unit: &'static str,
     /// The GEMM for conv/linear/matmul layers; None for elementwise/pooling layers.
     pub gemm: Option<Gemm>,
     pub timing: Option<FoldTiming>,
@@ -152,6 +156,8 @@ impl LayerResult {
 pub struct RunResult {
     pub arch_name: String,
     pub workload_name: String,
+    /// For sequence models: the phase and the tokens one inference makes (the batch's).
+    pub sequence: Option<(crate::workload::Phase, u64)>,
     pub layers: Vec<LayerResult>,
 }
 
@@ -242,6 +248,7 @@ pub fn finish(arch: &Arch, net: &Network, layers: Vec<Result<LayerResult>>) -> R
     Ok(RunResult {
         arch_name: arch.name.clone(),
         workload_name: net.name.clone(),
+        sequence: net.sequence.zip(net.tokens()).map(|(s, t)| (s.phase, t)),
         layers,
     })
 }
@@ -619,9 +626,15 @@ pub fn simulate_layer(
             }
             _ => Traffic::default(),
         };
+        let unit = match layer.op {
+            crate::workload::Op::Embedding { .. } => "dram",
+            ref o if o.is_view() || vector.cycles == 0 => "view",
+            _ => "vector",
+        };
         return Ok(LayerResult {
             name: layer.name.clone(),
             op,
+            unit,
             gemm: None,
             timing: None,
             macs: 0,
@@ -672,6 +685,7 @@ pub fn simulate_layer(
     Ok(LayerResult {
         name: layer.name.clone(),
         op,
+        unit: if dynamic { "array_act" } else { "array" },
         gemm: Some(gemm),
         timing: Some(ft),
         macs: gemm.macs(),

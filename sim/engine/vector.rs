@@ -45,6 +45,10 @@
 //!   `y (1.5 - 0.5 x y^2)` 3 multiplies and 1 add: **4 multiplies, 2 adds** and
 //!   **6 multiplies, 2 adds**.
 //!
+//! A weight layer quantized with `ternary_absmean` takes its input as BitNet b1.58 does, 8-bit
+//! per token at run time: per row of the GEMM input one compare per element (the absmax)
+//! and a reciprocal.
+//!
 //! Row operations (softmax and the norms run over the last axis) take `ceil(n / lanes)`
 //! cycles per element operation and one cycle per per-row operation, for each row.
 //!
@@ -211,7 +215,7 @@ pub fn layer_work(
     } else {
         rows * (c.row.div_ceil(lanes) * (c.mults + c.adds) + c.row_mults + c.row_adds)
     };
-    VectorWork {
+    let mut w = VectorWork {
         mults: c.mults * out + c.row_mults * rows,
         adds: c.adds * out + c.row_adds * rows,
         elements_in,
@@ -221,7 +225,54 @@ pub fn layer_work(
         precision: Some(precision),
         exps: c.exps * out,
         divides: c.divides * out + c.row_divides * rows,
+    };
+    if let Some(t) = per_token_quantization(net, layer) {
+        w.adds += t.adds;
+        w.mults += t.mults;
+        w.divides += t.divides;
+        w.elements_in += t.elements_in;
+        w.cycles += t.cycles_per_lanes(lanes);
     }
+    w
+}
+
+/// The input of a weight layer quantized per token at run time (BitNet b1.58's 8-bit
+/// absmax activations, `ternary_absmean`): each row of the GEMM input finds its largest
+/// magnitude (one compare per element) and the reciprocal of it (per row); the multiply and
+/// rounding that follow take the place of the static requantization the previous layer's
+/// rescale already pays for.
+struct PerToken {
+    rows: u64,
+    row: u64,
+    adds: u64,
+    mults: u64,
+    divides: u64,
+    elements_in: u64,
+}
+
+impl PerToken {
+    fn cycles_per_lanes(&self, lanes: u64) -> u64 {
+        self.rows * (self.row.div_ceil(lanes) + RECIPROCAL.0 + RECIPROCAL.1)
+    }
+}
+
+fn per_token_quantization(net: &Network, layer: &Layer) -> Option<PerToken> {
+    if layer.quant.scheme != crate::quant::Scheme::TernaryAbsmean || layer.weight_shape().is_none()
+    {
+        return None;
+    }
+    let g = layer.gemm(net)?;
+    let elements = net.tensor(layer.inputs[0]).elements() * net.batch;
+    let rows = g.m.max(1);
+    let row = elements.div_ceil(rows);
+    Some(PerToken {
+        rows,
+        row,
+        adds: rows * row + rows * RECIPROCAL.1,
+        mults: rows * RECIPROCAL.0,
+        divides: rows,
+        elements_in: rows * row,
+    })
 }
 
 /// Decide which vector cycles show, walking the layers in topological order. `array_cycles[i]`

@@ -34,9 +34,10 @@ impl Kind for Ternary {
 
     fn layer_cost(&self, _pe: &Pe, quant: &QuantSpec) -> Result<Box<dyn StepCost>, String> {
         Ok(match &quant.scheme {
-            Scheme::Binary | Scheme::Ternary { .. } | Scheme::SignedBinary { .. } => {
-                Box::new(ZeroSkip { repetition: false })
-            }
+            Scheme::Binary
+            | Scheme::Ternary { .. }
+            | Scheme::TernaryAbsmean
+            | Scheme::SignedBinary { .. } => Box::new(ZeroSkip { repetition: false }),
             other => Serial::fallback(other),
         })
     }

@@ -200,6 +200,8 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
             } => Some(weights.par_iter().map(|w| w.abs()).reduce(|| 0.0, f32::max)),
             _ => None,
         };
+        let absmean = matches!(scheme, Scheme::TernaryAbsmean)
+            .then(|| ternary::absmean_inverse_scale(weights));
         let prepared = swis::Prepared::new(scheme);
         let sign_binary_signs = match *scheme {
             Scheme::SignedBinary { sign_rule, .. } => {
@@ -225,6 +227,10 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
                 },
                 Scheme::Ternary { threshold_factor } => FilterOut {
                     scale: ternary::quantize_filter(w, threshold_factor, c),
+                    groups: Vec::new(),
+                },
+                Scheme::TernaryAbsmean => FilterOut {
+                    scale: ternary::quantize_filter_absmean(w, absmean.expect("absmean"), c),
                     groups: Vec::new(),
                 },
                 Scheme::SignedBinary {
@@ -353,6 +359,8 @@ fn storage_bits(
         }
         Scheme::Binary => n + SCALE_BITS * filters,
         Scheme::Ternary { .. } => 2 * n + SCALE_BITS * filters,
+        // One scale for the tensor.
+        Scheme::TernaryAbsmean => 2 * n + SCALE_BITS,
         Scheme::SignedBinary {
             sign_rule, alpha, ..
         } => {

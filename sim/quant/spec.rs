@@ -38,6 +38,9 @@ pub enum Scheme {
     Binary,
     /// {-a,0,+a}, threshold = threshold_factor * mean |w| per filter (TWN, factor 0.7).
     Ternary { threshold_factor: f64 },
+    /// BitNet b1.58's absmean ternary: `round(w / mean|W|)` clipped to {-1, 0, +1}, one scale
+    /// (mean |W|) per tensor.
+    TernaryAbsmean,
     /// PLUM signed binary: per filter {0,+1} or {0,-1}, threshold = threshold * max |w_f|.
     SignedBinary {
         threshold: f64,
@@ -60,6 +63,7 @@ impl Scheme {
             Scheme::Int { .. } => "int",
             Scheme::Binary => "binary",
             Scheme::Ternary { .. } => "ternary",
+            Scheme::TernaryAbsmean => "ternary_absmean",
             Scheme::SignedBinary { .. } => "signed_binary",
             Scheme::Swis { .. } => "swis",
             Scheme::Truncate { .. } => "truncate",
@@ -71,7 +75,7 @@ impl Scheme {
         match *self {
             Scheme::Int { bits, .. } => bits,
             Scheme::Binary => 1,
-            Scheme::Ternary { .. } => 2,
+            Scheme::Ternary { .. } | Scheme::TernaryAbsmean => 2,
             // One bit says zero / non-zero; the sign is per filter.
             Scheme::SignedBinary { .. } => 1,
             // Sign plus N kept bits (fixed N) or N_max (variable N: worst case).
@@ -102,6 +106,7 @@ impl Scheme {
             }
             Scheme::Binary => "binary".into(),
             Scheme::Ternary { threshold_factor } => format!("ternary t{threshold_factor}"),
+            Scheme::TernaryAbsmean => "ternary absmean".into(),
             Scheme::SignedBinary {
                 threshold,
                 sign_rule,
@@ -153,7 +158,7 @@ impl Scheme {
                 q.weight_bits = Some(bits.into());
                 q.per_channel = Some(per_channel);
             }
-            Scheme::Binary => {}
+            Scheme::Binary | Scheme::TernaryAbsmean => {}
             Scheme::Ternary { threshold_factor } => q.threshold = Some(threshold_factor),
             Scheme::SignedBinary {
                 threshold,
@@ -228,10 +233,11 @@ impl RawQuant {
 }
 
 /// The scheme names [`resolve_quant`] accepts.
-pub const SCHEME_NAMES: [&str; 6] = [
+pub const SCHEME_NAMES: [&str; 7] = [
     "int",
     "binary",
     "ternary",
+    "ternary_absmean",
     "signed_binary",
     "swis",
     "truncate",
@@ -246,6 +252,7 @@ pub const MAX_GROUP_SIZE: i64 = 1024;
 /// - `activation_bits` 1..=32 (default 8);
 /// - int: `weight_bits` 2..=16 (default 8), `per_channel` (default true);
 /// - ternary: `threshold`, a factor of mean |w|, finite and >= 0 (default 0.7, TWN);
+/// - ternary_absmean: no parameters (`threshold` is an error: BitNet's rounding fixes it);
 /// - signed_binary: `threshold`, a fraction of max |w|, 0 <= t < 1 (default 0.05),
 ///   `sign_rule` (default halves), `alpha` (default false);
 /// - swis: `weight_bits` B 2..=16 (default 8), `group_size` 1..=1024 (default 8), and either
@@ -301,6 +308,15 @@ pub fn resolve_quant(q: &RawQuant, path: &str, p: &mut Vec<Problem>) -> QuantSpe
                     0.7
                 },
             }
+        }
+        "ternary_absmean" => {
+            if let Some(t) = q.threshold {
+                p.push(
+                    Problem::new(format!("{path}.threshold"), format!("{t} is not read by scheme `ternary_absmean`"))
+                        .with_help("absmean rounds w / mean|W| (a weight is kept when |w| > mean|W| / 2); use scheme `ternary` for a chosen threshold"),
+                );
+            }
+            Scheme::TernaryAbsmean
         }
         "signed_binary" => Scheme::SignedBinary {
             threshold: unit(p, "threshold", q.threshold, 0.05),

@@ -7,6 +7,35 @@
 
 use super::Code;
 
+/// BitNet b1.58's absmean scale of a whole tensor (Ma et al. 2024, "The Era of 1-bit LLMs",
+/// and the `weight_quant` of its reference code): `s = 1 / max(mean|W|, 1e-5)`, computed as
+/// that code does in f32 from an f64 mean. The sum runs over fixed chunks of 4096 weights in
+/// parallel, the chunks' sums added in tensor order: the same whatever the thread count.
+pub fn absmean_inverse_scale(w: &[f32]) -> f32 {
+    use rayon::prelude::*;
+    let mean = if w.is_empty() {
+        0.0
+    } else {
+        let partial: Vec<f64> = w
+            .par_chunks(4096)
+            .map(|c| c.iter().map(|&x| x.abs() as f64).sum::<f64>())
+            .collect();
+        partial.iter().sum::<f64>() / w.len() as f64
+    };
+    1.0 / (mean as f32).max(1e-5)
+}
+
+/// Quantize one filter with a tensor's absmean inverse scale `s`: `round(w s)` clipped to
+/// {-1, 0, 1}, PyTorch's rounding (half to even: `|w s| = 0.5` gives 0). Returns the scale
+/// `1 / s`.
+pub fn quantize_filter_absmean(w: &[f32], s: f32, codes: &mut [Code]) -> f32 {
+    for (c, &x) in codes.iter_mut().zip(w) {
+        let y = x * s;
+        *c = Code::from(y > 0.5) - Code::from(y < -0.5);
+    }
+    1.0 / s
+}
+
 /// Quantize one filter; returns alpha (the filter's scale).
 pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [Code]) -> f32 {
     let delta = (threshold_factor * super::binary::mean_abs(w) as f64) as f32;

@@ -334,6 +334,16 @@ impl Layer {
         }
     }
 
+    /// The label of what the layer's array operands are: the weight scheme's, `act int8`
+    /// for a matmul of two activations, empty for layers without a GEMM.
+    pub fn scheme_label(&self) -> String {
+        match self.op {
+            Op::ActMatmul(_) => format!("act int{}", self.quant.activation_bits),
+            _ if self.weight_shape().is_some() => self.quant.scheme.label(),
+            _ => String::new(),
+        }
+    }
+
     /// True for a matmul of two activations (no weights; the array's stationary operand is
     /// the second input).
     pub fn is_act_matmul(&self) -> bool {

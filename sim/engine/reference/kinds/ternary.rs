@@ -11,7 +11,10 @@ pub struct Ternary;
 fn native(s: &Scheme) -> bool {
     matches!(
         s,
-        Scheme::Binary | Scheme::Ternary { .. } | Scheme::SignedBinary { .. }
+        Scheme::Binary
+            | Scheme::Ternary { .. }
+            | Scheme::TernaryAbsmean
+            | Scheme::SignedBinary { .. }
     )
 }
 
