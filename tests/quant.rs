@@ -58,6 +58,24 @@ fn ternary_absmean_is_bitnets_rounding_of_w_over_the_tensor_mean() {
 
 proptest! {
     #[test]
+    fn ternary_four_filters_at_once_equal_filter_by_filter(
+        filters in 1usize..11,
+        k in 1usize..40,
+        seed in any::<u64>(),
+        factor in 0.0f64..1.5,
+    ) {
+        let shape = [filters as u64, k as u64];
+        let w = synthetic_weights(&shape, Distribution::Laplace, seed, None);
+        let t = q(&w, &shape, Scheme::Ternary { threshold_factor: factor });
+        for f in 0..filters {
+            let mut codes = vec![0; k];
+            let alpha = plumsim::quant::ternary::quantize_filter(&w[f * k..(f + 1) * k], factor, &mut codes);
+            prop_assert_eq!(&t.codes[f * k..(f + 1) * k], &codes[..]);
+            prop_assert_eq!(t.scales[f].to_bits(), alpha.to_bits());
+        }
+    }
+
+    #[test]
     fn ternary_absmean_matches_its_definition(w in proptest::collection::vec(-4.0f32..4.0, 1..300)) {
         let n = w.len() as u64;
         let t = q(&w, &[1, n], Scheme::TernaryAbsmean);

@@ -136,64 +136,120 @@ fn slot_lanes(work: &[u64], s: u64, lanes: u64) -> u64 {
 
 /// The window schedule over per-lane slot masks (slots <= 64, lanes <= 64). The positions
 /// set in `work` lie below `lanes * slots`.
+///
+/// Slot-major and bit-parallel: `slot[s]` holds the lanes with work left in slot s. In a
+/// cycle the lanes with work in the front slot take it, whatever the others do (only slot
+/// front + 1 is ever taken from another lane). A lane without it takes its own slot front + 1
+/// when that is still there at its turn, else the first of its later window slots. Only
+/// lanes with nothing of their own in the window look aside, and only they are walked in
+/// lane order: a lane whose slot front + 1 a lower lane took, and that has nothing later in
+/// its window, becomes one of them. At lane `l`'s turn the slot front + 1 positions left are
+/// those of front-slot lanes and of lanes above `l` (a lane below `l` without the front slot
+/// has taken its own by then). `tests::window_cycles_equals_the_lane_by_lane_rule` holds
+/// this to the rule written lane by lane.
 fn window_cycles(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -> u64 {
-    // Each lane's slots with work left (bit s = slot s).
-    let mut rem = [0u64; 64];
-    for s in 0..slots {
-        let mut m = slot_lanes(work, s, lanes);
-        while m != 0 {
-            rem[m.trailing_zeros() as usize] |= 1 << s;
-            m &= m - 1;
-        }
+    // A PE's slot array on the stack, no larger than needed for the common few slots.
+    if slots <= 8 {
+        window_in::<8>(lanes, slots, ahead, aside, work)
+    } else {
+        window_in::<64>(lanes, slots, ahead, aside, work)
     }
+}
+
+fn window_in<const S: usize>(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -> u64 {
     let n = lanes as usize;
-    let rem = &mut rem[..n];
-    let own_window = |f: u64| -> u64 {
-        let width = (ahead + 1).min(slots - f.min(slots));
-        if width >= 64 {
-            u64::MAX << f
+    let slots_n = slots as usize;
+    let mut slot = [0u64; S];
+    let slot = &mut slot[..slots_n];
+    for (s, m) in slot.iter_mut().enumerate() {
+        *m = slot_lanes(work, s as u64, lanes);
+    }
+    let all = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    // Lanes above `l`.
+    let above = |l: usize| {
+        if l + 1 >= 64 {
+            0
         } else {
-            ((1u64 << width) - 1) << f
+            all & !((2u64 << l) - 1)
         }
     };
+    // `x` rotated right by `r` within the n lanes (1 <= r <= n; r = n is no rotation).
+    let rotate = |x: u64, r: usize| {
+        (x.checked_shr(r as u32).unwrap_or(0) | x.checked_shl((n - r) as u32).unwrap_or(0)) & all
+    };
     let aside = aside.min(lanes - 1) as usize;
+    let aside_mask = if aside >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << aside) - 1
+    };
     let mut cycles = 0;
+    let mut first = 0;
     loop {
         // The front: the first slot any lane still has work in.
-        let any = rem.iter().fold(0, |a, &m| a | m);
-        if any == 0 {
+        let Some(front) = (first..slots_n).find(|&s| slot[s] != 0) else {
             return cycles;
-        }
-        let front = any.trailing_zeros() as u64;
+        };
+        first = front;
         cycles += 1;
-        let win = own_window(front);
-        // Slot front + 1, where a lane with nothing of its own looks aside (none past the end).
-        let next = if front + 1 < slots {
-            1u64 << (front + 1)
+        let last = (front + ahead as usize).min(slots_n - 1);
+        if front + 1 >= slots_n || aside == 0 {
+            // Nothing to look aside to: every lane takes its first position in its window.
+            let mut need = all;
+            for m in &mut slot[front..=last] {
+                let t = *m & need;
+                *m &= !t;
+                need &= !t;
+            }
+            continue;
+        }
+        let front_lanes = slot[front];
+        let next = slot[front + 1];
+        // Lanes with work in the window's slots after front + 1.
+        let later = slot[(front + 2).min(last + 1)..=last]
+            .iter()
+            .fold(0, |a, &m| a | m);
+        let own_next = ahead >= 1;
+        let mut avail = next;
+        // Lanes with nothing of their own in the window, in lane order.
+        let mut pending = all & !front_lanes & !later & if own_next { !next } else { all };
+        while pending != 0 {
+            let l = pending.trailing_zeros() as usize;
+            pending &= pending - 1;
+            let eligible = if own_next {
+                avail & (front_lanes | above(l))
+            } else {
+                avail
+            };
+            let cand = rotate(eligible, l + 1) & aside_mask;
+            if cand == 0 {
+                continue;
+            }
+            let mut o = l + 1 + cand.trailing_zeros() as usize;
+            if o >= n {
+                o -= n;
+            }
+            avail &= !(1u64 << o);
+            // A lane above whose own slot front + 1 was taken, with nothing later: it looks
+            // aside at its turn.
+            let bit = 1u64 << o;
+            if own_next && front_lanes & bit == 0 && later & bit == 0 {
+                pending |= bit;
+            }
+        }
+        let stolen = next & !avail;
+        let took_next = if own_next {
+            next & !front_lanes & !stolen
         } else {
             0
         };
-        for l in 0..n {
-            let own = rem[l] & win;
-            if own != 0 {
-                rem[l] &= !(own & own.wrapping_neg());
-                continue;
-            }
-            if next == 0 {
-                continue;
-            }
-            // Lanes l + 1 .. l + aside, modulo lanes, in order (counted, not divided).
-            let mut other = l;
-            for _ in 0..aside {
-                other += 1;
-                if other == n {
-                    other = 0;
-                }
-                if rem[other] & next != 0 {
-                    rem[other] &= !next;
-                    break;
-                }
-            }
+        slot[front] = 0;
+        slot[front + 1] &= !(stolen | took_next);
+        let mut need = all & !front_lanes & !took_next;
+        for m in &mut slot[(front + 2).min(last + 1)..=last] {
+            let t = *m & need;
+            *m &= !t;
+            need &= !t;
         }
     }
 }
@@ -232,6 +288,99 @@ pub fn all_held(held: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The rule lane by lane, as first written (the oracle of the fast form).
+    /// The window schedule over per-lane slot masks (slots <= 64, lanes <= 64). The positions
+    /// set in `work` lie below `lanes * slots`.
+    fn window_cycles_by_lane(lanes: u64, slots: u64, ahead: u64, aside: u64, work: &[u64]) -> u64 {
+        // Each lane's slots with work left (bit s = slot s).
+        let mut rem = [0u64; 64];
+        for s in 0..slots {
+            let mut m = slot_lanes(work, s, lanes);
+            while m != 0 {
+                rem[m.trailing_zeros() as usize] |= 1 << s;
+                m &= m - 1;
+            }
+        }
+        let n = lanes as usize;
+        let rem = &mut rem[..n];
+        let own_window = |f: u64| -> u64 {
+            let width = (ahead + 1).min(slots - f.min(slots));
+            if width >= 64 {
+                u64::MAX << f
+            } else {
+                ((1u64 << width) - 1) << f
+            }
+        };
+        let aside = aside.min(lanes - 1) as usize;
+        let mut cycles = 0;
+        loop {
+            // The front: the first slot any lane still has work in.
+            let any = rem.iter().fold(0, |a, &m| a | m);
+            if any == 0 {
+                return cycles;
+            }
+            let front = any.trailing_zeros() as u64;
+            cycles += 1;
+            let win = own_window(front);
+            // Slot front + 1, where a lane with nothing of its own looks aside (none past the end).
+            let next = if front + 1 < slots {
+                1u64 << (front + 1)
+            } else {
+                0
+            };
+            for l in 0..n {
+                let own = rem[l] & win;
+                if own != 0 {
+                    rem[l] &= !(own & own.wrapping_neg());
+                    continue;
+                }
+                if next == 0 {
+                    continue;
+                }
+                // Lanes l + 1 .. l + aside, modulo lanes, in order (counted, not divided).
+                let mut other = l;
+                for _ in 0..aside {
+                    other += 1;
+                    if other == n {
+                        other = 0;
+                    }
+                    if rem[other] & next != 0 {
+                        rem[other] &= !next;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn window_cycles_equals_the_lane_by_lane_rule(
+            lanes in 1u64..=16,
+            slots in 1u64..=8,
+            ahead in 0u64..=8,
+            aside in 0u64..=16,
+            bits in proptest::collection::vec(any::<u64>(), 2),
+            density in 0u32..4,
+        ) {
+            let total = lanes * slots;
+            // Dense, half and sparse patterns: AND-ing random words thins the work out.
+            let mut work = vec![bits[0], 0];
+            for i in 0..density {
+                work[0] &= bits[1].rotate_left(7 * (i + 1));
+            }
+            if total < 64 {
+                work[0] &= (1u64 << total) - 1;
+            }
+            work[1] = if total > 64 { bits[1] & ((1u64 << (total - 64)) - 1) } else { 0 };
+            prop_assert_eq!(
+                window_cycles(lanes, slots, ahead, aside, &work),
+                window_cycles_by_lane(lanes, slots, ahead, aside, &work)
+            );
+        }
+    }
 
     fn bits(positions: &[u64]) -> Vec<u64> {
         let mut w = vec![0u64; 1];

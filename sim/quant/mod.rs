@@ -209,45 +209,49 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
             }
             _ => None,
         };
-        codes
-            .par_chunks_mut(k)
-            .zip(weights.par_chunks(k))
-            .enumerate()
-            .map(|(f, (c, w))| match *scheme {
-                Scheme::Int { bits, .. } => {
-                    let max = per_tensor_max.unwrap_or_else(|| int_k::max_abs(w));
-                    FilterOut {
-                        scale: int_k::quantize_filter(w, max, bits, c),
-                        groups: Vec::new(),
+        if let Scheme::Ternary { threshold_factor } = *scheme {
+            ternary_filters(weights, k, threshold_factor, &mut codes)
+        } else {
+            codes
+                .par_chunks_mut(k)
+                .zip(weights.par_chunks(k))
+                .enumerate()
+                .map(|(f, (c, w))| match *scheme {
+                    Scheme::Int { bits, .. } => {
+                        let max = per_tensor_max.unwrap_or_else(|| int_k::max_abs(w));
+                        FilterOut {
+                            scale: int_k::quantize_filter(w, max, bits, c),
+                            groups: Vec::new(),
+                        }
                     }
-                }
-                Scheme::Binary => FilterOut {
-                    scale: binary::quantize_filter(w, c),
-                    groups: Vec::new(),
-                },
-                Scheme::Ternary { threshold_factor } => FilterOut {
-                    scale: ternary::quantize_filter(w, threshold_factor, c),
-                    groups: Vec::new(),
-                },
-                Scheme::TernaryAbsmean => FilterOut {
-                    scale: ternary::quantize_filter_absmean(w, absmean.expect("absmean"), c),
-                    groups: Vec::new(),
-                },
-                Scheme::SignedBinary {
-                    threshold, alpha, ..
-                } => {
-                    let sign = sign_binary_signs.as_ref().map_or(1, |s| s[f]);
-                    FilterOut {
-                        scale: signed_binary::quantize_filter(w, sign, threshold, alpha, c),
+                    Scheme::Binary => FilterOut {
+                        scale: binary::quantize_filter(w, c),
                         groups: Vec::new(),
+                    },
+                    Scheme::Ternary { threshold_factor } => FilterOut {
+                        scale: ternary::quantize_filter(w, threshold_factor, c),
+                        groups: Vec::new(),
+                    },
+                    Scheme::TernaryAbsmean => FilterOut {
+                        scale: ternary::quantize_filter_absmean(w, absmean.expect("absmean"), c),
+                        groups: Vec::new(),
+                    },
+                    Scheme::SignedBinary {
+                        threshold, alpha, ..
+                    } => {
+                        let sign = sign_binary_signs.as_ref().map_or(1, |s| s[f]);
+                        FilterOut {
+                            scale: signed_binary::quantize_filter(w, sign, threshold, alpha, c),
+                            groups: Vec::new(),
+                        }
                     }
-                }
-                Scheme::Swis { .. } | Scheme::Truncate { .. } => prepared
-                    .as_ref()
-                    .expect("swis tables")
-                    .quantize_filter(w, c),
-            })
-            .collect()
+                    Scheme::Swis { .. } | Scheme::Truncate { .. } => prepared
+                        .as_ref()
+                        .expect("swis tables")
+                        .quantize_filter(w, c),
+                })
+                .collect()
+        }
     };
     let scales: Vec<f32> = outs.iter().map(|o| o.scale).collect();
     let groups = match *scheme {
@@ -276,6 +280,34 @@ pub fn quantize(weights: &[f32], shape: &[u64], scheme: &Scheme) -> QuantizedTen
         scale_absorbed: matches!(scheme, Scheme::SignedBinary { alpha: false, .. }),
         derived: prefix::Derived::default(),
     }
+}
+
+/// TWN's ternary filters, four at a time ([`ternary::quantize_filters_x4`]), the last
+/// `filters % 4` one by one: the same codes and scales as filter by filter.
+fn ternary_filters(
+    weights: &[f32],
+    k: usize,
+    threshold_factor: f64,
+    codes: &mut [Code],
+) -> Vec<FilterOut> {
+    let out = |scale| FilterOut {
+        scale,
+        groups: Vec::new(),
+    };
+    let quad = weights.len() / (4 * k) * (4 * k);
+    let (w4, w1) = weights.split_at(quad);
+    let (c4, c1) = codes.split_at_mut(quad);
+    let mut outs: Vec<FilterOut> = c4
+        .par_chunks_mut(4 * k)
+        .zip(w4.par_chunks(4 * k))
+        .flat_map_iter(|(c, w)| ternary::quantize_filters_x4(w, k, threshold_factor, c).map(out))
+        .collect();
+    outs.extend(
+        c1.chunks_mut(k)
+            .zip(w1.chunks(k))
+            .map(|(c, w)| out(ternary::quantize_filter(w, threshold_factor, c))),
+    );
+    outs
 }
 
 fn collect_groups(outs: &[FilterOut], group_size: u32, k: usize, metadata_bits: u32) -> SwisGroups {

@@ -47,3 +47,47 @@ pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [Code]) -> 
     }
     super::binary::mean_abs_where(w, keep)
 }
+
+/// [`quantize_filter`] of four filters of `k` weights at once (`w` and `codes` hold them one
+/// after another). Each filter's two sums run serially in its own order, exactly as
+/// [`quantize_filter`]'s, but the four chains are independent, so the processor overlaps
+/// their additions (one f64 chain waits on its adder's latency at every weight).
+pub fn quantize_filters_x4(
+    w: &[f32],
+    k: usize,
+    threshold_factor: f64,
+    codes: &mut [Code],
+) -> [f32; 4] {
+    debug_assert!(k > 0 && w.len() == 4 * k && codes.len() == 4 * k);
+    let f: [&[f32]; 4] = std::array::from_fn(|j| &w[j * k..(j + 1) * k]);
+    let mut sum = [0.0f64; 4];
+    for i in 0..k {
+        for j in 0..4 {
+            sum[j] += f[j][i].abs() as f64;
+        }
+    }
+    let delta: [f32; 4] =
+        std::array::from_fn(|j| (threshold_factor * (sum[j] / k as f64) as f32 as f64) as f32);
+    for (j, (c, x)) in codes.chunks_mut(k).zip(f).enumerate() {
+        for (c, &x) in c.iter_mut().zip(x) {
+            let sign: Code = if x > 0.0 { 1 } else { -1 };
+            *c = if x.abs() > delta[j] { sign } else { 0 };
+        }
+    }
+    let (mut kept, mut n) = ([0.0f64; 4], [0u64; 4]);
+    for i in 0..k {
+        for j in 0..4 {
+            let x = f[j][i];
+            let keep = x.abs() > delta[j];
+            kept[j] += if keep { x.abs() as f64 } else { 0.0 };
+            n[j] += keep as u64;
+        }
+    }
+    std::array::from_fn(|j| {
+        if n[j] == 0 {
+            0.0
+        } else {
+            (kept[j] / n[j] as f64) as f32
+        }
+    })
+}
