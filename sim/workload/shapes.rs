@@ -627,7 +627,7 @@ fn reshape(l: &RawLayer, x: &[u64], path: &str, p: &mut Vec<Problem>) -> Option<
         || wild > 1
         || shape
             .iter()
-            .any(|&d| d == 0 || d < -1 || d as u64 > MAX_DIM)
+            .any(|&d| d == 0 || d < -1 || (d > 0 && d as u64 > MAX_DIM))
     {
         return bad(p, "is not a shape".into());
     }

@@ -260,6 +260,7 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
 
     // Walk in topological order, inferring shapes.
     let mut layers: Vec<Layer> = Vec::with_capacity(raw.layers.len());
+    let mut failed: std::collections::HashSet<TensorId> = std::collections::HashSet::new();
     let mut new_id: HashMap<usize, LayerId> = HashMap::new();
     for &i in &order {
         let l = &raw.layers[i];
@@ -271,7 +272,15 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
             .iter()
             .map(|t| tensors[t.0 as usize].shape.clone())
             .collect();
-        let inferred = infer(l, &in_shapes, &path, &mut p).and_then(|(op, shape)| {
+        // A layer downstream of one whose shape could not be inferred is not checked: its
+        // input shapes are unknown, and the first problem is the one to fix.
+        let upstream_failed = inputs.iter().any(|t| failed.contains(t));
+        let inferred = if upstream_failed {
+            None
+        } else {
+            infer(l, &in_shapes, &path, &mut p)
+        }
+        .and_then(|(op, shape)| {
             let problem = tensor_bound(&shape, batch, &path)
                 .or_else(|| layer_bound(&op, &shape, batch, &path));
             match problem {
@@ -282,8 +291,11 @@ pub fn validate_workload(raw: RawWorkload, origin: &str) -> Result<Network> {
                 }
             }
         });
-        let (op, out_shape) = inferred.unwrap_or((Op::Relu, vec![1]));
         let out = by_name[&l.output];
+        if inferred.is_none() {
+            failed.insert(out);
+        }
+        let (op, out_shape) = inferred.unwrap_or((Op::Relu, vec![1]));
         tensors[out.0 as usize].shape = out_shape;
         tensors[out.0 as usize].producer = Some(id);
 

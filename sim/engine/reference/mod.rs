@@ -90,6 +90,11 @@ pub fn simulate_layer_traced(
         ));
     }
     let unsupported = |why: String| Error::Unsupported(format!("layer `{}`: {why}", layer.name));
+    if layer.is_act_matmul() {
+        return Err(unsupported(
+            "the reference engine runs weight layers; this matmul multiplies two activations (the fast engine times it)".into(),
+        ));
+    }
     let Some(q) = codes else {
         return Err(unsupported(
             "the reference engine needs the layer's quantized weights".into(),
