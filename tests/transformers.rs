@@ -551,3 +551,55 @@ fn bert_and_a_tiny_llama_run_on_a_dense_and_a_ternary_design() {
         }
     }
 }
+
+/// The three large workloads stay out of `tests/cli.rs`'s arch x workload matrix (quantizing
+/// their 2.4e9 to 6.6e9 synthetic weights takes minutes per design): here every shipped
+/// design's static checks (the schemes it can run, the engine's size bounds), and a run on the
+/// dense design against its golden summary.
+#[test]
+fn the_large_transformers_pass_every_designs_checks_and_run_on_a_dense_design() {
+    let t = tempfile::tempdir().unwrap();
+    for name in [
+        "llama2_7b_prefill_s512",
+        "llama2_7b_decode_ctx2048",
+        "bitnet_2b4t_decode_ctx2048",
+    ] {
+        let net = shipped(name);
+        for (arch_name, _) in plumsim::shipped::ARCHS {
+            let arch = plumsim::shipped::arch(arch_name).unwrap();
+            let net = pipeline::design_network(&arch, &net);
+            let mut problems = pipeline::compatibility(&arch, &net);
+            problems.extend(pipeline::size_problems(Some(&arch), &net));
+            // PEs with per-activation step costs keep one per (K chunk, filter, step): a
+            // 512-token prompt through Llama's 11008-wide MLP (gate, up and down in each of 32
+            // layers) is beyond the engine's 2^28 bound.
+            let per_activation = arch.pe.skip_zero_activations || arch.pe.reads_activations();
+            if name == "llama2_7b_prefill_s512" && per_activation {
+                assert_eq!(problems.len(), 96, "{name} on {arch_name}: {problems:?}");
+                for p in &problems {
+                    assert!(
+                        p.path.contains(".mlp.") && p.message.contains("step costs"),
+                        "{name} on {arch_name}: {p}"
+                    );
+                }
+            } else {
+                assert!(problems.is_empty(), "{name} on {arch_name}: {problems:?}");
+            }
+        }
+        let out = t.path().join(name);
+        let o = plumsim(&[
+            "run",
+            "arch/dense_pe16.toml",
+            &format!("workloads/{name}.json"),
+            "--out",
+            &path_str(&out),
+            "--format",
+            "csv",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let summary = common::read(&out.join("summary.json"));
+        if let Some(diff) = common::golden(&format!("summary/dense_pe16__{name}.json"), &summary) {
+            panic!("{diff}");
+        }
+    }
+}
