@@ -23,6 +23,31 @@ fn shipped(dir: &str, ext: &str) -> Vec<PathBuf> {
     v
 }
 
+/// Workloads of more than this many weights stay out of the arch x workload matrix (and
+/// `validate`'s): quantizing Llama-2-7B's 6.6e9 or BitNet 2B4T's 2.4e9 synthetic weights takes
+/// minutes per design. `tests/transformers.rs` checks them on every shipped design (the
+/// static checks) and runs them on a dense one.
+const MATRIX_MAX_WEIGHTS: u64 = 1_000_000_000;
+
+/// The shipped workloads of at most [`MATRIX_MAX_WEIGHTS`] weights, sorted.
+fn matrix_workloads() -> Vec<PathBuf> {
+    shipped("workloads", "json")
+        .into_iter()
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let net =
+                plumsim::workload::parse_workload(&text, &rel(p)).unwrap_or_else(|e| panic!("{e}"));
+            let weights: u64 = net
+                .layers
+                .iter()
+                .filter_map(|l| l.weight_shape())
+                .map(|s| s.iter().product::<u64>())
+                .sum();
+            weights <= MATRIX_MAX_WEIGHTS
+        })
+        .collect()
+}
+
 fn rel(p: &Path) -> String {
     path_str(p.strip_prefix(root()).unwrap_or(p))
 }
@@ -79,7 +104,7 @@ fn failed_for_missing_shared(workload: &Path, err: &str) -> bool {
 #[test]
 fn every_shipped_arch_runs_every_shipped_workload() {
     let archs = shipped("arch", "toml");
-    let workloads = shipped("workloads", "json");
+    let workloads = matrix_workloads();
     assert!(
         archs.len() >= 3,
         "expected at least 3 architectures, found {archs:?}"
@@ -700,7 +725,7 @@ fn validate_accepts_good_inputs_and_rejects_bad_ones() {
             let n = p.file_name().unwrap().to_string_lossy();
             !BAD_WORKLOADS.iter().any(|(b, _)| b.ends_with(&*n))
         })
-        .chain(shipped("workloads", "json"))
+        .chain(matrix_workloads())
         .collect::<Vec<_>>();
     assert!(good_workloads.len() >= 9, "{good_workloads:?}");
     for arch in shipped("arch", "toml") {

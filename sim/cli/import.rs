@@ -1,13 +1,41 @@
 //! `plumsim import scalesim CONFIG.cfg [TOPOLOGY.csv]`: move a SCALE-Sim study over.
+//! `plumsim import transformer CONFIG.json (--prefill SEQ_LEN | --decode CONTEXT)`: a
+//! transformer workload from a published model config.
 
 use std::path::PathBuf;
 
+use plumsim::workload::transformer::{self, Phase};
 use plumsim::{io, scalesim};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCommand {
     /// Write the architecture TOML (and workload JSON) equivalent to SCALE-Sim inputs.
     Scalesim(ScalesimArgs),
+    /// Write the workload JSON of a transformer from its Hugging Face style config.json
+    /// (model_type bert, vit, llama or bitnet; see workloads/README.md, "Transformers").
+    Transformer(TransformerArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TransformerArgs {
+    /// The model's config.json (Hugging Face layout; keys plumsim does not read are ignored).
+    pub config: PathBuf,
+    /// A prefill: SEQ_LEN prompt tokens per sequence at once (text models).
+    #[arg(long, value_name = "SEQ_LEN", conflicts_with = "decode")]
+    pub prefill: Option<u64>,
+    /// A decode step: one new token per sequence over a KV cache of CONTEXT tokens (decoders).
+    #[arg(long, value_name = "CONTEXT")]
+    pub decode: Option<u64>,
+    /// Sequences (or images) per inference.
+    #[arg(long, default_value_t = 1)]
+    pub batch: u64,
+    /// The workload's name [default: the config's file stem, the phase and the batch, e.g.
+    /// llama2_7b_decode_ctx2048].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The workload JSON file to write.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +56,10 @@ pub struct ScalesimArgs {
 }
 
 pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result<()> {
-    let ImportCommand::Scalesim(args) = cmd;
+    let args = match cmd {
+        ImportCommand::Scalesim(args) => args,
+        ImportCommand::Transformer(args) => return import_transformer(args),
+    };
     io::output::check_dir_target(&args.out)?;
     let cfg_text = io::read_text(&args.config)?;
     let origin = args.config.display().to_string();
@@ -81,5 +112,34 @@ pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result
     for (p, _) in &files {
         println!("wrote {}", p.display());
     }
+    Ok(())
+}
+
+fn import_transformer(args: TransformerArgs) -> anyhow::Result<()> {
+    io::output::check_file_target(&args.out)?;
+    let text = io::read_text(&args.config)?;
+    let origin = args.config.display().to_string();
+    let config = transformer::parse_config(&text, &origin)?;
+    let phase = match (args.prefill, args.decode) {
+        (Some(seq_len), _) => Some(Phase::Prefill { seq_len }),
+        (None, Some(context)) => Some(Phase::Decode { context }),
+        (None, None) => None,
+    };
+    let stem = args
+        .config
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| transformer::default_name(&stem, phase, args.batch));
+    let workload = transformer::transformer_workload(&config, phase, args.batch, &name, &origin)?;
+    let json = workload.to_json()?;
+    // The written file must itself validate (the size bounds, for a very large model), so
+    // nothing is written that `run` would refuse.
+    plumsim::workload::parse_workload(&json, &format!("the workload generated from {origin}"))?;
+    io::write_all_atomic(&[(args.out.clone(), json.into_bytes())])?;
+    println!("wrote {}", args.out.display());
     Ok(())
 }

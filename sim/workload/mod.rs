@@ -4,7 +4,8 @@
 //! into a [`Network`]: layers in topological order ([`graph`]), shapes inferred and checked
 //! ([`shapes`]), quantization resolved by the one quantization validator
 //! ([`crate::quant::resolve_quant`]), or reports every problem with the layer and tensor it
-//! concerns. Pure: no file access.
+//! concerns. [`transformer`] writes transformer workloads from published model configs. Pure: no
+//! file access.
 
 use petgraph::graph::DiGraph;
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use crate::quant::spec::{QuantSpec, Scheme};
 pub mod graph;
 pub mod raw;
 pub mod shapes;
+pub mod transformer;
 pub mod validate;
 
 pub use raw::{
