@@ -535,7 +535,22 @@ pub fn check_finite(summary: &Summary, rows: &[LayerRow]) -> crate::error::Resul
     let internal = |m: String| crate::error::Error::Internal(m);
     let json = serde_json::to_value(summary).map_err(|e| internal(format!("summary: {e}")))?;
     if let serde_json::Value::Object(m) = &json {
-        if let Some((k, _)) = m.iter().find(|(_, v)| v.is_null()) {
+        // serde_json spells a non-finite float `null`; so is a figure that does not apply
+        // (the sequence fields of a CNN), checked here by value instead.
+        let optional = [
+            ("tokens_per_s", summary.tokens_per_s),
+            ("energy_per_token_pj", summary.energy_per_token_pj),
+        ];
+        if let Some((k, _)) = optional
+            .iter()
+            .find(|(_, v)| v.is_some_and(|x| !x.is_finite()))
+        {
+            return Err(internal(format!(
+                "summary field `{k}` is not a finite number"
+            )));
+        }
+        let blank = |k: &str| k == "tokens" || optional.iter().any(|(o, v)| *o == k && v.is_none());
+        if let Some((k, _)) = m.iter().find(|(k, v)| v.is_null() && !blank(k)) {
             return Err(internal(format!(
                 "summary field `{k}` is not a finite number"
             )));
@@ -596,5 +611,12 @@ mod tests {
         assert!(e.contains("energy_pj"), "{e}");
         rows[0].energy_pj = f64::INFINITY;
         assert!(check_finite(&summary, &rows).is_err());
+        // A CNN's sequence fields are blank, not a failure; a sequence model's must be finite.
+        rows[0].energy_pj = 1.0;
+        assert_eq!(summary.energy_per_token_pj, None);
+        let mut seq = summary.clone();
+        seq.energy_per_token_pj = Some(f64::NAN);
+        let e = check_finite(&seq, &rows).unwrap_err().to_string();
+        assert!(e.contains("energy_per_token_pj"), "{e}");
     }
 }

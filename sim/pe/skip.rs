@@ -374,7 +374,7 @@ mod tests {
             if total < 64 {
                 work[0] &= (1u64 << total) - 1;
             }
-            work[1] = if total > 64 { bits[1] & ((1u64 << (total - 64)) - 1) } else { 0 };
+            work[1] = if total > 64 { bits[1] & (u64::MAX >> (128 - total)) } else { 0 };
             prop_assert_eq!(
                 window_cycles(lanes, slots, ahead, aside, &work),
                 window_cycles_by_lane(lanes, slots, ahead, aside, &work)
