@@ -3,6 +3,12 @@
 //! results/sweeps) and compared with the committed file byte for byte. The plots beside them
 //! must be produced and committed too. The trained ResNet-20 parts need ../shared; without it
 //! they are skipped with a note, except under CI=true, where that is a failure.
+//!
+//! `results/transformers/` (`plumsim reproduce --transformers`: two decode steps of 6.7 and
+//! 2.4 billion weights on five designs, minutes on two cores) is checked by an ignored test:
+//! `cargo test --release --test reproduce -- --ignored`. The engine paths it runs are held by
+//! the golden summaries of BERT-base, ViT-B/16 and the dense Llama-2-7B and BitNet decode
+//! steps (`tests/cli.rs`, `tests/transformers.rs`).
 
 mod common;
 
@@ -30,18 +36,27 @@ fn committed_csvs() -> BTreeSet<PathBuf> {
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
         .map(|p| p.strip_prefix(&results).unwrap().to_path_buf())
-        // The default output folders of `run`, `compare` and `quantize` (git-ignored).
+        // The default output folders of `run`, `compare` and `quantize` (git-ignored), and the
+        // transformer study (its own, ignored, test below).
         .filter(|p| {
-            !["run", "compare", "quantize"]
+            !["run", "compare", "quantize", TRANSFORMERS]
                 .iter()
                 .any(|d| p.starts_with(d))
         })
         .collect()
 }
 
+/// The transformer study's folder under results/.
+const TRANSFORMERS: &str = "transformers";
+
 /// The sweeps whose CSVs are committed: (spec, result CSV, Pareto-front CSV from stdout).
 /// Those whose CSV names `resnet20` run on the trained weights and real inputs in ../shared.
-const SWEEPS: [(&str, &str, &str); 3] = [
+const SWEEPS: [(&str, &str, &str); 4] = [
+    (
+        "scripts/sweeps/bert_kinds.toml",
+        "sweeps/bert_kinds.csv",
+        "sweeps/bert_kinds_front.csv",
+    ),
     (
         "scripts/sweeps/kinds.toml",
         "sweeps/kinds.csv",
@@ -125,4 +140,44 @@ fn committed_results_are_what_the_code_produces() {
         common::shared_or_skip(&format!("the trained ResNet-20 results {missing:?}"));
     }
     assert!(produced.len() >= 11, "CSV files compared: {produced:?}");
+}
+
+#[test]
+#[ignore = "minutes: two billion-weight decode steps on five designs; run with --ignored"]
+fn committed_transformer_results_are_what_the_code_produces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results");
+    let o = common::plumsim(&[
+        "reproduce",
+        "--transformers",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        o.status.success(),
+        "reproduce failed: {}",
+        common::stderr(&o)
+    );
+    let dir = out.join(TRANSFORMERS);
+    let committed_dir = common::root().join("results").join(TRANSFORMERS);
+    let produced: BTreeSet<PathBuf> = walk(&dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(&dir).unwrap().to_path_buf())
+        .collect();
+    let committed: BTreeSet<PathBuf> = walk(&committed_dir)
+        .into_iter()
+        .map(|p| p.strip_prefix(&committed_dir).unwrap().to_path_buf())
+        .collect();
+    assert_eq!(produced, committed, "files produced and committed differ");
+    for rel in produced
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "md"))
+    {
+        assert!(
+            std::fs::read(dir.join(rel)).unwrap() == std::fs::read(committed_dir.join(rel)).unwrap(),
+            "results/{TRANSFORMERS}/{} differs from what the code produces: run `plumsim reproduce --transformers`",
+            rel.display()
+        );
+    }
 }

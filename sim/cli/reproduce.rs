@@ -18,16 +18,28 @@ pub struct ReproduceArgs {
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Only the quick part (PLUM on synthetic ResNet-18, PikeLPN's elementwise share).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "transformers")]
     pub reduced: bool,
+    /// Only the transformer study: Llama-2-7B and BitNet b1.58 2B4T decode and BERT-base on
+    /// int8, absmean ternary, signed binary, SWIS and bit-serial designs (minutes: not part
+    /// of the default run).
+    #[arg(long)]
+    pub transformers: bool,
 }
 
 pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
     io::output::check_dir_target(&args.out)?;
+    let selection = if args.transformers {
+        studies::Selection::Transformers
+    } else if args.reduced {
+        studies::Selection::Reduced
+    } else {
+        studies::Selection::All
+    };
     let trained = io::shared_weights_present();
     // The fidelity study's inputs: the CIFAR-10 test images, through ResNet-20's transform.
     let dir = plumsim::shipped::shared_images_dir();
-    let images = if trained && !args.reduced && dir.is_dir() {
+    let images = if trained && selection == studies::Selection::All && dir.is_dir() {
         let (_, net) = plumsim::shipped::workload("resnet20_cifar10.json")?;
         Some(io::load_inputs(&dir, &net, None)?)
     } else {
@@ -40,12 +52,12 @@ pub fn run(args: ReproduceArgs, v: Verbosity) -> anyhow::Result<()> {
         calibration: plumsim::functional::Calibrate::Max,
     });
     let bar = v.bar(
-        studies::design_count(args.reduced, trained, images.is_some()),
+        studies::design_count(selection, trained, images.is_some()),
         "designs",
     );
     let progress = |label: &str| bar.step(label);
     let runner = Runner::new(&progress);
-    let r = studies::reproduce(&args.out, args.reduced, trained, samples, &runner);
+    let r = studies::reproduce(&args.out, selection, trained, samples, &runner);
     bar.finish();
     let r = r?;
     for n in &r.notes {

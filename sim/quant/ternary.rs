@@ -52,6 +52,9 @@ pub fn quantize_filter(w: &[f32], threshold_factor: f64, codes: &mut [Code]) -> 
 /// after another). Each filter's two sums run serially in its own order, exactly as
 /// [`quantize_filter`]'s, but the four chains are independent, so the processor overlaps
 /// their additions (one f64 chain waits on its adder's latency at every weight).
+// Indexing by weight, then by filter, is the interleaving: an iterator over one filter would
+// undo it.
+#[allow(clippy::needless_range_loop)]
 pub fn quantize_filters_x4(
     w: &[f32],
     k: usize,

@@ -30,6 +30,7 @@ pub mod pikelpn;
 pub mod plum;
 pub mod sensitivity;
 pub mod swis;
+pub mod transformers;
 
 /// Result files: path under the output folder and bytes.
 pub type Files = Vec<(PathBuf, Vec<u8>)>;
@@ -515,10 +516,26 @@ enum Study {
     Pareto,
     Sensitivity,
     Fidelity,
+    Transformers,
+}
+
+/// Which studies [`reproduce`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Every study but the transformers'.
+    All,
+    /// Only the quick part: PLUM on synthetic ResNet-18, PikeLPN's elementwise share.
+    Reduced,
+    /// Only the transformer study (minutes: it quantizes billions of synthetic weights).
+    Transformers,
 }
 
 /// The studies [`reproduce`] runs, in order, and notes on those it leaves out (see there).
-fn studies(reduced: bool, trained: bool, images: bool) -> (Vec<Study>, Vec<String>) {
+fn studies(selection: Selection, trained: bool, images: bool) -> (Vec<Study>, Vec<String>) {
+    if selection == Selection::Transformers {
+        return (vec![Study::Transformers], Vec::new());
+    }
+    let reduced = selection == Selection::Reduced;
     let mut v = vec![
         Study::Plum {
             wl: "resnet18_plum.json",
@@ -584,6 +601,10 @@ impl Study {
             Study::Swis { wl, .. } => vec![(wl, swis::designs())],
             Study::Pareto => vec![("resnet18.json", pareto::designs())],
             Study::Sensitivity => vec![("resnet18.json", sensitivity::designs())],
+            Study::Transformers => transformers::WORKLOADS
+                .iter()
+                .map(|(wl, _)| (*wl, transformers::designs()))
+                .collect(),
             Study::Fidelity => {
                 let mut by: Vec<(&'static str, Vec<Variant>)> = Vec::new();
                 for d in fidelity::designs() {
@@ -606,6 +627,7 @@ impl Study {
             Study::Pareto => pareto::design_count(),
             Study::Sensitivity => sensitivity::design_count(),
             Study::Fidelity => fidelity::design_count(),
+            Study::Transformers => transformers::design_count(),
         }
     }
 
@@ -636,6 +658,7 @@ impl Study {
                 sensitivity::study(files, out, r)?;
                 None
             }
+            Study::Transformers => Some(transformers::study(files, out, r)?),
             Study::Fidelity => {
                 let samples = images.ok_or_else(|| {
                     Error::Internal("the fidelity study runs only with its images".into())
@@ -646,8 +669,7 @@ impl Study {
     }
 }
 
-/// Every study into `out`; `reduced`: only the quick part (PLUM on synthetic ResNet-18 and
-/// PikeLPN's elementwise share). The trained ResNet-20 parts run when `trained` (the caller
+/// The studies `selection` names into `out` (see [`Selection`]). The trained ResNet-20 parts run when `trained` (the caller
 /// has found `../shared/weights`, see [`crate::shipped::shared_weights_dir`]).
 /// `images`: the CIFAR-10 test images the fidelity study runs the trained ResNet-20 on (when
 /// `../shared/images` is present).
@@ -656,12 +678,12 @@ impl Study {
 /// the code sets a later study asks for again, soonest first.
 pub fn reproduce(
     out: &Path,
-    reduced: bool,
+    selection: Selection,
     trained: bool,
     images: Option<crate::functional::Samples>,
     runner: &Runner,
 ) -> Result<Reproduction> {
-    let (studies, notes) = studies(reduced, trained, images.is_some());
+    let (studies, notes) = studies(selection, trained, images.is_some());
     runner.plan(&studies.iter().map(|s| s.designs()).collect::<Vec<_>>());
     let mut files: Files = Vec::new();
     let mut report = String::new();
@@ -682,8 +704,8 @@ pub fn reproduce(
 }
 
 /// How many designs [`reproduce`] runs (for a progress bar).
-pub fn design_count(reduced: bool, trained: bool, images: bool) -> u64 {
-    let (studies, _) = studies(reduced, trained, images);
+pub fn design_count(selection: Selection, trained: bool, images: bool) -> u64 {
+    let (studies, _) = studies(selection, trained, images);
     studies.iter().map(|s| s.design_count()).sum()
 }
 
