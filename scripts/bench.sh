@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh            # every job
 #   RUNS=3 scripts/bench.sh     # fewer repetitions
+#   LARGE_RUNS=1 scripts/bench.sh   # the Llama-2-7B decode steps once each (default 3)
 #
 # Jobs that need ../shared (SCALE-Sim's ResNet-18 topology, the CIFAR-10 images) are skipped
 # with a note when it is absent. The criterion benchmarks (`cargo bench`) measure the same
@@ -20,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "machine: $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sm), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-echo "plumsim $("$BIN" --version | cut -d' ' -f2), $(git rev-parse --short HEAD 2>/dev/null || echo 'no git'), median of $RUNS runs"
+echo "plumsim $("$BIN" --version | cut -d' ' -f2), $(git rev-parse --short HEAD 2>/dev/null || echo 'no git'), median of $RUNS runs (the Llama-2-7B steps: ${LARGE_RUNS:-3})"
 echo
 echo "| job | wall (median) | peak memory | target |"
 echo "|---|---|---|---|"
@@ -79,3 +80,13 @@ fi
 
 job '`plumsim reproduce` (everything in `results/`)' '< 5 s, < 500 MB' \
     "$BIN" reproduce --out "$TMP/out" -q
+
+job '`plumsim run arch/ternary_absmean_pe16.toml workloads/bert_base_s128.json`' '< 2 s' \
+    "$BIN" run arch/ternary_absmean_pe16.toml workloads/bert_base_s128.json --out "$TMP/out" -q
+
+# A minute each: fewer repetitions.
+RUNS="${LARGE_RUNS:-3}"
+job '`plumsim run arch/ternary_absmean_pe16.toml workloads/llama2_7b_decode_ctx2048.json`' '< 60 s, < 2 GiB' \
+    "$BIN" run arch/ternary_absmean_pe16.toml workloads/llama2_7b_decode_ctx2048.json --out "$TMP/out" -q
+job '`plumsim run arch/swis_pe16.toml workloads/llama2_7b_decode_ctx2048.json`' '< 120 s' \
+    "$BIN" run arch/swis_pe16.toml workloads/llama2_7b_decode_ctx2048.json --out "$TMP/out" -q
