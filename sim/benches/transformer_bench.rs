@@ -9,14 +9,14 @@
 //!   positions); target under 120 s.
 //! - `bert_base_s128/{dense,ternary_absmean}_pe16`: BERT-base at S = 128; target under 2 s.
 //!
-//! `cargo bench --bench transformer` (about half an hour: criterion's least sample size is
-//! 10); `cargo bench --bench transformer -- bert` for BERT alone. Peak memory is measured
+//! `cargo bench --bench transformer` (about 20 minutes: criterion's least sample size is 10,
+//! one run each); `cargo bench --bench transformer -- bert` for BERT alone. Peak memory is measured
 //! by `scripts/bench.sh`, on the command a user types.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
 use plumsim::{arch::Arch, io};
 
@@ -24,7 +24,8 @@ fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// One run as `plumsim run` makes it: nothing cached across iterations.
+/// One run as `plumsim run` makes it: nothing cached across iterations, the quantized layers'
+/// statistics computed (layers.csv reports them).
 fn run(arch: &Arch, workload: &Path) -> u64 {
     let net = io::load_workload(workload).expect("shipped workload");
     let source = io::FileSource::new(workload, None);
@@ -33,7 +34,11 @@ fn run(arch: &Arch, workload: &Path) -> u64 {
         weights: &w,
         codes: &c,
     };
-    pipeline::run_design(arch, &net, &source, caches, Options::default())
+    let opts = Options {
+        all_layers: false,
+        stats: true,
+    };
+    pipeline::run_design(arch, &net, &source, caches, opts)
         .expect("run")
         .run
         .total_cycles()
@@ -43,6 +48,8 @@ fn bench(c: &mut Criterion, group: &str, workload: &str, designs: &[&str], secs:
     let path = repo(&format!("workloads/{workload}"));
     let mut g = c.benchmark_group(group);
     g.sample_size(10);
+    // One run per sample (flat sampling: a decode step is most of a minute).
+    g.sampling_mode(SamplingMode::Flat);
     g.warm_up_time(Duration::from_millis(1));
     g.measurement_time(Duration::from_secs(secs));
     for design in designs {
@@ -67,7 +74,7 @@ fn bench_transformers(c: &mut Criterion) {
         "llama2_7b_decode",
         "llama2_7b_decode_ctx2048.json",
         &["ternary_absmean_pe16", "swis_pe16"],
-        400,
+        1,
     );
 }
 
