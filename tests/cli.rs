@@ -311,7 +311,7 @@ const BAD_WORKLOADS: &[(&str, &[&str])] = &[
         &[
             "shape_mismatch.json",
             "1 problem",
-            "layers[1] (add).inputs: residual add needs equal shapes: `input` is [8, 8, 8], `conv` is [16, 8, 8]",
+            "layers[1] (add).inputs: shapes do not broadcast: `input` is [8, 8, 8], `conv` is [16, 8, 8]",
         ],
     ),
     (
@@ -432,7 +432,7 @@ fn failed_run_writes_nothing_and_keeps_a_previous_result() {
     assert_rejected(
         &o,
         "bad workload into a fresh folder",
-        &["residual add needs equal shapes"],
+        &["shapes do not broadcast"],
     );
     assert!(
         !fresh.join("layers.csv").exists(),

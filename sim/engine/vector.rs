@@ -21,6 +21,14 @@
 //! | `silu` (x / (1 + exp(-x)): i-exp, an add, a reciprocal, a multiply) | 8 | 8 |
 //! | `relu2` (compare, square) | 1 | 1 |
 //! | `mul` | 1 | 0 |
+//! | `sub` | 0 | 1 |
+//! | `div` (a reciprocal and a multiply) | 5 | 2 |
+//! | `add`, `sub`, `mul` with a constant `scalar` | as above | |
+//! | `div` by a constant `scalar` (its reciprocal made offline) | 1 | 0 |
+//! | `clip` (a compare per bound) | 0 | 2 |
+//! | `hard_sigmoid` (`alpha x + beta`, two compares) | 1 | 3 |
+//! | `hard_swish` (hard sigmoid with constant `alpha`, `beta`, then `x *`) | 2 | 3 |
+//! | `sigmoid` (i-exp, an add, a reciprocal) | 7 | 8 |
 //! | `rope` (x cos + rotate(x) sin) | 2 | 1 |
 //! | `softmax`, per element: subtract the row's max, i-exp, sum, scale by 1 / sum | 4 | 8 |
 //! | `softmax`, per row: the reciprocal of the sum | 4 | 2 |
@@ -61,7 +69,7 @@
 
 use crate::arch::{Arch, VectorPrecision};
 use crate::quant::QuantizedTensor;
-use crate::workload::{BatchNormMode, Layer, Network, Op};
+use crate::workload::{Arith, BatchNormMode, Layer, Network, Op};
 
 /// Vector-unit work of one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -144,7 +152,31 @@ fn ops(
         Op::MaxPool(pl) => each(0, pl.kernel.0 * pl.kernel.1 - 1),
         Op::AvgPool(pl) => each(1, pl.kernel.0 * pl.kernel.1 - 1),
         Op::PadChannels | Op::Embedding { .. } => each(0, 0),
-        Op::Concat | Op::Reshape | Op::Transpose | Op::Slice => each(0, 0),
+        Op::Concat | Op::Reshape | Op::Transpose | Op::Slice { .. } => each(0, 0),
+        Op::Clip { min, max } => each(0, min.is_some() as u64 + max.is_some() as u64),
+        Op::HardSigmoid { .. } => each(1, 3),
+        Op::HardSwish => each(2, 3),
+        Op::Sigmoid => OpCounts {
+            exps: 1,
+            divides: 1,
+            ..each(EXP.0 + RECIPROCAL.0, EXP.1 + RECIPROCAL.1 + 1)
+        },
+        Op::Sub => each(0, 1),
+        Op::Div => OpCounts {
+            divides: 1,
+            ..each(RECIPROCAL.0 + 1, RECIPROCAL.1)
+        },
+        // A constant divisor is its reciprocal, made once offline: one multiply. A constant
+        // dividend (`c / x`) needs the reciprocal of every element.
+        Op::Scalar { arith, left, .. } => match arith {
+            Arith::Add | Arith::Sub => each(0, 1),
+            Arith::Mul => each(1, 0),
+            Arith::Div if !left => each(1, 0),
+            Arith::Div => OpCounts {
+                divides: 1,
+                ..each(RECIPROCAL.0 + 1, RECIPROCAL.1)
+            },
+        },
         Op::Gelu => each(2, 8),
         Op::Silu => OpCounts {
             exps: 1,

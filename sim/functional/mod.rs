@@ -780,6 +780,17 @@ fn functional_op(op: &Op) -> bool {
             | Op::Requantize
             | Op::Add
             | Op::PadChannels
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Scalar { .. }
+            | Op::Clip { .. }
+            | Op::HardSigmoid { .. }
+            | Op::HardSwish
+            | Op::Sigmoid
+            | Op::Reshape
+            | Op::Slice { .. }
+            | Op::Softmax { .. }
     )
 }
 
@@ -829,7 +840,53 @@ fn elementwise_in(
             }
             y
         }
-        Op::Add => x.iter().zip(xs[1]).map(|(&a, &b)| r(a + b)).collect(),
+        Op::Add | Op::Sub | Op::Mul | Op::Div => {
+            let b_shape = &net.tensor(l.inputs[1]).shape;
+            let f = match l.op {
+                Op::Add => |a: f32, b: f32| a + b,
+                Op::Sub => |a: f32, b: f32| a - b,
+                Op::Mul => |a: f32, b: f32| a * b,
+                _ => |a: f32, b: f32| a / b,
+            };
+            ops::broadcast(x, in_shape, xs[1], b_shape, out_shape, |a, b| r(f(a, b)))
+        }
+        Op::Scalar { arith, value, left } => {
+            let c = value.get();
+            x.iter()
+                .map(|&v| r(arith.apply(v as f64, c, left) as f32))
+                .collect()
+        }
+        Op::Clip { min, max } => {
+            let (lo, hi) = (
+                min.map_or(f32::NEG_INFINITY, |v| v.get() as f32),
+                max.map_or(f32::INFINITY, |v| v.get() as f32),
+            );
+            x.iter().map(|&v| v.max(lo).min(hi)).collect()
+        }
+        Op::HardSigmoid { alpha, beta } => {
+            let (a, b) = (alpha.get() as f32, beta.get() as f32);
+            x.iter().map(|&v| r(r(a * v) + b).clamp(0.0, 1.0)).collect()
+        }
+        Op::HardSwish => x
+            .iter()
+            .map(|&v| r(v * r(r(v / 6.0) + 0.5).clamp(0.0, 1.0)))
+            .collect(),
+        Op::Sigmoid => x.iter().map(|&v| r(1.0 / (1.0 + (-v).exp()))).collect(),
+        Op::Softmax { n } => {
+            let mut y = Vec::with_capacity(x.len());
+            for row in x.chunks(n.max(1) as usize) {
+                let m = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                let e: Vec<f32> = row.iter().map(|&v| r((v - m).exp())).collect();
+                let sum = e.iter().fold(0f32, |a, &b| r(a + b));
+                y.extend(e.iter().map(|&v| r(v / sum)));
+            }
+            y
+        }
+        // C order is kept: a reshape is the same values.
+        Op::Reshape => x.to_vec(),
+        Op::Slice { axis, start, step } => {
+            ops::slice(x, in_shape, out_shape, axis as usize, start, step)
+        }
         Op::MaxPool(p) | Op::AvgPool(p) => {
             let max = matches!(l.op, Op::MaxPool(_));
             let in_hw = hw(in_shape);

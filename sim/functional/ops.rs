@@ -404,6 +404,78 @@ pub fn pad_channels<T: Copy + Default>(x: &[T], c: usize, out: usize) -> Vec<T> 
     v
 }
 
+/// `f(a, b)` elementwise over `a` (shape `sa`) and `b` (shape `sb`) broadcast to `out`
+/// (NumPy's rule: shapes aligned from the last axis, a size of 1 repeated); C order.
+pub fn broadcast(
+    a: &[f32],
+    sa: &[u64],
+    b: &[f32],
+    sb: &[u64],
+    out: &[u64],
+    f: impl Fn(f32, f32) -> f32,
+) -> Vec<f32> {
+    if sa == sb {
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    // Each operand's stride per output axis (0 where it is broadcast).
+    let strides = |s: &[u64]| {
+        let pad = out.len() - s.len();
+        let mut st = vec![0usize; out.len()];
+        let mut acc = 1usize;
+        for i in (0..s.len()).rev() {
+            if s[i] != 1 {
+                st[pad + i] = acc;
+            }
+            acc *= s[i] as usize;
+        }
+        st
+    };
+    let (ta, tb) = (strides(sa), strides(sb));
+    let n: usize = out.iter().map(|&d| d as usize).product();
+    let mut idx = vec![0usize; out.len()];
+    let (mut ia, mut ib) = (0usize, 0usize);
+    let mut y = Vec::with_capacity(n);
+    for _ in 0..n {
+        y.push(f(a[ia], b[ib]));
+        // Advance the output index like an odometer, moving both operands' offsets.
+        for d in (0..out.len()).rev() {
+            idx[d] += 1;
+            ia += ta[d];
+            ib += tb[d];
+            if idx[d] < out[d] as usize {
+                break;
+            }
+            ia -= ta[d] * out[d] as usize;
+            ib -= tb[d] * out[d] as usize;
+            idx[d] = 0;
+        }
+    }
+    y
+}
+
+/// Every `step`-th index of `axis` from `start`, of `x` (shape `shape`, C order), giving
+/// `out` elements along it.
+pub fn slice<T: Copy>(
+    x: &[T],
+    shape: &[u64],
+    out: &[u64],
+    axis: usize,
+    start: u64,
+    step: u64,
+) -> Vec<T> {
+    let outer: usize = shape[..axis].iter().map(|&d| d as usize).product();
+    let inner: usize = shape[axis + 1..].iter().map(|&d| d as usize).product();
+    let (len, kept) = (shape[axis] as usize, out[axis] as usize);
+    let mut y = Vec::with_capacity(outer * kept * inner);
+    for o in 0..outer {
+        for k in 0..kept {
+            let at = (o * len + start as usize + k * step as usize) * inner;
+            y.extend_from_slice(&x[at..at + inner]);
+        }
+    }
+    y
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

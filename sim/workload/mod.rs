@@ -180,12 +180,76 @@ pub enum Op {
     Concat,
     Reshape,
     Transpose,
-    Slice,
+    /// Every `step`-th index of `axis` (of the per-sample shape) from `start`.
+    Slice {
+        axis: u32,
+        start: u64,
+        step: u64,
+    },
+    /// `min(max(x, min), max)`; an absent bound is no bound.
+    Clip {
+        min: Option<Real>,
+        max: Option<Real>,
+    },
+    /// `max(0, min(1, alpha x + beta))`.
+    HardSigmoid {
+        alpha: Real,
+        beta: Real,
+    },
+    /// `x * max(0, min(1, x / 6 + 1 / 2))`.
+    HardSwish,
+    Sigmoid,
+    /// Elementwise difference and quotient of two tensors, with broadcasting.
+    Sub,
+    Div,
+    /// One tensor and a constant: `x + c`, `x - c` (or `c - x`), `x * c`, `x / c` (or `c / x`).
+    Scalar {
+        arith: Arith,
+        value: Real,
+        left: bool,
+    },
     /// A lookup of rows of `dim` elements in a `vocab`-row table held in DRAM.
     Embedding {
         vocab: u64,
         dim: u64,
     },
+}
+
+/// An f64 held by its bits, so ops carrying constants stay `Eq` (they are compared, never
+/// ordered or hashed by value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Real(u64);
+
+impl Real {
+    pub fn new(v: f64) -> Self {
+        Real(v.to_bits())
+    }
+
+    pub fn get(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+/// The arithmetic of an elementwise op with a constant operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Arith {
+    /// `x op c` (or `c op x` when `left`).
+    pub fn apply(self, x: f64, c: f64, left: bool) -> f64 {
+        let (a, b) = if left { (c, x) } else { (x, c) };
+        match self {
+            Arith::Add => a + b,
+            Arith::Sub => a - b,
+            Arith::Mul => a * b,
+            Arith::Div => a / b,
+        }
+    }
 }
 
 /// `[H, M, K] x [H_kv, K, N]` (or `[H_kv, N, K]` with `transpose_b`): each query head `h`
@@ -238,14 +302,29 @@ impl Op {
             Op::Concat => OpKind::Concat,
             Op::Reshape => OpKind::Reshape,
             Op::Transpose => OpKind::Transpose,
-            Op::Slice => OpKind::Slice,
+            Op::Slice { .. } => OpKind::Slice,
+            Op::Clip { .. } => OpKind::Clip,
+            Op::HardSigmoid { .. } => OpKind::HardSigmoid,
+            Op::HardSwish => OpKind::HardSwish,
+            Op::Sigmoid => OpKind::Sigmoid,
+            Op::Sub => OpKind::Sub,
+            Op::Div => OpKind::Div,
+            Op::Scalar { arith, .. } => match arith {
+                Arith::Add => OpKind::Add,
+                Arith::Sub => OpKind::Sub,
+                Arith::Mul => OpKind::Mul,
+                Arith::Div => OpKind::Div,
+            },
             Op::Embedding { .. } => OpKind::Embedding,
         }
     }
 
     /// Ops that only change how a tensor is viewed: no operations, no traffic.
     pub fn is_view(&self) -> bool {
-        matches!(self, Op::Concat | Op::Reshape | Op::Transpose | Op::Slice)
+        matches!(
+            self,
+            Op::Concat | Op::Reshape | Op::Transpose | Op::Slice { .. }
+        )
     }
 }
 
@@ -444,6 +523,11 @@ pub(crate) fn magnitude(n: u128) -> String {
 }
 
 /// Parse and validate workload JSON. `origin` names the file in messages.
+/// NumPy broadcasting of two shapes (aligned from the last axis; a size of 1 repeats), or None.
+pub fn broadcast_shapes(a: &[u64], b: &[u64]) -> Option<Vec<u64>> {
+    shapes::broadcast(a, b)
+}
+
 pub fn parse_workload(text: &str, origin: &str) -> Result<Network> {
     let raw: RawWorkload = serde_json::from_str(text).map_err(|e| Error::Parse {
         origin: origin.to_string(),

@@ -160,6 +160,18 @@ pub enum OpKind {
     Reshape,
     Transpose,
     Slice,
+    /// Elementwise `min(max(x, min), max)` (ReLU6: 0 and 6).
+    Clip,
+    /// `max(0, min(1, alpha x + beta))`.
+    HardSigmoid,
+    /// `x * max(0, min(1, x / 6 + 1 / 2))`.
+    HardSwish,
+    /// `1 / (1 + exp(-x))`.
+    Sigmoid,
+    /// Elementwise difference with broadcasting (or with a constant `scalar`).
+    Sub,
+    /// Elementwise quotient with broadcasting (or by a constant `scalar`).
+    Div,
 }
 
 impl OpKind {
@@ -189,6 +201,12 @@ impl OpKind {
             OpKind::Reshape => "reshape",
             OpKind::Transpose => "transpose",
             OpKind::Slice => "slice",
+            OpKind::Clip => "clip",
+            OpKind::HardSigmoid => "hard_sigmoid",
+            OpKind::HardSwish => "hard_swish",
+            OpKind::Sigmoid => "sigmoid",
+            OpKind::Sub => "sub",
+            OpKind::Div => "div",
         }
     }
 }
@@ -223,6 +241,16 @@ pub struct RawLayer {
     pub start: Option<i64>,
     pub end: Option<i64>,
     pub step: Option<i64>,
+    /// add, sub, mul, div with one input: the constant other operand.
+    pub scalar: Option<f64>,
+    /// sub, div with a `scalar`: the constant is the left operand (`scalar - x`, `scalar / x`).
+    pub scalar_left: Option<bool>,
+    /// clip: the bounds (either may be left out: unbounded on that side).
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// hard_sigmoid: `alpha x + beta` (default 0.2 and 0.5, as ONNX).
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
     /// embedding: rows of the table (vocabulary) and their width.
     pub num_embeddings: Option<i64>,
     pub embedding_dim: Option<i64>,

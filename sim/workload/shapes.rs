@@ -2,7 +2,7 @@
 //! rule a layer can break reported under its path.
 
 use super::raw::{OpKind, Pair, RawLayer};
-use super::{ActMatmul, Conv, Op, Pool, MAX_DIM};
+use super::{ActMatmul, Arith, Conv, Op, Pool, Real, MAX_DIM};
 use crate::error::Problem;
 
 /// A count field (channels, features): 1 to [`MAX_DIM`], else a problem and `None`.
@@ -76,7 +76,12 @@ pub(crate) fn infer(
     p: &mut Vec<Problem>,
 ) -> Option<(Op, Vec<u64>)> {
     let (lo, hi, what) = match l.op {
-        OpKind::Add | OpKind::Mul => (2, 2, "2"),
+        OpKind::Add | OpKind::Mul | OpKind::Sub | OpKind::Div if l.scalar.is_some() => {
+            (1, 1, "1 (with `scalar`, the constant operand)")
+        }
+        OpKind::Add | OpKind::Mul | OpKind::Sub | OpKind::Div => {
+            (2, 2, "2 (or 1 with a constant `scalar`)")
+        }
         OpKind::Matmul => (1, 2, "1 (weights) or 2 (two activations)"),
         OpKind::Concat => (2, usize::MAX, "2 or more"),
         _ => (1, 1, "1"),
@@ -269,18 +274,29 @@ pub(crate) fn infer(
             };
             Some((op, vec![c, oh, ow]))
         }
-        OpKind::Add => {
-            if ins[0] != ins[1] {
+        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div if l.scalar.is_some() => {
+            let value = l.scalar.unwrap_or_default();
+            if !value.is_finite() {
                 p.push(Problem::new(
-                    format!("{path}.inputs"),
-                    format!(
-                        "residual add needs equal shapes: `{}` is {:?}, `{}` is {:?}",
-                        l.inputs[0], ins[0], l.inputs[1], ins[1]
-                    ),
+                    format!("{path}.scalar"),
+                    format!("{value} is not a finite number"),
                 ));
                 return None;
             }
-            Some((Op::Add, x.clone()))
+            let arith = match l.op {
+                OpKind::Add => Arith::Add,
+                OpKind::Sub => Arith::Sub,
+                OpKind::Mul => Arith::Mul,
+                _ => Arith::Div,
+            };
+            Some((
+                Op::Scalar {
+                    arith,
+                    value: Real::new(value),
+                    left: l.scalar_left.unwrap_or(false),
+                },
+                x.clone(),
+            ))
         }
         OpKind::PadChannels => {
             if !rank3(p) {
@@ -348,7 +364,7 @@ pub(crate) fn infer(
             }
             Some((Op::Rope, x.clone()))
         }
-        OpKind::Mul => {
+        OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div => {
             let Some(shape) = broadcast(&ins[0], &ins[1]) else {
                 p.push(
                     Problem::new(
@@ -362,7 +378,13 @@ pub(crate) fn infer(
                 );
                 return None;
             };
-            Some((Op::Mul, shape))
+            let op = match l.op {
+                OpKind::Add => Op::Add,
+                OpKind::Sub => Op::Sub,
+                OpKind::Mul => Op::Mul,
+                _ => Op::Div,
+            };
+            Some((op, shape))
         }
         OpKind::Concat => concat(l, ins, path, p),
         OpKind::Reshape => reshape(l, x, path, p),
@@ -394,6 +416,54 @@ pub(crate) fn infer(
             ))
         }
         OpKind::BatchNorm => Some((Op::BatchNorm, x.clone())),
+        OpKind::Clip => {
+            let bound = |v: Option<f64>, field: &str, p: &mut Vec<Problem>| match v {
+                Some(v) if !v.is_finite() => {
+                    p.push(Problem::new(
+                        format!("{path}.{field}"),
+                        format!("{v} is not a finite number"),
+                    ));
+                    Err(())
+                }
+                v => Ok(v.map(Real::new)),
+            };
+            let (min, max) = (bound(l.min, "min", p), bound(l.max, "max", p));
+            let (Ok(min), Ok(max)) = (min, max) else {
+                return None;
+            };
+            if let (Some(a), Some(b)) = (min, max) {
+                if a.get() > b.get() {
+                    p.push(
+                        Problem::new(
+                            format!("{path}.min"),
+                            format!("{} is above max {}", a.get(), b.get()),
+                        )
+                        .with_help("clip needs min <= max"),
+                    );
+                    return None;
+                }
+            }
+            Some((Op::Clip { min, max }, x.clone()))
+        }
+        OpKind::HardSigmoid => {
+            let (alpha, beta) = (l.alpha.unwrap_or(0.2), l.beta.unwrap_or(0.5));
+            if !alpha.is_finite() || !beta.is_finite() {
+                p.push(Problem::new(
+                    path,
+                    format!("alpha {alpha} and beta {beta} must be finite numbers"),
+                ));
+                return None;
+            }
+            Some((
+                Op::HardSigmoid {
+                    alpha: Real::new(alpha),
+                    beta: Real::new(beta),
+                },
+                x.clone(),
+            ))
+        }
+        OpKind::HardSwish => Some((Op::HardSwish, x.clone())),
+        OpKind::Sigmoid => Some((Op::Sigmoid, x.clone())),
         OpKind::Relu => Some((Op::Relu, x.clone())),
         OpKind::Prelu => Some((Op::Prelu, x.clone())),
         OpKind::Requantize => Some((Op::Requantize, x.clone())),
@@ -404,7 +474,18 @@ pub(crate) fn infer(
 fn unused_fields(l: &RawLayer, path: &str, p: &mut Vec<Problem>) {
     use OpKind::*;
     let two_acts = l.op == Matmul && l.inputs.len() == 2;
-    let fields: [(&str, bool, bool); 9] = [
+    let arith = matches!(l.op, Add | Sub | Mul | Div);
+    let fields: [(&str, bool, bool); 15] = [
+        ("scalar", l.scalar.is_some(), arith),
+        (
+            "scalar_left",
+            l.scalar_left.is_some(),
+            matches!(l.op, Sub | Div) && l.scalar.is_some(),
+        ),
+        ("min", l.min.is_some(), l.op == Clip),
+        ("max", l.max.is_some(), l.op == Clip),
+        ("alpha", l.alpha.is_some(), l.op == HardSigmoid),
+        ("beta", l.beta.is_some(), l.op == HardSigmoid),
         ("transpose_b", l.transpose_b.is_some(), two_acts),
         (
             "axis",
@@ -707,7 +788,14 @@ fn slice(l: &RawLayer, x: &[u64], path: &str, p: &mut Vec<Problem>) -> Option<(O
     }
     let mut out = x.to_vec();
     out[i] = ((end - start) as u64).div_ceil(step as u64);
-    Some((Op::Slice, out))
+    Some((
+        Op::Slice {
+            axis: i as u32,
+            start: start as u64,
+            step: step as u64,
+        },
+        out,
+    ))
 }
 
 #[cfg(test)]
