@@ -14,6 +14,7 @@ pub mod entries;
 pub mod error;
 pub mod functional;
 pub mod io;
+pub mod onnx;
 pub mod pareto;
 pub mod pe;
 pub mod pipeline;

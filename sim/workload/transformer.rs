@@ -661,7 +661,35 @@ impl serde_json::ser::Formatter for Spaced {
     }
 }
 
-fn one_line<T: Serialize>(v: &T) -> Result<String> {
+/// A workload's JSON as plumsim writes it: the name and batch, the other top-level fields
+/// (`head`, each already JSON), then one network input and one layer (each already JSON) per
+/// line, in order.
+pub(crate) fn workload_json(
+    name: &str,
+    batch: u64,
+    head: &[(&str, String)],
+    inputs: &[(String, Vec<u64>)],
+    layers: &[String],
+) -> Result<String> {
+    let mut s = format!("{{\"name\": {}, \"batch\": {batch},\n", one_line(&name)?);
+    for (k, v) in head {
+        s.push_str(&format!(" {}: {v},\n", one_line(k)?));
+    }
+    s.push_str(" \"inputs\": {\n");
+    let inputs: Vec<String> = inputs
+        .iter()
+        .map(|(k, v)| Ok(format!("  {}: {}", one_line(k)?, one_line(v)?)))
+        .collect::<Result<_>>()?;
+    s.push_str(&inputs.join(",\n"));
+    s.push_str("\n },\n \"layers\": [\n");
+    let layers: Vec<String> = layers.iter().map(|l| format!("  {l}")).collect();
+    s.push_str(&layers.join(",\n"));
+    s.push_str("\n ]}\n");
+    Ok(s)
+}
+
+/// `v` as JSON on one line, a space after every `:` and `,`.
+pub(crate) fn one_line<T: Serialize>(v: &T) -> Result<String> {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, Spaced);
     v.serialize(&mut ser)
@@ -673,31 +701,13 @@ impl Workload {
     /// The workload JSON: the top-level fields first, then one network input and one layer per
     /// line, in network order.
     pub fn to_json(&self) -> Result<String> {
-        let mut s = format!(
-            "{{\"name\": {}, \"batch\": {},\n",
-            one_line(&self.name)?,
-            self.batch
-        );
+        let mut head = Vec::new();
         if let Some(q) = &self.sequence {
-            s.push_str(&format!(" \"sequence\": {},\n", one_line(q)?));
+            head.push(("sequence", one_line(q)?));
         }
-        s.push_str(&format!(" \"defaults\": {},\n", one_line(&self.defaults)?));
-        s.push_str(" \"inputs\": {\n");
-        let inputs: Vec<String> = self
-            .inputs
-            .iter()
-            .map(|(k, v)| Ok(format!("  {}: {}", one_line(k)?, one_line(v)?)))
-            .collect::<Result<_>>()?;
-        s.push_str(&inputs.join(",\n"));
-        s.push_str("\n },\n \"layers\": [\n");
-        let layers: Vec<String> = self
-            .layers
-            .iter()
-            .map(|l| Ok(format!("  {}", one_line(l)?)))
-            .collect::<Result<_>>()?;
-        s.push_str(&layers.join(",\n"));
-        s.push_str("\n ]}\n");
-        Ok(s)
+        head.push(("defaults", one_line(&self.defaults)?));
+        let layers: Vec<String> = self.layers.iter().map(one_line).collect::<Result<_>>()?;
+        workload_json(&self.name, self.batch, &head, &self.inputs, &layers)
     }
 }
 
