@@ -152,7 +152,7 @@ fn missing_file_and_unknown_extension_are_weight_errors() {
     let p = dir.path().join("w.pt");
     let e = load_tensor(&p, "a").unwrap_err().to_string();
     assert!(
-        e.contains("unknown weight file type `.pt` (help: use .npz, .npy or .safetensors)"),
+        e.contains("unknown weight file type `.pt` (help: use .npz, .npy, .safetensors or .onnx)"),
         "{e}"
     );
 }

@@ -18,8 +18,10 @@ use super::progress::Verbosity;
     after_help = "Without ARCH, the shipped arch/*_pe16.toml design of every PE kind is compared (dense_pe16, the int8 member of the family, is the baseline); those designs are built into the binary, so this works from any folder."
 )]
 pub struct CompareArgs {
-    /// Workload JSON (or SCALE-Sim topology CSV).
+    /// Workload JSON, a SCALE-Sim topology CSV or an ONNX model.
     pub workload: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Architectures to compare [default: the shipped *_pe16 designs, built in].
     pub archs: Vec<PathBuf>,
     /// Design the speedup and energy ratio are relative to [default: dense_pe16, the fair
@@ -96,7 +98,7 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
             .unwrap_or(&designs[0])
             .clone(),
     };
-    let net = io::load_workload(&args.workload)?;
+    let net = io::load_workload_with(&args.workload, &args.model.options())?;
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results/compare").join(io::output::file_component(&net.name))
     });

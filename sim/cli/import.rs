@@ -1,6 +1,7 @@
 //! `plumsim import scalesim CONFIG.cfg [TOPOLOGY.csv]`: move a SCALE-Sim study over.
 //! `plumsim import transformer CONFIG.json (--prefill SEQ_LEN | --decode CONTEXT)`: a
 //! transformer workload from a published model config.
+//! `plumsim import onnx MODEL.onnx --out DIR`: a workload and its weights from an ONNX model.
 
 use std::path::PathBuf;
 
@@ -14,6 +15,32 @@ pub enum ImportCommand {
     /// Write the workload JSON of a transformer from its Hugging Face style config.json
     /// (model_type bert, vit, llama or bitnet; see workloads/README.md, "Transformers").
     Transformer(TransformerArgs),
+    /// Write the workload JSON and the weights (.safetensors or .npz, PyTorch layout) of an
+    /// ONNX model; `plumsim run ARCH MODEL.onnx` runs it directly.
+    Onnx(OnnxArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeightsFormat {
+    Safetensors,
+    Npz,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OnnxArgs {
+    /// The ONNX model (.onnx); external data is read from its folder.
+    pub model: PathBuf,
+    /// Folder to write NAME.json and its weights file into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The workload's name and the files' stem [default: the model's file stem].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Format of the weights file.
+    #[arg(long, value_enum, default_value = "safetensors")]
+    pub weights_format: WeightsFormat,
+    #[command(flatten)]
+    pub model_args: super::ModelArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +86,7 @@ pub fn run(cmd: ImportCommand, _v: super::progress::Verbosity) -> anyhow::Result
     let args = match cmd {
         ImportCommand::Scalesim(args) => args,
         ImportCommand::Transformer(args) => return import_transformer(args),
+        ImportCommand::Onnx(args) => return import_onnx(args),
     };
     io::output::check_dir_target(&args.out)?;
     let cfg_text = io::read_text(&args.config)?;
@@ -141,5 +169,59 @@ fn import_transformer(args: TransformerArgs) -> anyhow::Result<()> {
     plumsim::workload::parse_workload(&json, &format!("the workload generated from {origin}"))?;
     io::write_all_atomic(&[(args.out.clone(), json.into_bytes())])?;
     println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn import_onnx(args: OnnxArgs) -> anyhow::Result<()> {
+    io::output::check_dir_target(&args.out)?;
+    let stem = args.name.clone().unwrap_or_else(|| {
+        args.model
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into())
+    });
+    // The name becomes one plain file-name component: it never picks a folder.
+    let stem = io::output::file_component(&stem);
+    let ext = match args.weights_format {
+        WeightsFormat::Safetensors => "safetensors",
+        WeightsFormat::Npz => "npz",
+    };
+    let options = plumsim::onnx::ImportOptions {
+        name: stem.clone(),
+        weights_file: format!("{stem}.{ext}"),
+        input_shapes: args.model_args.options().input_shapes,
+        unresolved_as_one: false,
+    };
+    let imported = io::onnx::import_file(&args.model, &options)?;
+    for w in &imported.warnings {
+        eprintln!("warning: {}: {w}", args.model.display());
+    }
+    let mut files = vec![(
+        args.out.join(format!("{stem}.json")),
+        imported.json.clone().into_bytes(),
+    )];
+    if !imported.tensors.is_empty() {
+        let bytes = match args.weights_format {
+            WeightsFormat::Safetensors => io::onnx::safetensors_bytes(&imported.tensors)?,
+            WeightsFormat::Npz => io::onnx::npz_bytes(&imported.tensors)?,
+        };
+        files.push((args.out.join(format!("{stem}.{ext}")), bytes));
+    }
+    io::write_all_atomic(&files)?;
+    let s = imported.stats;
+    println!(
+        "imported {} nodes ({} evaluated at import) as {} layers, {} of them weight layers: {} weights from the model, {} synthetic, {} MACs per inference (batch {})",
+        s.nodes,
+        s.folded_nodes,
+        s.layers,
+        s.weight_layers,
+        s.file_weights,
+        s.synthetic_weights,
+        s.macs,
+        imported.network.batch
+    );
+    for (p, _) in &files {
+        println!("wrote {}", p.display());
+    }
     Ok(())
 }

@@ -16,6 +16,24 @@ pub mod sweep;
 pub mod tables;
 pub mod validate;
 
+/// `--input-shape NAME=DIMS` for commands that read a workload: an ONNX model's input shape,
+/// batch first, resolving its dynamic dimensions.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ModelArgs {
+    /// Shape of an ONNX workload's input, batch first (NAME=1,3,224,224); resolves the model's
+    /// dynamic dimensions. Repeat for several inputs.
+    #[arg(long = "input-shape", value_name = "NAME=DIMS", value_parser = plumsim::io::parse_input_shape)]
+    pub input_shape: Vec<(String, Vec<u64>)>,
+}
+
+impl ModelArgs {
+    pub fn options(&self) -> plumsim::io::LoadOptions {
+        plumsim::io::LoadOptions {
+            input_shapes: self.input_shape.iter().cloned().collect(),
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "plumsim",

@@ -47,8 +47,10 @@ pub enum SignRuleArg {
 
 #[derive(Debug, clap::Args)]
 pub struct QuantizeArgs {
-    /// Workload JSON (see workloads/README.md) or a SCALE-Sim topology CSV.
+    /// Workload JSON (see workloads/README.md), a SCALE-Sim topology CSV or an ONNX model.
     pub workload: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Scheme for every weight layer that does not set its own scheme [default: the workload's].
     #[arg(long, value_enum)]
     pub scheme: Option<SchemeArg>,
@@ -133,7 +135,7 @@ impl QuantRow {
 }
 
 pub fn run(args: QuantizeArgs, v: Verbosity) -> anyhow::Result<()> {
-    let mut net = io::load_workload(&args.workload)?;
+    let mut net = io::load_workload_with(&args.workload, &args.model.options())?;
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results/quantize").join(io::output::file_component(&net.name))
     });

@@ -27,8 +27,10 @@ pub enum Format {
 pub struct RunArgs {
     /// Architecture TOML (see arch/README.md).
     pub arch: PathBuf,
-    /// Workload JSON (see workloads/README.md) or a SCALE-Sim topology CSV.
+    /// Workload JSON (see workloads/README.md), a SCALE-Sim topology CSV or an ONNX model.
     pub workload: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Folder for layers.csv and summary.json [default: results/run/<arch>__<workload>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -81,7 +83,7 @@ pub struct RunArgs {
 
 pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     let arch = io::load_arch(&args.arch)?;
-    let net = io::load_workload(&args.workload)?;
+    let net = io::load_workload_with(&args.workload, &args.model.options())?;
     if (args.reference || args.trace.is_some()) && arch.dataflow != plumsim::arch::Dataflow::Ws {
         return Err(plumsim::Error::invalid(
             args.arch.display().to_string(),

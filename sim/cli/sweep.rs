@@ -35,6 +35,8 @@ use super::progress::Verbosity;
 pub struct SweepArgs {
     /// Sweep spec TOML (see docs/sweeps.md).
     pub spec: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Result CSV [default: results/<spec name>.csv].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -445,7 +447,7 @@ pub fn run(args: SweepArgs, v: Verbosity) -> anyhow::Result<()> {
         }
     }
 
-    let sweep = Sweep::load(&args.spec)?;
+    let sweep = Sweep::load_with(&args.spec, &args.model.options())?;
     let fp = sweep.fingerprint(args.shard);
     let check_cell = check_header(&fp);
     let header_line = plumsim::table::csv_line(&sweep.partial_headers(&fp));

@@ -11,8 +11,10 @@ use super::progress::Verbosity;
 pub struct ValidateArgs {
     /// Architecture TOML.
     pub arch: PathBuf,
-    /// Workload JSON or SCALE-Sim topology CSV.
+    /// Workload JSON, a SCALE-Sim topology CSV or an ONNX model.
     pub workload: PathBuf,
+    #[command(flatten)]
+    pub model: super::ModelArgs,
     /// Check this weight file as `plumsim run --weights FILE` would read it.
     #[arg(long)]
     pub weights: Option<PathBuf>,
@@ -21,7 +23,7 @@ pub struct ValidateArgs {
 pub fn run(args: ValidateArgs, v: Verbosity) -> anyhow::Result<()> {
     // Report problems in both files before failing.
     let arch = io::load_arch(&args.arch);
-    let net = io::load_workload(&args.workload);
+    let net = io::load_workload_with(&args.workload, &args.model.options());
     let (arch, net) = match (arch, net) {
         (Ok(arch), Ok(net)) => (arch, net),
         (Err(a), Ok(_)) => return Err(a.into()),

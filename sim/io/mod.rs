@@ -11,6 +11,7 @@ use crate::workload::{parse_workload, Network};
 
 pub mod files;
 pub mod inputs;
+pub mod onnx;
 pub mod output;
 pub mod source;
 pub mod weights;
@@ -47,8 +48,29 @@ pub fn load_arch(path: &Path) -> Result<Arch> {
     parse_arch(&read_text(path)?, &path.display().to_string())
 }
 
-/// Load and validate a workload: plumsim JSON, or a SCALE-Sim topology CSV (by `.csv` extension).
+/// How to read a workload beyond its file: the shapes of an ONNX model's inputs
+/// (`--input-shape NAME=1,3,224,224`), batch first.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub input_shapes: std::collections::BTreeMap<String, Vec<u64>>,
+}
+
+/// Load and validate a workload: plumsim JSON, a SCALE-Sim topology CSV (by `.csv` extension)
+/// or an ONNX model (`.onnx`, imported as `plumsim import onnx` does; its weights are read from
+/// the model, its warnings printed to stderr).
 pub fn load_workload(path: &Path) -> Result<Network> {
+    load_workload_with(path, &LoadOptions::default())
+}
+
+/// [`load_workload`] with [`LoadOptions`].
+pub fn load_workload_with(path: &Path, options: &LoadOptions) -> Result<Network> {
+    if has_extension(path, &["onnx"]) {
+        let imported = onnx::import_file(path, &onnx_options(path, options, false))?;
+        for w in &imported.warnings {
+            eprintln!("warning: {}: {w}", path.display());
+        }
+        return Ok(imported.network);
+    }
     if has_extension(path, &["toml"]) {
         return Err(Error::invalid(
             path.display().to_string(),
@@ -72,6 +94,56 @@ pub fn load_workload(path: &Path) -> Result<Network> {
     } else {
         parse_workload(&text, &origin)
     }
+}
+
+/// How a `.onnx` workload is imported to be run directly: named after its file, its weights
+/// read from the model itself (`weights_only`: for the weight loader, dynamic dimensions
+/// nobody gave are 1, as weights do not depend on them).
+pub fn onnx_options(
+    path: &Path,
+    options: &LoadOptions,
+    weights_only: bool,
+) -> crate::onnx::ImportOptions {
+    crate::onnx::ImportOptions {
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into()),
+        weights_file: path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        input_shapes: options.input_shapes.clone(),
+        unresolved_as_one: weights_only,
+    }
+}
+
+/// `NAME=1,3,224,224` as a name and a shape.
+pub fn parse_input_shape(text: &str) -> std::result::Result<(String, Vec<u64>), String> {
+    let (name, dims) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=DIM,DIM,... (e.g. input=1,3,224,224)"))?;
+    let dims: Vec<u64> = dims
+        .split(',')
+        .map(|d| {
+            d.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&d| (1..=crate::workload::MAX_DIM).contains(&d))
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            format!(
+                "`{text}`: every dimension must be a whole number from 1 to {}",
+                crate::workload::MAX_DIM
+            )
+        })?;
+    if name.is_empty() || dims.is_empty() {
+        return Err(format!(
+            "`{text}` is not NAME=DIM,DIM,... (e.g. input=1,3,224,224)"
+        ));
+    }
+    Ok((name.to_string(), dims))
 }
 
 /// Whether the trained weights the shipped ResNet-20 workloads read are present

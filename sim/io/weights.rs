@@ -66,6 +66,8 @@ enum Opened {
     },
     Npy,
     Safetensors(Safetensors),
+    /// An ONNX model's imported weights (PyTorch layout), by the names its workload uses.
+    Onnx(HashMap<String, crate::onnx::Tensor>),
 }
 
 /// An open `.safetensors` file: its header, checked against the file's length; tensors are
@@ -128,9 +130,20 @@ impl WeightLoader {
                 "npz" => open_npz(path).map_err(|e| err(format!("cannot open as .npz: {e}")))?,
                 "npy" => Opened::Npy,
                 "safetensors" => Opened::Safetensors(open_safetensors(path).map_err(err)?),
+                "onnx" => {
+                    let options = super::onnx_options(path, &super::LoadOptions::default(), true);
+                    let imported = super::onnx::import_file(path, &options)?;
+                    Opened::Onnx(
+                        imported
+                            .tensors
+                            .into_iter()
+                            .map(|t| (t.name.clone(), t))
+                            .collect(),
+                    )
+                }
                 other => {
                     return Err(err(format!(
-                        "unknown weight file type `.{other}` (help: use .npz, .npy or .safetensors)"
+                        "unknown weight file type `.{other}` (help: use .npz, .npy, .safetensors or .onnx)"
                     )))
                 }
             };
@@ -187,6 +200,27 @@ impl WeightLoader {
                 }
                 let data = read_values(&mut r.take(bytes), dtype, n, true).map_err(err)?;
                 finish(header, data)
+            }
+            Opened::Onnx(tensors) => {
+                let Some(t) = tensors.get(tensor) else {
+                    let mut names: Vec<String> = tensors.keys().cloned().collect();
+                    names.sort();
+                    return Err(err(missing(tensor, &names)));
+                };
+                let header = Header {
+                    dtype: Some(Dtype {
+                        elem: Elem::F32,
+                        big_endian: false,
+                    }),
+                    descr: "float32".into(),
+                    shape: t.shape.clone(),
+                    fortran: false,
+                };
+                check(&header)?;
+                Ok(LoadedTensor {
+                    shape: t.shape.clone(),
+                    data: t.data.clone(),
+                })
             }
             Opened::Safetensors(st) => {
                 let Some(info) = st.tensors.get(tensor) else {

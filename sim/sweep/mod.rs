@@ -150,6 +150,11 @@ impl std::str::FromStr for Shard {
 impl Sweep {
     /// Read the spec at `spec_path`, its base architecture and its workloads.
     pub fn load(spec_path: &Path) -> Result<Sweep> {
+        Self::load_with(spec_path, &crate::io::LoadOptions::default())
+    }
+
+    /// [`Sweep::load`] with the shapes of ONNX workloads' inputs.
+    pub fn load_with(spec_path: &Path, options: &crate::io::LoadOptions) -> Result<Sweep> {
         let text = crate::io::read_text(spec_path)?;
         let origin = spec_path.display().to_string();
         let dir = spec_path.parent().unwrap_or(Path::new(""));
@@ -173,7 +178,7 @@ impl Sweep {
         let plan = Plan::new(spec, &base_texts)?;
         let mut workloads: Vec<Workload> = Vec::new();
         for (i, path) in plan.spec.workloads.iter().enumerate() {
-            let net = crate::io::load_workload(path).map_err(|e| match e {
+            let net = crate::io::load_workload_with(path, options).map_err(|e| match e {
                 Error::Io { path, source } => Error::invalid(
                     &origin,
                     vec![Problem::new(
