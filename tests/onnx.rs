@@ -443,7 +443,8 @@ fn shape_subgraphs_fold_and_matmuls_lower_by_rank() {
         node("Mul", "scaled", &["g", "half"], &["gs"], vec![]),
         node("Sub", "one_minus", &["one", "gs"], &["om"], vec![]),
         node("Sum", "sum3", &["gs", "om", "q"], &["s3"], vec![]),
-        node("Div", "norm", &["s3", "s3"], &["d"], vec![]),
+        node("Div", "ratio", &["s3", "s3"], &["d0"], vec![]),
+        node("LayerNormalization", "ln", &["d0", "gamma"], &["d"], vec![]),
         node(
             "Transpose",
             "t",
@@ -463,6 +464,7 @@ fn shape_subgraphs_fold_and_matmuls_lower_by_rank() {
         f32_tensor("half", &[], &[0.5]),
         f32_tensor("one", &[1], &[1.0]),
         f32_tensor("wh", &[36, 3], &values(108, 6)),
+        f32_tensor("gamma", &[4], &[1.0; 4]),
         f32_tensor("gamma", &[4], &[1.0; 4]),
     ];
     let m = model(
@@ -485,6 +487,7 @@ fn shape_subgraphs_fold_and_matmuls_lower_by_rank() {
             "add",
             "add",
             "div",
+            "layer_norm",
             "transpose",
             "matmul",
             "linear"
@@ -718,7 +721,14 @@ fn validate_compare_and_sweep_take_onnx_files() {
             &["a"],
             vec![ints("pads", &[1, 1, 1, 1])],
         ),
-        node("Relu", "r1", &["a"], &["b"], vec![]),
+        node("PRelu", "r1", &["a", "slope"], &["b0"], vec![]),
+        node(
+            "LeakyRelu",
+            "r2",
+            &["b0"],
+            &["b"],
+            vec![float("alpha", 0.1)],
+        ),
         node(
             "Conv",
             "c2",
@@ -728,6 +738,7 @@ fn validate_compare_and_sweep_take_onnx_files() {
         ),
     ];
     let inits = vec![
+        f32_tensor("slope", &[8, 1, 1], &[0.25; 8]),
         f32_tensor("w1", &[8, 3, 3, 3], &values(216, 11)),
         f32_tensor("w2", &[8, 8, 1, 1], &values(64, 12)),
     ];
@@ -771,6 +782,12 @@ fn validate_compare_and_sweep_take_onnx_files() {
         );
         serde_json::from_str(&common::read(&out.join("summary.json"))).unwrap()
     };
+    let json = common::read(&imp_dir.join("net.json"));
+    assert_eq!(
+        json.matches("\"op\": \"prelu\"").count(),
+        2,
+        "PRelu and LeakyRelu: {json}"
+    );
     let a = summary(&imp_dir.join("net.json"), &[], "a");
     let b = summary(Path::new(&path), &["--input-shape", "x=2,3,8,8"], "b");
     assert_eq!(a["total_cycles"], b["total_cycles"]);

@@ -68,6 +68,38 @@ impl Lower<'_> {
             }
             "BatchNormalization" => self.batch_norm(node, a)?,
             "Relu" => self.unary(node, "relu", Map::new())?,
+            "PRelu" | "LeakyRelu" => {
+                let x = self.act(node, 0)?;
+                let c = x.shape.get(1).copied().unwrap_or(1);
+                let slope = if node.op_type == "LeakyRelu" {
+                    vec![attr_f(a, "alpha", 0.01)]
+                } else {
+                    let s = self.konst(node, 1, "slope")?;
+                    match s
+                        .f32s()
+                        .filter(|v| s.missing.is_none() && (v.len() == 1 || v.len() as u64 == c))
+                    {
+                        Some(v) => v,
+                        None => {
+                            return Err(self.err(
+                                node,
+                                format!("slope of shape {:?}", s.dims),
+                                "plumsim's prelu takes one slope, or one per channel",
+                            ))
+                        }
+                    }
+                };
+                let name = self.name_for(node);
+                let key = if node.op_type == "PRelu" {
+                    self.key_of(node, 1)
+                } else {
+                    String::new()
+                };
+                let n = slope.len() as u64;
+                let key = self.store(&key, &name, "slope", vec![n], slope);
+                let f = fields(&[("params", json!({ "slope": key }))]);
+                self.unary_named(node, &x, &name, "prelu", f)?
+            }
             "Sigmoid" => self.unary(node, "sigmoid", Map::new())?,
             "HardSwish" => self.unary(node, "hard_swish", Map::new())?,
             "HardSigmoid" => {
@@ -352,9 +384,20 @@ impl Lower<'_> {
         op: &str,
         f: Map<String, Value>,
     ) -> Result<()> {
-        self.no_pad(node, x)?;
         let name = self.name_for(node);
-        let wl = self.emit(&name, op, &[&x.wl], f);
+        self.unary_named(node, x, &name, op, f)
+    }
+
+    fn unary_named(
+        &mut self,
+        node: &NodeProto,
+        x: &Act,
+        name: &str,
+        op: &str,
+        f: Map<String, Value>,
+    ) -> Result<()> {
+        self.no_pad(node, x)?;
+        let wl = self.emit(name, op, &[&x.wl], f);
         let act = Act {
             view: x.view.clone(),
             ..self.record(wl, x.shape.clone(), Some(x.plum.clone()))
