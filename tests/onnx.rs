@@ -54,40 +54,31 @@ fn node(
     }
 }
 
-fn ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto {
+/// An attribute of `kind`, its value set by `set`.
+fn attr(name: &str, kind: AttributeType, set: impl FnOnce(&mut AttributeProto)) -> AttributeProto {
+    let mut a = AttributeProto {
         name: name.into(),
-        r#type: AttributeType::Ints as i32,
-        ints: v.to_vec(),
+        r#type: kind as i32,
         ..Default::default()
-    }
+    };
+    set(&mut a);
+    a
+}
+
+fn ints(name: &str, v: &[i64]) -> AttributeProto {
+    attr(name, AttributeType::Ints, |a| a.ints = v.to_vec())
 }
 
 fn int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: AttributeType::Int as i32,
-        i: v,
-        ..Default::default()
-    }
+    attr(name, AttributeType::Int, |a| a.i = v)
 }
 
 fn float(name: &str, v: f32) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: AttributeType::Float as i32,
-        f: v,
-        ..Default::default()
-    }
+    attr(name, AttributeType::Float, |a| a.f = v)
 }
 
 fn tensor_attr(name: &str, t: TensorProto) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: AttributeType::Tensor as i32,
-        t: Some(t),
-        ..Default::default()
-    }
+    attr(name, AttributeType::Tensor, |a| a.t = Some(t))
 }
 
 /// A float tensor value: fixed sizes, or `None` for a named dynamic dimension.

@@ -417,40 +417,11 @@ pub fn broadcast(
     if sa == sb {
         return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
     }
-    // Each operand's stride per output axis (0 where it is broadcast).
-    let strides = |s: &[u64]| {
-        let pad = out.len() - s.len();
-        let mut st = vec![0usize; out.len()];
-        let mut acc = 1usize;
-        for i in (0..s.len()).rev() {
-            if s[i] != 1 {
-                st[pad + i] = acc;
-            }
-            acc *= s[i] as usize;
-        }
-        st
-    };
-    let (ta, tb) = (strides(sa), strides(sb));
-    let n: usize = out.iter().map(|&d| d as usize).product();
-    let mut idx = vec![0usize; out.len()];
-    let (mut ia, mut ib) = (0usize, 0usize);
-    let mut y = Vec::with_capacity(n);
-    for _ in 0..n {
-        y.push(f(a[ia], b[ib]));
-        // Advance the output index like an odometer, moving both operands' offsets.
-        for d in (0..out.len()).rev() {
-            idx[d] += 1;
-            ia += ta[d];
-            ib += tb[d];
-            if idx[d] < out[d] as usize {
-                break;
-            }
-            ia -= ta[d] * out[d] as usize;
-            ib -= tb[d] * out[d] as usize;
-            idx[d] = 0;
-        }
-    }
-    y
+    let (ia, ib) = (
+        crate::workload::broadcast_index(sa, out),
+        crate::workload::broadcast_index(sb, out),
+    );
+    ia.iter().zip(&ib).map(|(&i, &j)| f(a[i], b[j])).collect()
 }
 
 /// Every `step`-th index of `axis` from `start`, of `x` (shape `shape`, C order), giving
@@ -633,5 +604,31 @@ mod tests {
         );
         assert_eq!(global_avg(&x, 2), vec![3.5, 11.5]);
         assert_eq!(pad_channels(&[1, 2], 2, 6), vec![0, 0, 1, 2, 0, 0]);
+    }
+
+    #[test]
+    fn broadcasting_repeats_size_one_axes_from_the_last_axis() {
+        // [3, 1] + [2] -> [3, 2]; [1, 3, 1] * [2, 1, 2] -> [2, 3, 2].
+        let y = broadcast(
+            &[1., 2., 3.],
+            &[3, 1],
+            &[10., 20.],
+            &[2],
+            &[3, 2],
+            |a, b| a + b,
+        );
+        assert_eq!(y, [11., 21., 12., 22., 13., 23.]);
+        let y = broadcast(
+            &[1., 2., 3.],
+            &[1, 3, 1],
+            &[1., 10., 100., 1000.],
+            &[2, 1, 2],
+            &[2, 3, 2],
+            |a, b| a * b,
+        );
+        assert_eq!(
+            y,
+            [1., 10., 2., 20., 3., 30., 100., 1000., 200., 2000., 300., 3000.]
+        );
     }
 }

@@ -62,36 +62,6 @@ pub(super) fn broadcast(a: &[u64], b: &[u64]) -> Option<Vec<u64>> {
     crate::workload::broadcast_shapes(a, b)
 }
 
-/// For each element of `out` (C order), the flat index of the element of a tensor of shape
-/// `src` that broadcasts to it.
-fn broadcast_index(src: &[u64], out: &[u64]) -> Vec<usize> {
-    let pad = out.len() - src.len();
-    let st = strides(src);
-    let n: usize = out.iter().map(|&d| d as usize).product();
-    let mut idx = vec![0u64; out.len()];
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        let at: usize = (0..src.len())
-            .map(|i| {
-                if src[i] == 1 {
-                    0
-                } else {
-                    idx[pad + i] as usize * st[i]
-                }
-            })
-            .sum();
-        v.push(at);
-        for d in (0..out.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < out[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
-    v
-}
-
 /// The values of `x` permuted by `perm` (C order).
 pub(super) fn transpose<T: Copy>(x: &[T], dims: &[u64], perm: &[usize]) -> (Vec<u64>, Vec<T>) {
     let out: Vec<u64> = perm.iter().map(|&p| dims[p]).collect();
@@ -440,8 +410,8 @@ impl Lower<'_> {
                             _ if w == 0.0 => 0.0,
                             _ => (u / w).floor(),
                         };
-                        let idx_p = broadcast_index(&p.dims, &dims);
-                        let idx_q = broadcast_index(&q.dims, &dims);
+                        let idx_p = crate::workload::broadcast_index(&p.dims, &dims);
+                        let idx_q = crate::workload::broadcast_index(&q.dims, &dims);
                         let v: Vec<f64> = idx_p
                             .iter()
                             .zip(&idx_q)
@@ -463,71 +433,14 @@ impl Lower<'_> {
                 let (Some(codes), Some(scales)) = (x.i64s(), s.f32s()) else {
                     return Err(unknown(self));
                 };
-                let zps = zp
-                    .as_ref()
-                    .and_then(|z| z.i64s())
-                    .unwrap_or_else(|| vec![0; scales.len()]);
-                if scales.is_empty()
-                    || zps.len() != scales.len()
-                    || (scales.len() > 1 && x.dims.is_empty())
-                {
-                    return Err(self.err(
+                let zps = zp.as_ref().and_then(|z| z.i64s());
+                dequantize(&x.dims, &codes, scales, zps, attr_i(a, "axis", 1)).map_err(|m| {
+                    self.err(
                         node,
-                        format!(
-                            "{} scales and {} zero points for codes {:?}",
-                            scales.len(),
-                            zps.len(),
-                            x.dims
-                        ),
+                        m,
                         "one scale (and zero point) per tensor, or one per channel of `axis`",
-                    ));
-                }
-                let rank = x.dims.len();
-                let axis = if scales.len() > 1 {
-                    Some(
-                        norm_axis(attr_i(a, "axis", 1), rank)
-                            .ok_or_else(|| self.err(node, "axis is out of range", ""))?,
                     )
-                } else {
-                    None
-                };
-                if let Some(ax) = axis {
-                    if x.dims[ax] as usize != scales.len() || zps.len() != scales.len() {
-                        return Err(self.err(
-                            node,
-                            format!("{} scales for axis {ax} of {:?}", scales.len(), x.dims),
-                            "",
-                        ));
-                    }
-                }
-                let inner: usize = axis.map_or(1, |ax| {
-                    x.dims[ax + 1..].iter().map(|&d| d as usize).product()
-                });
-                let w: Vec<f32> = codes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &q)| {
-                        let ch = axis.map_or(0, |ax| (i / inner) % x.dims[ax] as usize);
-                        scales[ch] * (q - zps[ch]) as f32
-                    })
-                    .collect();
-                let (bits, signed) = x_type_bits(zp.as_deref(), &codes);
-                let mut out = Const::f32_vec(x.dims.clone(), w);
-                out.quantized = Some(QuantInfo {
-                    codes: codes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &q)| {
-                            q - zps[axis.map_or(0, |ax| (i / inner) % x.dims[ax] as usize)]
-                        })
-                        .collect(),
-                    scales,
-                    zero_points: zps,
-                    axis,
-                    bits,
-                    signed,
-                });
-                out
+                })?
             }
             _ => return Ok(None),
         };
@@ -694,26 +607,57 @@ impl Lower<'_> {
     }
 }
 
-/// The integer type's bits and signedness of a DequantizeLinear's codes: from its zero point's
-/// type when there is one, else from the codes' range.
-fn x_type_bits(zp: Option<&Const>, codes: &[i64]) -> (u32, bool) {
-    let _ = zp;
+/// Integer codes of shape `dims` as `scale[c] * (q - zero_point[c])`, one scale for the
+/// tensor or one per channel of `axis`, with the codes (less their zero points) kept. The
+/// codes' width and signedness come from their range.
+pub(super) fn dequantize(
+    dims: &[u64],
+    codes: &[i64],
+    scales: Vec<f32>,
+    zero_points: Option<Vec<i64>>,
+    axis: i64,
+) -> std::result::Result<Const, String> {
+    let zps = zero_points.unwrap_or_else(|| vec![0; scales.len()]);
+    let axis = match scales.len() {
+        1 => None,
+        _ => norm_axis(axis, dims.len()).filter(|&ax| dims[ax] as usize == scales.len()),
+    };
+    if scales.is_empty() || zps.len() != scales.len() || (scales.len() > 1 && axis.is_none()) {
+        return Err(format!(
+            "{} scales and {} zero points for codes {dims:?}",
+            scales.len(),
+            zps.len()
+        ));
+    }
+    let inner: usize = axis.map_or(1, |ax| dims[ax + 1..].iter().map(|&d| d as usize).product());
+    let channel = |i: usize| axis.map_or(0, |ax| (i / inner) % dims[ax] as usize);
+    let centred: Vec<i64> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| q - zps[channel(i)])
+        .collect();
+    let w = centred
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| scales[channel(i)] * q as f32)
+        .collect();
     let (lo, hi) = codes
         .iter()
         .fold((0i64, 0i64), |(l, h), &c| (l.min(c), h.max(c)));
     let signed = lo < 0 || hi <= 127;
-    let bits = if signed {
-        if lo >= -128 && hi <= 127 {
-            8
-        } else if lo >= -32768 && hi <= 32767 {
-            16
-        } else {
-            32
-        }
-    } else if hi <= 255 {
-        8
-    } else {
-        16
+    let bits = match (signed, lo, hi) {
+        (true, -128..=0, 0..=127) | (false, _, 0..=255) => 8,
+        (true, -32768..=0, 0..=32767) | (false, _, _) if hi <= 65535 => 16,
+        _ => 32,
     };
-    (bits, signed)
+    let mut out = Const::f32_vec(dims.to_vec(), w);
+    out.quantized = Some(QuantInfo {
+        codes: centred,
+        scales,
+        zero_points: zps,
+        axis,
+        bits,
+        signed,
+    });
+    Ok(out)
 }

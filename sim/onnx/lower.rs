@@ -779,47 +779,8 @@ impl Lower<'_> {
         let (Some(c), Some(sc)) = (codes.i64s(), scales.f32s()) else {
             return Err(self.err(node, "its weights or scales have no values", ""));
         };
-        let zp = zps
-            .and_then(|z| z.i64s())
-            .unwrap_or_else(|| vec![0; sc.len()]);
-        let dims = codes.dims.clone();
-        if sc.is_empty() || dims.is_empty() {
-            return Err(self.err(
-                node,
-                format!("{} weight scales for weights {dims:?}", sc.len()),
-                "",
-            ));
-        }
-        let ax = if sc.len() > 1 {
-            Some(norm_axis(axis, dims.len()).unwrap_or(0))
-        } else {
-            None
-        };
-        if ax.is_some_and(|ax| dims[ax] as usize != sc.len()) || zp.len() != sc.len() {
-            return Err(self.err(
-                node,
-                format!("{} weight scales do not fit weights {dims:?}", sc.len()),
-                "",
-            ));
-        }
-        let inner: usize = ax.map_or(1, |ax| dims[ax + 1..].iter().map(|&d| d as usize).product());
-        let ch = |i: usize| ax.map_or(0, |ax| (i / inner) % dims[ax] as usize);
-        let w: Vec<f32> = c
-            .iter()
-            .enumerate()
-            .map(|(i, &q)| sc[ch(i)] * (q - zp[ch(i)]) as f32)
-            .collect();
-        let signed = c.iter().any(|&v| v < 0) || c.iter().all(|&v| v <= 127);
-        let mut out = Const::f32_vec(dims.clone(), w);
-        out.quantized = Some(super::tensor::QuantInfo {
-            codes: c.iter().enumerate().map(|(i, &q)| q - zp[ch(i)]).collect(),
-            scales: sc,
-            zero_points: zp,
-            axis: ax,
-            bits: 8,
-            signed,
-        });
-        Ok(out)
+        super::fold::dequantize(&codes.dims, &c, sc, zps.and_then(|z| z.i64s()), axis)
+            .map_err(|m| self.err(node, format!("its weights: {m}"), ""))
     }
 
     /// QLinearConv's int32 bias in real units: `B * x_scale * w_scale[c]`.

@@ -528,6 +528,39 @@ pub fn broadcast_shapes(a: &[u64], b: &[u64]) -> Option<Vec<u64>> {
     shapes::broadcast(a, b)
 }
 
+/// For each element of a tensor of shape `out` (C order), the flat index of the element of a
+/// tensor of shape `src` that broadcasts to it.
+pub fn broadcast_index(src: &[u64], out: &[u64]) -> Vec<usize> {
+    let pad = out.len() - src.len();
+    // `src`'s stride along each output axis: 0 where it is broadcast.
+    let mut strides = vec![0usize; out.len()];
+    let mut acc = 1usize;
+    for i in (0..src.len()).rev() {
+        if src[i] != 1 {
+            strides[pad + i] = acc;
+        }
+        acc *= src[i] as usize;
+    }
+    let n: usize = out.iter().map(|&d| d as usize).product();
+    let mut idx = vec![0u64; out.len()];
+    let mut at = 0usize;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(at);
+        // Advance like an odometer, moving the source offset with it.
+        for d in (0..out.len()).rev() {
+            idx[d] += 1;
+            at += strides[d];
+            if idx[d] < out[d] {
+                break;
+            }
+            at -= strides[d] * out[d] as usize;
+            idx[d] = 0;
+        }
+    }
+    v
+}
+
 pub fn parse_workload(text: &str, origin: &str) -> Result<Network> {
     let raw: RawWorkload = serde_json::from_str(text).map_err(|e| Error::Parse {
         origin: origin.to_string(),
