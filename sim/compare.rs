@@ -212,3 +212,53 @@ pub fn markdown(rows: &[CompareRow], baseline: &str, workload: &str) -> String {
     }
     s
 }
+
+/// One design of a comparison: its array resized to `area_budget_mm2` when given, then run
+/// with every weight layer quantized and its statistics kept, as `plumsim compare` and the
+/// Python package's `compare` do. `admit` sees the memory the run would hold, in bytes,
+/// before anything is read. Returns the result and, when the budget could not be met because
+/// the buffers cannot hold a larger tile, a note saying so.
+pub fn evaluate(
+    arch: &Arch,
+    net: &crate::workload::Network,
+    source: &dyn crate::pipeline::TensorSource,
+    caches: crate::pipeline::Caches,
+    area_budget_mm2: Option<f64>,
+    admit: &dyn Fn(&Arch, u128) -> crate::error::Result<()>,
+) -> crate::error::Result<(DesignResult, Option<String>)> {
+    let (arch, note) = match area_budget_mm2 {
+        Some(b) => {
+            let (sized, buffer_bound) =
+                size_to_area(arch, b).map_err(crate::error::Error::Unsupported)?;
+            let note = buffer_bound.then(|| {
+                format!(
+                    "{} stops at {}x{} PEs ({:.3} mm^2): its buffers cannot hold a larger tile, so it is below the {b} mm^2 budget (give it larger buffers to compare at equal area)",
+                    arch.name,
+                    sized.rows,
+                    sized.cols,
+                    crate::area::area_of(&sized).total_mm2()
+                )
+            });
+            (sized, note)
+        }
+        None => (arch.clone(), None),
+    };
+    let opts = crate::pipeline::Options {
+        all_layers: true,
+        stats: true,
+    };
+    admit(
+        &arch,
+        crate::pipeline::memory_estimate_bytes(&arch, net, source, opts, caches),
+    )?;
+    let r = crate::pipeline::run_design(&arch, net, source, caches, opts)?;
+    Ok((
+        DesignResult {
+            label: arch.name.clone(),
+            arch,
+            run: r.run,
+            stats: r.stats,
+        },
+        note,
+    ))
+}

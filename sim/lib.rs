@@ -29,6 +29,7 @@ pub mod synth;
 pub mod table;
 pub mod tech;
 pub mod trace;
+pub mod units;
 pub mod workload;
 
 pub use error::{Error, Problem, Result};

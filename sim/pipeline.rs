@@ -1245,6 +1245,54 @@ pub fn run_functional_with<E: std::borrow::Borrow<crate::functional::Evaluation>
     Ok((evaluation, notes, design))
 }
 
+/// One design on one network, as `plumsim run` and the Python package's `run` do it.
+pub struct Simulation {
+    pub design: DesignRun,
+    /// With real inputs: the network's and each layer's fidelity.
+    pub fidelity: Option<crate::functional::Fidelity>,
+    /// What the functional run assumed where the workload was silent.
+    pub notes: Vec<String>,
+}
+
+/// Simulate `arch` on `net` once: without `samples` nothing is kept and the run streams
+/// layer by layer; with them the functional run and the timing share the codes. `admit` sees
+/// the memory the run would hold, in bytes, before anything is read (the IO edge compares it
+/// with the machine's free memory). `opts.stats` should be true to report statistics.
+pub fn simulate(
+    arch: &Arch,
+    net: &Network,
+    source: &dyn TensorSource,
+    samples: Option<crate::functional::Samples>,
+    opts: Options,
+    admit: &dyn Fn(u128) -> Result<()>,
+) -> Result<Simulation> {
+    let (weights, codes) = if samples.is_some() {
+        (WeightCache::default(), CodeCache::default())
+    } else {
+        (WeightCache::with_bound(0), CodeCache::with_bound(0))
+    };
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
+    admit(memory_estimate_bytes(arch, net, source, opts, caches))?;
+    match samples {
+        None => Ok(Simulation {
+            design: run_design(arch, net, source, caches, opts)?,
+            fidelity: None,
+            notes: Vec::new(),
+        }),
+        Some(samples) => {
+            let f = run_functional(arch, net, source, caches, samples, None, opts)?;
+            Ok(Simulation {
+                design: f.design,
+                fidelity: Some(f.evaluation.fidelity),
+                notes: f.notes,
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -405,80 +405,194 @@ fn human(n: u64) -> String {
     out
 }
 
-/// The per-layer terminal table and the totals line.
-pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow]) -> String {
-    let name_w = rows.iter().map(|r| r.layer.len()).max().unwrap_or(5).max(5);
-    let mut s = format!(
-        "{:<name_w$} {:<10} {:<9} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
-        "layer",
-        "op",
-        "unit",
-        "gemm MxNxK (groups)",
-        "folds",
-        "compute_cyc",
-        "imbal_cyc",
-        "port_cyc",
-        "dram_cyc",
-        "util%",
-        "scheme",
-        "density",
-        "eff_b",
-        "sram_rd_elem",
-        "dram_bytes"
-    );
-    for r in rows {
-        let gemm = if r.folds > 0 {
-            if r.groups > 1 {
-                format!("{}x{}x{} ({})", r.gemm_m, r.gemm_n, r.gemm_k, r.groups)
-            } else {
-                format!("{}x{}x{}", r.gemm_m, r.gemm_n, r.gemm_k)
-            }
-        } else {
-            format!("{} elements", human(r.output_elements))
-        };
-        s.push_str(&format!(
-            "{:<name_w$} {:<10} {:<9} {:>22} {:>7} {:>13} {:>11} {:>11} {:>11} {:>7.2} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
-            r.layer,
-            r.op,
-            r.unit,
-            gemm,
-            r.folds,
-            human(r.cycles.compute_cycles),
-            human(r.cycles.imbalance_cycles),
-            human(r.cycles.sram_stall_cycles),
-            human(r.cycles.memory_stall_cycles),
-            r.utilization_pct,
-            r.scheme,
-            opt(r.weight_density, 3),
-            opt(r.effectual_bits_per_weight, 2),
-            human(r.input_buffer_reads + r.weight_buffer_reads + r.output_buffer_reads),
-            human(r.dram_read_bytes + r.dram_write_bytes),
-        ));
+/// How the terminal table is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStyle {
+    /// Every column (GEMM shape, folds, each stall, weight statistics, buffer and DRAM
+    /// traffic) instead of the default's about 120 characters.
+    pub wide: bool,
+    /// Bold header and totals (ANSI); the CLI sets it for a terminal without `NO_COLOR`.
+    pub color: bool,
+}
+
+/// Longest layer name the default table prints in full; longer ones keep their start and end.
+const NAME_COLUMNS: usize = 24;
+
+/// `name` in at most `width` characters: its start and end around `~`.
+fn fit(name: &str, width: usize) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= width {
+        return name.to_string();
     }
+    let tail = (width - 1) / 2;
+    let head = width - 1 - tail;
+    let mut s: String = chars[..head].iter().collect();
+    s.push('~');
+    s.extend(&chars[chars.len() - tail..]);
+    s
+}
+
+/// The cycles a layer's row shows: the layer's total, or for a layer on the vector unit
+/// whose work hides behind the array, the vector unit's cycles (marked `*`).
+fn shown_cycles(r: &LayerRow) -> String {
+    if r.cycles.total_cycles == 0 && r.cycles.vector_cycles > 0 {
+        format!("{}*", human(r.cycles.vector_cycles))
+    } else {
+        human(r.cycles.total_cycles)
+    }
+}
+
+/// The per-layer terminal table and the totals lines. The default fits about 120 columns:
+/// layer, op, cycles (the layer's total) and their split (array compute, stalls for buffer
+/// ports and DRAM, the vector unit's), utilization, energy and its share of the run's;
+/// [`TableStyle::wide`] gives every column.
+pub fn table(arch: &Arch, run: &RunResult, rows: &[LayerRow], style: TableStyle) -> String {
+    let (bold, plain) = if style.color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
     let sum = Summary::new(arch, run);
+    let longest = rows
+        .iter()
+        .map(|r| r.layer.chars().count())
+        .max()
+        .unwrap_or(5);
+    let name_w = if style.wide {
+        longest.max(5)
+    } else {
+        longest.clamp(5, NAME_COLUMNS)
+    };
+    let share = |e: f64| {
+        if sum.energy_pj > 0.0 {
+            format!("{:.1}", 100.0 * e / sum.energy_pj)
+        } else {
+            "-".to_string()
+        }
+    };
+    let mut s = String::new();
+    if style.wide {
+        s.push_str(&format!(
+            "{bold}{:<name_w$} {:<10} {:<9} {:>22} {:>7} {:>11} {:>13} {:>11} {:>11} {:>11} {:>11} {:>11} {:>7} {:>10} {:>6} {:>14} {:>7} {:>6} {:>13} {:>13}{plain}\n",
+            "layer",
+            "op",
+            "unit",
+            "gemm MxNxK (groups)",
+            "folds",
+            "cycles",
+            "compute",
+            "imbalance",
+            "port_stall",
+            "dram_stall",
+            "vector",
+            "vec_exposed",
+            "util%",
+            "energy",
+            "share%",
+            "scheme",
+            "density",
+            "eff_b",
+            "sram_rd_elem",
+            "dram_bytes"
+        ));
+        for r in rows {
+            let gemm = if r.folds > 0 {
+                if r.groups > 1 {
+                    format!("{}x{}x{} ({})", r.gemm_m, r.gemm_n, r.gemm_k, r.groups)
+                } else {
+                    format!("{}x{}x{}", r.gemm_m, r.gemm_n, r.gemm_k)
+                }
+            } else {
+                format!("{} elements", human(r.output_elements))
+            };
+            s.push_str(&format!(
+                "{:<name_w$} {:<10} {:<9} {:>22} {:>7} {:>11} {:>13} {:>11} {:>11} {:>11} {:>11} {:>11} {:>7.2} {:>10} {:>6} {:>14} {:>7} {:>6} {:>13} {:>13}\n",
+                r.layer,
+                r.op,
+                r.unit,
+                gemm,
+                r.folds,
+                human(r.cycles.total_cycles),
+                human(r.cycles.compute_cycles),
+                human(r.cycles.imbalance_cycles),
+                human(r.cycles.sram_stall_cycles),
+                human(r.cycles.memory_stall_cycles),
+                human(r.cycles.vector_cycles),
+                human(r.cycles.vector_exposed_cycles),
+                r.utilization_pct,
+                crate::units::energy_pj(r.energy_pj),
+                share(r.energy_pj),
+                r.scheme,
+                opt(r.weight_density, 3),
+                opt(r.effectual_bits_per_weight, 2),
+                human(r.input_buffer_reads + r.weight_buffer_reads + r.output_buffer_reads),
+                human(r.dram_read_bytes + r.dram_write_bytes),
+            ));
+        }
+    } else {
+        s.push_str(&format!(
+            "{bold}{:<name_w$} {:<10} {:>11} {:>11} {:>10} {:>10} {:>11} {:>7} {:>10} {:>6}{plain}\n",
+            "layer", "op", "cycles", "compute", "port_stall", "dram_stall", "vector", "util%", "energy", "share%"
+        ));
+        for r in rows {
+            s.push_str(&format!(
+                "{:<name_w$} {:<10} {:>11} {:>11} {:>10} {:>10} {:>11} {:>7.2} {:>10} {:>6}\n",
+                fit(&r.layer, name_w),
+                fit(&r.op, 10),
+                shown_cycles(r),
+                human(r.cycles.compute_cycles),
+                human(r.cycles.sram_stall_cycles),
+                human(r.cycles.memory_stall_cycles),
+                human(r.cycles.vector_cycles),
+                r.utilization_pct,
+                crate::units::energy_pj(r.energy_pj),
+                share(r.energy_pj),
+            ));
+        }
+        if rows
+            .iter()
+            .any(|r| r.cycles.total_cycles == 0 && r.cycles.vector_cycles > 0)
+        {
+            s.push_str("* the vector unit's cycles, hidden behind the array's work (they add nothing to the total)\n");
+        }
+    }
     s.push_str(&format!(
-        "\ntotal: {} cycles ({} compute, of which {} lock-step imbalance, + {} buffer-port stall + {} DRAM stall) = {:.3} us at {} MHz; {} MACs; utilization {:.2} %; DRAM {} B read, {} B written; area {:.3} mm^2\n",
+        "\n{bold}total: {} cycles = {} at {} MHz; energy {}{plain} ({} per MAC); utilization {:.2} %; area {:.3} mm^2\n",
         human(sum.cycles.total_cycles),
+        crate::units::time_us(sum.latency_us),
+        sum.clock_mhz,
+        crate::units::energy_pj(sum.energy_pj),
+        if sum.macs > 0 {
+            crate::units::energy_pj(sum.energy_pj / sum.macs as f64)
+        } else {
+            "-".to_string()
+        },
+        sum.utilization_pct,
+        sum.area_mm2,
+    ));
+    s.push_str(&format!(
+        "cycles: {} compute (of which {} lock-step imbalance) + {} buffer-port stall + {} DRAM stall\n        + {} exposed vector ({} vector-unit cycles in all)\n",
         human(sum.cycles.compute_cycles),
         human(sum.cycles.imbalance_cycles),
         human(sum.cycles.sram_stall_cycles),
         human(sum.cycles.memory_stall_cycles),
-        sum.latency_us,
-        sum.clock_mhz,
+        human(sum.cycles.vector_exposed_cycles),
+        human(sum.cycles.vector_cycles),
+    ));
+    s.push_str(&format!(
+        "work: {} MACs; DRAM {} B read, {} B written\n",
         human(sum.macs),
-        sum.utilization_pct,
         human(sum.dram_read_bytes),
         human(sum.dram_write_bytes),
-        sum.area_mm2,
     ));
     if let (Some(t), Some(rate), Some(e)) = (sum.tokens, sum.tokens_per_s, sum.energy_per_token_pj)
     {
         s.push_str(&format!(
-            "{}: {} token(s) per inference, {:.1} tokens/s, {:.3} uJ per token\n",
+            "{}: {} token(s) per inference, {:.1} tokens/s, {} per token\n",
             sum.phase,
             human(t),
             rate,
-            e * 1e-6
+            crate::units::energy_pj(e)
         ));
     }
     s
@@ -583,6 +697,56 @@ pub fn check_finite(summary: &Summary, rows: &[LayerRow]) -> crate::error::Resul
     Ok(())
 }
 
+/// What one run reports, as `plumsim run` writes it and the Python package returns it: the
+/// per-layer rows, the summary and, with real inputs, the per-layer fidelity.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub rows: Vec<LayerRow>,
+    pub summary: SummaryFile,
+    pub fidelity_layers: Option<Vec<crate::functional::LayerFidelity>>,
+}
+
+impl RunReport {
+    /// The report of `sim`, a simulation of `arch`; `inputs` names where real inputs came
+    /// from. Fails (an internal error) when a figure is not finite.
+    pub fn new(
+        arch: &Arch,
+        sim: &crate::pipeline::Simulation,
+        inputs: Option<String>,
+    ) -> crate::error::Result<RunReport> {
+        let d = &sim.design;
+        let labels: Vec<String> = d.net.layers.iter().map(|l| l.scheme_label()).collect();
+        let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let rows = layer_rows(arch, &d.run, &d.stats, &label_refs);
+        let summary = Summary::new(arch, &d.run);
+        check_finite(&summary, &rows)?;
+        Ok(RunReport {
+            rows,
+            summary: SummaryFile {
+                summary,
+                inputs,
+                fidelity: sim.fidelity.as_ref().map(|f| f.network.clone()),
+            },
+            fidelity_layers: sim.fidelity.as_ref().map(|f| f.layers.clone()),
+        })
+    }
+
+    /// `layers.csv`.
+    pub fn layers_csv(&self) -> String {
+        to_csv(&self.rows)
+    }
+
+    /// `summary.json` (pretty, with a final newline).
+    pub fn summary_json(&self) -> String {
+        serde_json::to_string_pretty(&self.summary).expect("the summary serializes") + "\n"
+    }
+
+    /// `fidelity.csv`, with real inputs.
+    pub fn fidelity_csv(&self) -> Option<String> {
+        self.fidelity_layers.as_ref().map(|l| to_csv(l))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,5 +782,84 @@ mod tests {
         seq.energy_per_token_pj = Some(f64::NAN);
         let e = check_finite(&seq, &rows).unwrap_err().to_string();
         assert!(e.contains("energy_per_token_pj"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    const ARCH: &str =
+        "name = \"t\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"ws\"\n[pe]\nkind = \"dense\"\n\
+        [buffers.input]\ncapacity_bytes = 65536\n[buffers.weight]\ncapacity_bytes = 65536\n\
+        [buffers.output]\ncapacity_bytes = 65536\n[dram]\nideal = true\n";
+
+    /// A convolution, its batch norm (elementwise, hidden behind the array) and a layer with
+    /// a name longer than the default table prints.
+    fn table_of(style: TableStyle) -> (String, Vec<LayerRow>) {
+        let net = crate::workload::parse_workload(
+            r#"{"name": "n", "inputs": {"x": [8, 6, 6]}, "layers": [
+                {"name": "conv", "op": "conv2d", "inputs": ["x"], "output": "c", "out_channels": 8, "kernel": 3, "padding": 1},
+                {"name": "bn", "op": "batch_norm", "inputs": ["c"], "output": "b"},
+                {"name": "a_very_long_layer_name_of_a_transformer_block", "op": "relu", "inputs": ["b"], "output": "r"}]}"#,
+            "n.json",
+        )
+        .unwrap();
+        let arch = crate::design::parse_arch(ARCH, "t.toml").unwrap();
+        let run = crate::engine::simulate(&arch, &net).unwrap();
+        let rows = layer_rows(&arch, &run, &vec![None; 3], &["int8"; 3]);
+        (table(&arch, &run, &rows, style), rows)
+    }
+
+    #[test]
+    fn default_table_fits_120_columns_and_shows_vector_cycles() {
+        let (t, rows) = table_of(TableStyle::default());
+        assert!(t.lines().all(|l| l.chars().count() <= 120), "{t}");
+        assert!(!t.contains('\x1b'), "no colour unless asked: {t}");
+        // The batch norm adds nothing to the total but its vector cycles are shown, marked.
+        let bn = &rows[1];
+        assert_eq!(bn.cycles.total_cycles, 0);
+        assert!(bn.cycles.vector_cycles > 0);
+        let line = t.lines().find(|l| l.starts_with("bn ")).unwrap();
+        assert!(
+            line.contains(&format!("{}*", human(bn.cycles.vector_cycles))),
+            "{line}"
+        );
+        assert!(t.contains("* the vector unit's cycles"));
+        // The long name keeps its start and end.
+        assert!(t.contains("a_very_long_~ormer_block"), "{t}");
+        // The total line has energy and latency, in units that suit them.
+        let total = t.lines().find(|l| l.starts_with("total: ")).unwrap();
+        let sum_pj: f64 = rows.iter().map(|r| r.energy_pj).sum();
+        assert!(total.contains(&crate::units::energy_pj(sum_pj)), "{total}");
+        assert!(total.contains(" us at 1000 MHz") || total.contains(" ns at 1000 MHz"));
+    }
+
+    #[test]
+    fn wide_table_has_every_column_and_colour_is_bold() {
+        let (t, _) = table_of(TableStyle {
+            wide: true,
+            color: true,
+        });
+        let header = t.lines().next().unwrap();
+        for c in [
+            "gemm MxNxK",
+            "folds",
+            "imbalance",
+            "vec_exposed",
+            "density",
+            "dram_bytes",
+        ] {
+            assert!(header.contains(c), "{c}: {header}");
+        }
+        assert!(header.starts_with("\x1b[1m") && header.ends_with("\x1b[0m"));
+        assert!(t.contains("a_very_long_layer_name_of_a_transformer_block"));
+    }
+
+    #[test]
+    fn names_are_shortened_in_the_middle() {
+        assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(fit("abcdefgh", 5), "ab~gh");
+        assert_eq!(fit("abcdefgh", 6), "abc~gh");
     }
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use plumsim::arch::Arch;
 use plumsim::compare::{compare_rows, markdown, DesignResult};
-use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
+use plumsim::pipeline::{Caches, CodeCache, WeightCache};
 use plumsim::report::to_csv;
 use plumsim::studies::energy_bars;
 use plumsim::{io, shipped};
@@ -159,38 +159,18 @@ fn design(
     v: &Verbosity,
 ) -> anyhow::Result<DesignResult> {
     let arch = d.load()?;
-    let arch = match area_budget {
-        Some(b) => {
-            let (sized, buffer_bound) =
-                plumsim::compare::size_to_area(&arch, b).map_err(plumsim::Error::Unsupported)?;
-            if buffer_bound {
-                v.note(format!(
-                    "note: {} stops at {}x{} PEs ({:.3} mm^2): its buffers cannot hold a larger tile, so it is below the {b} mm^2 budget (give it larger buffers to compare at equal area)",
-                    arch.name,
-                    sized.rows,
-                    sized.cols,
-                    plumsim::area::area_of(&sized).total_mm2()
-                ));
-            }
-            sized
-        }
-        None => arch,
+    let admit = |arch: &Arch, bytes: u128| {
+        io::check_memory(
+            &format!("design `{}` on workload `{}`", arch.name, net.name),
+            bytes,
+        )
     };
-    let opts = Options {
-        all_layers: true,
-        stats: true,
-    };
-    io::check_memory(
-        &format!("design `{}` on workload `{}`", arch.name, net.name),
-        pipeline::memory_estimate_bytes(&arch, net, source, opts, caches),
-    )?;
-    let r = pipeline::run_design(&arch, net, source, caches, opts)?;
-    Ok(DesignResult {
-        label: arch.name.clone(),
-        arch,
-        run: r.run,
-        stats: r.stats,
-    })
+    let (result, note) =
+        plumsim::compare::evaluate(&arch, net, source, caches, area_budget, &admit)?;
+    if let Some(note) = note {
+        v.note(format!("note: {note}"));
+    }
+    Ok(result)
 }
 
 /// Files `compare` writes into its results folder.

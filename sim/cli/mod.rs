@@ -97,6 +97,16 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Whether to colour what goes to stdout: a terminal, `NO_COLOR` unset or empty
+/// (no-color.org), and a `TERM` other than `dumb`.
+pub fn colour_stdout() -> bool {
+    use std::io::IsTerminal;
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    std::io::stdout().is_terminal()
+        && !set("NO_COLOR")
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
 /// The machine's cores, as the operating system reports them (1 if it cannot tell).
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// |x|, 0 < P <= 100; larger values saturate).
     #[arg(long, value_name = "METHOD", default_value = "max", value_parser = parse_calibration, requires = "inputs")]
     pub calibration: functional::Calibrate,
+    /// With the table: every column (GEMM shape, folds, each stall, weight statistics,
+    /// traffic) instead of the default's about 120 characters.
+    #[arg(long)]
+    pub wide: bool,
     /// With --trace: refuse when the trace files would exceed this many MB (10^6 bytes).
     #[arg(long, value_name = "N", default_value_t = trace::DEFAULT_LIMIT_MB)]
     pub trace_limit_mb: u64,
@@ -123,64 +127,46 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         .build()
         .context("cannot start worker threads")?;
     let source = io::FileSource::new(&args.workload, args.weights.as_deref());
-    // One design on one network: nothing is asked for twice, so nothing is kept and the run
-    // streams layer by layer. With real inputs the functional run and the timing share the
-    // codes through the caches.
-    let (weights, codes) = if args.inputs.is_some() {
-        (WeightCache::default(), CodeCache::default())
-    } else {
-        (WeightCache::with_bound(0), CodeCache::with_bound(0))
-    };
-    let caches = Caches {
-        weights: &weights,
-        codes: &codes,
-    };
     let opts = Options {
         all_layers: args.stats,
         stats: true,
     };
     let pair = format!("{} on {}", args.arch.display(), args.workload.display());
-    io::check_memory(
-        &pair,
-        pool.install(|| pipeline::memory_estimate_bytes(&arch, &net, &source, opts, caches)),
-    )?;
     let inputs = match &args.inputs {
         Some(p) => Some(io::load_inputs(p, &net, args.labels.as_deref())?),
         None => None,
     };
-    let (d, functional) = match &inputs {
-        None => (
-            timed(&v, "quantize and simulate", || {
-                pool.install(|| pipeline::run_design(&arch, &net, &source, caches, opts))
-            })
-            .with_context(|| pair.clone())?,
-            None,
-        ),
-        Some(set) => {
-            let samples = functional::Samples {
-                values: &set.values,
-                labels: set.labels.as_deref(),
-                reference_logits: set.reference_logits.as_deref(),
-                calibration: args.calibration,
-            };
-            let f = timed(&v, "run on the inputs, quantize and simulate", || {
-                pool.install(|| {
-                    pipeline::run_functional(&arch, &net, &source, caches, samples, None, opts)
-                })
-            })
-            .with_context(|| pair.clone())?;
-            for note in &f.notes {
-                v.note(format!("note: {note}"));
-            }
-            (f.design, Some(f.evaluation.fidelity))
-        }
+    let samples = inputs.as_ref().map(|set| functional::Samples {
+        values: &set.values,
+        labels: set.labels.as_deref(),
+        reference_logits: set.reference_logits.as_deref(),
+        calibration: args.calibration,
+    });
+    let step = if samples.is_some() {
+        "run on the inputs, quantize and simulate"
+    } else {
+        "quantize and simulate"
     };
+    let admit = |bytes: u128| io::check_memory(&pair, bytes);
+    let sim = timed(&v, step, || {
+        pool.install(|| pipeline::simulate(&arch, &net, &source, samples, opts, &admit))
+    })
+    .with_context(|| pair.clone())?;
+    for note in &sim.notes {
+        v.note(format!("note: {note}"));
+    }
+    let d = &sim.design;
     let (net, result) = (&d.net, &d.run);
     for note in arch.idealizations() {
         v.note(format!("note: {}: {note}", arch.name));
     }
 
     // The reference engine and the traces need every weight layer's codes.
+    let (weights, codes) = (WeightCache::default(), CodeCache::default());
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
     let codes = if args.reference || args.trace.is_some() {
         let all: Vec<bool> = net
             .layers
@@ -247,18 +233,11 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
         None => Vec::new(),
     };
 
-    let labels: Vec<String> = net.layers.iter().map(|l| l.scheme_label()).collect();
-    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    let rows = report::layer_rows(&arch, result, &d.stats, &label_refs);
-    let layers_csv = report::to_csv(&rows);
-    let figures = report::Summary::new(&arch, result);
-    report::check_finite(&figures, &rows)?;
-    let summary = report::SummaryFile {
-        summary: figures,
-        inputs: inputs.as_ref().map(|set| set.origin.clone()),
-        fidelity: functional.as_ref().map(|f| f.network.clone()),
-    };
-    let summary = serde_json::to_string_pretty(&summary)? + "\n";
+    let report =
+        report::RunReport::new(&arch, &sim, inputs.as_ref().map(|set| set.origin.clone()))?;
+    let rows = &report.rows;
+    let layers_csv = report.layers_csv();
+    let summary = report.summary_json();
     let compute_csv = scalesim::compute_report_csv(&scalesim::compute_report(&arch, result));
     let mut files = vec![
         ("layers.csv".to_string(), layers_csv.clone().into_bytes()),
@@ -270,11 +249,8 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
             compute_csv.clone().into_bytes(),
         ));
     }
-    if let Some(f) = &functional {
-        files.push((
-            "fidelity.csv".to_string(),
-            report::to_csv(&f.layers).into_bytes(),
-        ));
+    if let Some(f) = report.fidelity_csv() {
+        files.push(("fidelity.csv".to_string(), f.into_bytes()));
     }
     // Both folders are staged in full before either is moved into place.
     match traces_apart {
@@ -291,9 +267,13 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     }
     match args.format {
         Format::Table => {
-            print!("{}", report::table(&arch, result, &rows));
-            if let Some(f) = &functional {
-                print!("{}", report::fidelity_lines(&f.network));
+            let style = report::TableStyle {
+                wide: args.wide,
+                color: super::colour_stdout(),
+            };
+            print!("{}", report::table(&arch, result, rows, style));
+            if let Some(f) = &report.summary.fidelity {
+                print!("{}", report::fidelity_lines(f));
             }
             println!("wrote {}", out.display());
             if let Some(dir) = &args.trace {
