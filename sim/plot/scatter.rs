@@ -256,7 +256,7 @@ pub fn scatter(
         let d = R + 3.0;
         let v = LABEL_FONT / 2.0 + R + 1.0;
         let mut candidates = Vec::new();
-        for k in [1.0, 2.2, 3.5] {
+        for k in [1.0, 2.2, 3.5, 5.0, 7.0, 9.0] {
             candidates.extend([
                 ((px + d * k, py), Anchor::Start),
                 ((px - d * k, py), Anchor::End),

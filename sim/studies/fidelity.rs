@@ -259,7 +259,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
         also: Vec::new(),
         group_by: None,
         label: Some("design".into()),
-        label_all: false,
+        label_all: true,
         log_x: false,
         log_y: false,
         title: Some(format!(
