@@ -11,7 +11,7 @@ mkdir -p results/sweeps
 "$plumsim" sweep scripts/sweeps/bert_kinds.toml --out results/sweeps/bert_kinds.csv "$@" > results/sweeps/bert_kinds_front.csv
 for ext in svg png; do
   "$plumsim" plot results/sweeps/bert_kinds.csv --x latency_us --y energy_pj --color-by pe_kind --pareto \
-    --label pe_kind --title "bert_base_s128: PE kind x array size x DRAM bandwidth" \
+    --label pe_kind --title "BERT-base (sequence 128): energy vs latency, PE kind x array size x DRAM bandwidth" \
     --out "results/sweeps/bert_kinds.$ext"
 done
 echo "front: results/sweeps/bert_kinds_front.csv; plots: results/sweeps/bert_kinds.svg|png"

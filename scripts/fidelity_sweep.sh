@@ -13,7 +13,9 @@ mkdir -p results/sweeps
 "$plumsim" sweep scripts/sweeps/swis_fidelity.toml --out results/sweeps/resnet20_swis_fidelity.csv "$@" \
   > results/sweeps/resnet20_swis_fidelity_front.csv
 "$plumsim" plot results/sweeps/resnet20_swis_fidelity.csv --x logit_sqnr_db --y energy_pj --maximize logit_sqnr_db \
-  --color-by quant.shared_bits --pareto --out results/sweeps/resnet20_swis_fidelity_energy_sqnr.svg
+  --color-by quant.shared_bits --pareto --title "ResNet-20 (CIFAR-10) on SWIS: energy vs logit SQNR" \
+  --out results/sweeps/resnet20_swis_fidelity_energy_sqnr.svg
 "$plumsim" plot results/sweeps/resnet20_swis_fidelity.csv --x logit_sqnr_db --y energy_pj --maximize logit_sqnr_db \
-  --color-by quant.shared_bits --pareto --out results/sweeps/resnet20_swis_fidelity_energy_sqnr.png
+  --color-by quant.shared_bits --pareto --title "ResNet-20 (CIFAR-10) on SWIS: energy vs logit SQNR" \
+  --out results/sweeps/resnet20_swis_fidelity_energy_sqnr.png
 echo "front: results/sweeps/resnet20_swis_fidelity_front.csv; plots: results/sweeps/resnet20_swis_fidelity_*"

@@ -11,11 +11,11 @@ plumsim=target/release/plumsim
 mkdir -p results/sweeps
 "$plumsim" sweep scripts/sweeps/kinds.toml --out results/sweeps/kinds.csv "$@" > results/sweeps/kinds_front.csv
 for w in resnet18 mobilenet_v2; do
-  "$plumsim" plot results/sweeps/kinds.csv --where "workload=$w" --x latency_us --y energy_pj \
-    --color-by pe_kind --pareto --label pe_kind --title "$w: PE kind x array size" \
-    --out "results/sweeps/kinds_${w}.svg"
-  "$plumsim" plot results/sweeps/kinds.csv --where "workload=$w" --x latency_us --y energy_pj \
-    --color-by pe_kind --pareto --label pe_kind --title "$w: PE kind x array size" \
-    --out "results/sweeps/kinds_${w}.png"
+  case "$w" in resnet18) name="ResNet-18" ;; mobilenet_v2) name="MobileNetV2" ;; esac
+  for ext in svg png; do
+    "$plumsim" plot results/sweeps/kinds.csv --where "workload=$w" --x latency_us --y energy_pj \
+      --color-by pe_kind --pareto --label pe_kind --title "$name: energy vs latency, PE kind x array size" \
+      --out "results/sweeps/kinds_${w}.$ext"
+  done
 done
 echo "front: results/sweeps/kinds_front.csv; plots: results/sweeps/kinds_*.svg|png"

@@ -135,7 +135,10 @@ pub fn run(args: CompareArgs, v: Verbosity) -> anyhow::Result<()> {
         &mut files,
         &rows,
         &out.join("compare_energy"),
-        &format!("{}: energy per inference by component", net.name),
+        &format!(
+            "{}: energy per inference by component",
+            plumsim::plot::labels::network_name(&net.name)
+        ),
     )?;
     let files: Vec<(String, Vec<u8>)> = files
         .into_iter()

@@ -42,6 +42,15 @@ pub struct PlotArgs {
     /// Label front points (scatter) or rows (bars, default `layer`) with this column.
     #[arg(long)]
     pub label: Option<String>,
+    /// Scatter: label every point, not only the front (a comparison of a few designs).
+    #[arg(long, conflicts_with = "bars")]
+    pub label_all: bool,
+    /// Scatter: logarithmic x axis (every plotted x must be > 0).
+    #[arg(long, conflicts_with = "bars")]
+    pub log_x: bool,
+    /// Scatter: logarithmic y axis (every plotted y must be > 0).
+    #[arg(long, conflicts_with = "bars")]
+    pub log_y: bool,
     /// Per-layer bars of these columns (comma-separated) instead of a scatter.
     #[arg(long, value_delimiter = ',', conflicts_with_all = ["x", "y", "pareto", "color_by"])]
     pub bars: Vec<String>,
@@ -51,7 +60,7 @@ pub struct PlotArgs {
     /// Keep only rows where COLUMN=VALUE (repeatable).
     #[arg(long = "where", value_name = "COLUMN=VALUE")]
     pub filters: Vec<String>,
-    /// Plot title [default: the columns].
+    /// Plot title [default: the quantities in words, e.g. "Energy vs latency"].
     #[arg(long)]
     pub title: Option<String>,
     /// Image size in pixels, WIDTHxHEIGHT (bars: the height follows the rows).
@@ -129,6 +138,9 @@ pub fn run(args: PlotArgs, _v: super::progress::Verbosity) -> anyhow::Result<()>
                 (None, false) => t.col("workload").map(|_| "workload".to_string()),
             },
             label: args.label.clone(),
+            label_all: args.label_all,
+            log_x: args.log_x,
+            log_y: args.log_y,
             title: args.title.clone(),
             size: args.size,
         };

@@ -3,18 +3,77 @@
 
 use plotters::prelude::*;
 
-use super::axes::Axis;
+use super::axes::{self, Axis, Scaled, GAP, MARGIN, TICK_FONT, TICK_LEN};
 use super::colours::PALETTE;
-use super::labels::axis_label;
-use super::{draw_err, render_png, render_svg, ImageFormat, Plot, PlotResult, FAMILY};
+use super::labels::{quantity, scale, scaled_axis_label, sentence, titled, Dim};
+use super::legend::Legend;
+use super::scene::{text_extent, Anchor, Bounds, Scene};
+use super::{render, ImageFormat, Plot, PlotResult};
 use crate::error::{Error, Problem};
 use crate::table::Table;
 
 /// The tallest bar chart drawn, in pixels (the `--size` bound of a scatter plot too).
 pub const MAX_HEIGHT_PX: u64 = 8000;
 
-/// One bar (or stacked segment): lower-left and upper-right corners in data units, colour.
-pub(crate) type Bar = ((f64, f64), (f64, f64), RGBColor);
+/// The value axis's title and divisor for `columns` reaching `max`, and the legend names of
+/// the columns: one quantity in words (`Energy (µJ)` over an energy breakdown, `Speedup`
+/// over `speedup_window`, `speedup_lane`), the columns named by what differs.
+fn value_title(columns: &[String], max: f64) -> (String, f64, Vec<String>) {
+    if columns.len() == 1 {
+        let (t, d) = scaled_axis_label(&columns[0], max);
+        return (t, d, vec![sentence(&quantity(&columns[0]).name)]);
+    }
+    let qs: Vec<_> = columns.iter().map(|c| quantity(c)).collect();
+    let names: Vec<String> = qs.iter().map(|q| sentence(&q.name)).collect();
+    let same = qs
+        .iter()
+        .all(|q| q.dim == qs[0].dim && q.to_base == qs[0].to_base);
+    if !same {
+        return ("Value".into(), 1.0, names);
+    }
+    let toks: Vec<Vec<&str>> = qs.iter().map(|q| q.name.split(' ').collect()).collect();
+    let common = (0..)
+        .take_while(|&i| toks.iter().all(|t| t.len() > i + 1 && t[i] == toks[0][i]))
+        .count();
+    let sc = scale(&qs[0], max);
+    if common > 0 {
+        let rest = toks
+            .iter()
+            .map(|t| sentence(&t[common..].join(" ")))
+            .collect();
+        return (
+            titled(&toks[0][..common].join(" "), &sc.unit),
+            sc.divisor,
+            rest,
+        );
+    }
+    let name = match qs[0].dim {
+        Dim::Energy => "energy".to_string(),
+        Dim::Time => "time".to_string(),
+        Dim::Cycles => "cycles".to_string(),
+        Dim::Bytes => "bytes".to_string(),
+        _ if columns.len() <= 3 => {
+            let n: Vec<&str> = qs.iter().map(|q| q.name.as_str()).collect();
+            match n.split_last() {
+                Some((last, first)) if !first.is_empty() => {
+                    format!("{} and {last}", first.join(", "))
+                }
+                _ => n.join(""),
+            }
+        }
+        _ => "value".to_string(),
+    };
+    (titled(&name, &sc.unit), sc.divisor, names)
+}
+
+/// Pixels per row.
+fn row_px(stack: bool, k: usize) -> f64 {
+    if stack {
+        22.0
+    } else {
+        (10.0 * k as f64 + 8.0).max(22.0)
+    }
+}
 
 /// What to draw in a per-layer bar chart.
 #[derive(Debug, Clone)]
@@ -69,25 +128,6 @@ pub fn bars(t: &Table, o: &BarOptions, format: ImageFormat, origin: &str) -> Plo
     }
     let n = rows.len();
     let k = cols.len();
-    // The height follows the rows: check it before drawing anything.
-    let per = if o.stack { 18 } else { (10 * k as u64).max(18) };
-    let height = (n as u64).saturating_mul(per).saturating_add(140);
-    if height > MAX_HEIGHT_PX {
-        return Err(Error::invalid(
-            origin,
-            vec![Problem::new(
-                "--bars",
-                format!(
-                    "{n} rows would make a chart {height} pixels high; at most {MAX_HEIGHT_PX} \
-                     ({} rows{})",
-                    (MAX_HEIGHT_PX - 140) / per,
-                    if o.stack { "" } else { " at this many columns" }
-                ),
-            )
-            .with_help("plot fewer rows: select them with --where COLUMN=VALUE")],
-        )
-        .into());
-    }
     let max = rows
         .iter()
         .map(|&r| {
@@ -98,181 +138,174 @@ pub fn bars(t: &Table, o: &BarOptions, format: ImageFormat, origin: &str) -> Plo
             }
         })
         .fold(0.0, f64::max);
-    let xa = Axis {
+    let value_axis = |max: f64| Axis {
         lo: 0.0,
         hi: if max > 0.0 { max * 1.05 } else { 1.0 },
         log: false,
-        every_integer: false,
     };
-    let ya = Axis {
-        lo: -0.5,
-        hi: n as f64 - 0.5,
-        log: false,
-        every_integer: true,
+    let (x_title, divisor, names) = value_title(&o.columns, max);
+    let xa = Scaled {
+        axis: value_axis(max),
+        title: x_title,
+        divisor,
     };
+    let side: Option<(Scaled, Vec<f64>)> = bc.map(|c| {
+        let v: Vec<f64> = rows.iter().map(|&r| val(r, c)).collect();
+        let m = v.iter().copied().fold(0.0, f64::max);
+        let (title, divisor) = scaled_axis_label(&t.headers[c], m);
+        (
+            Scaled {
+                axis: value_axis(m),
+                title,
+                divisor,
+            },
+            v,
+        )
+    });
     let labels: Vec<String> = rows.iter().map(|&r| t.rows[r][lc].clone()).collect();
-    let label_w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as u32 * 8 + 16;
-    let size = (o.width.max(400), (height as u32).max(300));
-    let units: Vec<String> = o.columns.iter().map(|c| axis_label(c)).collect();
-    let x_desc = if k == 1 {
-        units[0].clone()
-    } else {
-        let unit = |s: &str| s.rfind('[').map(|i| s[i..].to_string());
-        match unit(&units[0]) {
-            Some(u) if units.iter().all(|x| unit(x).as_deref() == Some(u.as_str())) => {
-                format!("value {u}")
-            }
-            _ => "value".to_string(),
-        }
+    let legend = Legend {
+        title: None,
+        entries: if k > 1 {
+            names
+                .iter()
+                .enumerate()
+                .map(|(j, n)| (n.clone(), PALETTE[j % PALETTE.len()]))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
-    let title = o.title.clone().unwrap_or_else(|| o.columns.join(", "));
-    // Row i is drawn at y = n - 1 - i so the first row is at the top.
-    let y_of = |i: usize| (n - 1 - i) as f64;
-    let mut rects: Vec<Bar> = Vec::new();
+    let title = o.title.clone().unwrap_or_else(|| {
+        if k == 1 {
+            sentence(&quantity(&o.columns[0]).name)
+        } else {
+            xa.title.clone()
+        }
+    });
+
+    // Layout, top to bottom: caption, rows, x band, legend; left to right: row labels, main
+    // panel, side panel. The height follows the rows: check it before drawing anything.
+    let w = o.width.max(400) as f64;
+    let label_w = labels
+        .iter()
+        .map(|l| text_extent(l, TICK_FONT).0)
+        .fold(0.0, f64::max);
+    let per = row_px(o.stack, k);
+    let caption_h = axes::caption_height(&title, w);
+    let legend_h = if legend.is_empty() {
+        0.0
+    } else {
+        legend.flow_size(w - 2.0 * MARGIN).1 + GAP
+    };
+    let fixed = caption_h + axes::x_band() + legend_h + MARGIN;
+    let height = (n as f64 * per + fixed).ceil().max(300.0);
+    if height > MAX_HEIGHT_PX as f64 {
+        let fits = ((MAX_HEIGHT_PX as f64 - fixed) / per).floor().max(0.0);
+        return Err(Error::invalid(
+            origin,
+            vec![Problem::new(
+                "--bars",
+                format!(
+                    "{n} rows would make a chart {height} pixels high; at most {MAX_HEIGHT_PX} \
+                     ({fits} rows{})",
+                    if o.stack { "" } else { " at this many columns" }
+                ),
+            )
+            .with_help("plot fewer rows: select them with --where COLUMN=VALUE")],
+        )
+        .into());
+    }
+    let size = (w as u32, height as u32);
+    let mut s = Scene::new(size);
+    let top = axes::draw_caption(&mut s, &title, w);
+    let bottom = top + n as f64 * per;
+    let left = MARGIN + TICK_LEN + GAP + label_w;
+    let half = |a: &Scaled| a.widest_label(0) / 2.0;
+    let (main_right, side_area) = match &side {
+        Some((sa, _)) => {
+            let split = left + (w - left) * 0.68;
+            let area = Bounds::new(split + 3.0 * GAP, top, w - MARGIN - half(sa), bottom);
+            (split - half(&xa), Some(area))
+        }
+        None => (w - MARGIN - half(&xa), None),
+    };
+    let area = Bounds::new(left, top, main_right.max(left + 10.0), bottom);
+    s.layout.panels.push(area);
+    axes::draw_x(&mut s, area, &xa);
+    s.path(
+        vec![(area.x0, area.y0), (area.x0, area.y1)],
+        RGBAColor(0, 0, 0, 0.75),
+        1,
+    );
+    // Row i spans [top + i*per, top + (i+1)*per]; bars fill 80% of it.
+    let row_top = |i: usize| top + i as f64 * per + 0.1 * per;
+    let inner = 0.8 * per;
+    for (i, l) in labels.iter().enumerate() {
+        let cy = top + (i as f64 + 0.5) * per;
+        s.path(
+            vec![(area.x0 - TICK_LEN, cy), (area.x0, cy)],
+            RGBAColor(0, 0, 0, 0.75),
+            1,
+        );
+        s.text(
+            l,
+            TICK_FONT,
+            (area.x0 - TICK_LEN - GAP, cy),
+            Anchor::End,
+            false,
+        );
+    }
+    let px = |v: f64| xa.axis.px(v, area.x0, area.x1);
     for (i, &r) in rows.iter().enumerate() {
         let mut acc = 0.0;
         for (j, &c) in cols.iter().enumerate() {
             let v = val(r, c);
             let colour = PALETTE[j % PALETTE.len()];
             if o.stack {
-                rects.push((
-                    (acc, y_of(i) - 0.4),
-                    (acc + v.max(0.0), y_of(i) + 0.4),
+                let v = v.max(0.0);
+                s.bar(
+                    Bounds::new(px(acc), row_top(i), px(acc + v), row_top(i) + inner),
                     colour,
-                ));
-                acc += v.max(0.0);
+                );
+                acc += v;
             } else {
-                let h = 0.8 / k as f64;
-                let top = y_of(i) + 0.4 - j as f64 * h;
-                rects.push(((0.0, top - h), (v, top), colour));
+                let h = inner / k as f64;
+                let y0 = row_top(i) + j as f64 * h;
+                s.bar(Bounds::new(px(0.0), y0, px(v), y0 + h), colour);
             }
         }
     }
-    let marks = rects.len();
-    let y_label = |v: &f64| -> String {
-        let i = (n as f64 - 1.0 - v).round();
-        if (v - v.round()).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
-            labels[i as usize].clone()
-        } else {
-            String::new()
+    let marks = s.layout.marks.len();
+    if let (Some(sarea), Some((sa, v))) = (side_area, &side) {
+        s.layout.panels.push(sarea);
+        axes::draw_x(&mut s, sarea, sa);
+        s.path(
+            vec![(sarea.x0, sarea.y0), (sarea.x0, sarea.y1)],
+            RGBAColor(0, 0, 0, 0.75),
+            1,
+        );
+        let spx = |x: f64| sa.axis.px(x, sarea.x0, sarea.x1);
+        for (i, x) in v.iter().enumerate() {
+            let y0 = top + (i as f64 + 0.2) * per;
+            s.bar(
+                Bounds::new(spx(0.0), y0, spx(*x), y0 + 0.6 * per),
+                PALETTE[9 % PALETTE.len()],
+            );
         }
-    };
-    // The side panel: one bar per row, on the same rows.
-    let side: Option<(String, Axis, Vec<Bar>)> = bc.map(|c| {
-        let max = rows.iter().map(|&r| val(r, c)).fold(0.0, f64::max);
-        let axis = Axis {
-            lo: 0.0,
-            hi: if max > 0.0 { max * 1.05 } else { 1.0 },
-            log: false,
-            every_integer: false,
-        };
-        let bars = rows
-            .iter()
-            .enumerate()
-            .map(|(i, &r)| {
-                (
-                    (0.0, y_of(i) - 0.3),
-                    (val(r, c), y_of(i) + 0.3),
-                    PALETTE[9 % PALETTE.len()],
-                )
-            })
-            .collect();
-        (axis_label(&t.headers[c]), axis, bars)
-    });
-    let split = (size.0 as f64 * 0.72) as u32;
-    macro_rules! body {
-        ($root:expr) => {{
-            let full = $root;
-            full.fill(&WHITE).map_err(draw_err)?;
-            let (main, side_area) = match &side {
-                Some(_) => {
-                    let (a, b) = full.split_horizontally(split);
-                    (a, Some(b))
-                }
-                None => (full.clone(), None),
-            };
-            if let (Some(area), Some((desc, axis, bars))) = (&side_area, &side) {
-                let mut c2 = ChartBuilder::on(area)
-                    .margin(16)
-                    .caption(desc.clone(), (FAMILY, 15))
-                    .x_label_area_size(48)
-                    .y_label_area_size(8)
-                    .build_cartesian_2d(*axis, ya)
-                    .map_err(draw_err)?;
-                c2.configure_mesh()
-                    .x_desc(desc.clone())
-                    .y_label_formatter(&|_: &f64| String::new())
-                    .x_labels(4)
-                    .label_style((FAMILY, 12))
-                    .axis_desc_style((FAMILY, 13))
-                    .disable_y_mesh()
-                    .light_line_style(WHITE.mix(0.0))
-                    .bold_line_style(BLACK.mix(0.08))
-                    .draw()
-                    .map_err(draw_err)?;
-                c2.draw_series(
-                    bars.iter()
-                        .map(|(a, b, c)| Rectangle::new([*a, *b], c.filled())),
-                )
-                .map_err(draw_err)?;
-            }
-            let root = &main;
-            let mut chart = ChartBuilder::on(root)
-                .margin(16)
-                .caption(&title, (FAMILY, 20))
-                .x_label_area_size(48)
-                .y_label_area_size(label_w)
-                .build_cartesian_2d(xa, ya)
-                .map_err(draw_err)?;
-            chart
-                .configure_mesh()
-                .x_desc(x_desc.clone())
-                .y_labels(n + 1)
-                .y_label_formatter(&y_label)
-                .label_style((FAMILY, 12))
-                .axis_desc_style((FAMILY, 15))
-                .disable_y_mesh()
-                .light_line_style(WHITE.mix(0.0))
-                .bold_line_style(BLACK.mix(0.08))
-                .draw()
-                .map_err(draw_err)?;
-            chart
-                .draw_series(
-                    rects
-                        .iter()
-                        .map(|(a, b, c)| Rectangle::new([*a, *b], c.filled())),
-                )
-                .map_err(draw_err)?;
-            if k > 1 {
-                for (j, name) in o.columns.iter().enumerate() {
-                    let c = PALETTE[j % PALETTE.len()];
-                    chart
-                        .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())
-                        .map_err(draw_err)?
-                        .label(name.clone())
-                        .legend(move |(x, y)| {
-                            Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled())
-                        });
-                }
-                chart
-                    .configure_series_labels()
-                    .label_font((FAMILY, 12))
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK.mix(0.3))
-                    .position(SeriesLabelPosition::LowerRight)
-                    .draw()
-                    .map_err(draw_err)?;
-            }
-            Ok(())
-        }};
     }
-    let bytes = match format {
-        ImageFormat::Svg => render_svg(size, |root| body!(root))?,
-        ImageFormat::Png => render_png(size, |root| body!(root))?,
-    };
+    if !legend.is_empty() {
+        legend.draw_flow(
+            &mut s,
+            w / 2.0,
+            bottom + axes::x_band() + GAP,
+            w - 2.0 * MARGIN,
+        );
+    }
+    let bytes = render(&s, format)?;
     Ok(Plot {
         bytes,
         marks,
         front: 0,
+        layout: s.layout,
     })
 }

@@ -259,8 +259,11 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, inputs: Samples) -> Resu
         also: Vec::new(),
         group_by: None,
         label: Some("design".into()),
+        label_all: true,
+        log_x: false,
+        log_y: false,
         title: Some(format!(
-            "resnet20_cifar10 on {} CIFAR-10 images: energy vs output SQNR against fp32 (post-training)",
+            "ResNet-20 (CIFAR-10) on {} images: energy vs logit SQNR against FP32 (post-training)",
             inputs.values.len()
         )),
         size: (1000, 700),

@@ -154,26 +154,30 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<()> {
         also: Vec::new(),
         group_by: None,
         label: Some("design".into()),
+        label_all: false,
+        log_x: false,
+        log_y: false,
         title: Some(
-            "resnet18: energy vs latency of the design families (8/16/32 arrays, 4/8 lanes)".into(),
+            "ResNet-18: energy vs latency of the design families (8/16/32 arrays, 4/8 lanes)"
+                .into(),
         ),
         size: (1000, 700),
     };
     let by_family = ScatterOptions {
         group_by: Some("pe_kind".into()),
-        title: Some("resnet18: energy vs latency, the front of each design family".into()),
+        title: Some("ResNet-18: energy vs latency, the front of each design family".into()),
         ..o.clone()
     };
     let by_area = ScatterOptions {
         also: vec![("area_mm2".into(), Sense::Minimize)],
         title: Some(
-            "resnet18: energy vs latency; marked: the energy x latency x area front".into(),
+            "ResNet-18: energy vs latency; ringed: the energy x latency x area front".into(),
         ),
         ..o.clone()
     };
     let by_error = ScatterOptions {
         x: "quant_rel_error".into(),
-        title: Some("resnet18: energy vs weight quantization error (accuracy proxy)".into()),
+        title: Some("ResNet-18: energy vs weight quantization error (accuracy proxy)".into()),
         ..o.clone()
     };
     plot_both(files, &out.join("pareto/resnet18_front"), |f| {

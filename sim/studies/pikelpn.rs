@@ -1,6 +1,7 @@
 //! PikeLPN: ACE vs ACEv2 and the elementwise energy share at each weight precision, with
 //! batch norm separate, folded or quantized.
 
+use crate::plot::labels::network_name;
 use std::path::Path;
 
 use serde::Serialize;
@@ -104,7 +105,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
         &out.join(format!("pikelpn/{stem}_energy_by_precision")),
         &format!(
             "{}: energy breakdown by weight precision (vector = elementwise unit)",
-            net.name
+            network_name(&net.name)
         ),
     )?;
     let t = table_of(
@@ -119,8 +120,8 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
         label: "design".into(),
         stack: false,
         title: Some(format!(
-            "{}: ACE vs ACEv2 (elementwise operations counted)",
-            net.name
+            "{}: ACE and ACEv2 (ACEv2 counts elementwise operations)",
+            network_name(&net.name)
         )),
         width: 900,
         beside: None,

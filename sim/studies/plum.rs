@@ -3,6 +3,7 @@
 //! with the ideal crossbar beside them as an upper bound, the fair int8 design for context,
 //! and the per-layer speedup of signed binary over binary under each skip network.
 
+use crate::plot::labels::network_name;
 use std::path::Path;
 
 use serde::Serialize;
@@ -86,7 +87,7 @@ pub fn study(
         files,
         &designs,
         &out.join(format!("plum/{stem}")),
-        &format!("{}: energy per design", net.name),
+        &format!("{}: energy per design", network_name(&net.name)),
     )?;
     if per_layer {
         let bin = &designs[0];
@@ -131,7 +132,7 @@ pub fn study(
             stack: false,
             title: Some(format!(
                 "{}: per-layer speedup of signed binary over binary (window, lane-private, ideal upper bound)",
-                net.name
+                network_name(&net.name)
             )),
             width: 900,
             beside: None,

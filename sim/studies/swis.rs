@@ -2,6 +2,7 @@
 //! same array (both with one shifter per PE, as Stripes and SWIS build them; a bit-serial
 //! design with a shifter per lane beside them), and the fair int8 design for context.
 
+use crate::plot::labels::network_name;
 use std::path::Path;
 
 use super::{comparison, int, s, Files, Runner, Variant};
@@ -64,7 +65,10 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner, wl: &str, stem: &str) ->
         files,
         &designs,
         &out.join(format!("swis/{stem}")),
-        &format!("{}: SWIS vs bit-serial, energy", net.name),
+        &format!(
+            "{}: energy of SWIS and bit-serial designs",
+            network_name(&net.name)
+        ),
     )?;
     Ok(markdown(&rows, "bitserial_pe16", &net.name))
 }

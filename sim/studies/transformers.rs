@@ -7,6 +7,7 @@
 //! billion synthetic weights per design, minutes on two cores): `plumsim reproduce
 //! --transformers` runs it alone.
 
+use crate::plot::labels::network_name;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -110,7 +111,7 @@ pub fn study(files: &mut Files, out: &Path, r: &Runner) -> Result<String> {
             &dir.join(stem),
             &format!(
                 "{}: energy by component (vector = elementwise unit)",
-                net.name
+                network_name(&net.name)
             ),
         )?;
         let base = done[0].summary();
