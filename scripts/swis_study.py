@@ -73,7 +73,8 @@ def main():
             args.out / f"swis_study_front.{ext}",
             color_by="quant.shared_bits",
             label="point",
-            title="ResNet-18 on SWIS designs: energy vs latency (N shared bits x group x array)",
+            log_x=True,
+            title="ResNet-18 on SWIS designs (N shared bits x group size x array): energy vs latency",
         )
     ok = sum(r["status"] == "ok" for r in rows)
     print(f"{ok} of {len(rows)} designs ran; the energy/latency front has {len(front)}:")

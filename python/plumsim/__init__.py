@@ -403,12 +403,17 @@ def plot(
     label: Optional[str] = None,
     title: Optional[str] = None,
     size: Tuple[int, int] = (960, 640),
+    log_x: bool = False,
+    log_y: bool = False,
+    label_all: bool = False,
 ) -> int:
     """Scatter ``rows`` (sweep rows, say) with ``x`` and ``y`` and write ``out`` (.svg or
     .png), as ``plumsim plot`` does: ``pareto`` draws the front (True: minimize both; or a
     pair of senses, e.g. ("min", "max")), ``color_by`` colours points by a column, ``label``
-    labels the front's points. Rows whose ``status`` is not ``ok`` are left out. Returns the
-    number of points drawn."""
+    labels the front's points (``label_all``: every point), ``log_x``/``log_y`` make an axis
+    logarithmic (its values must be > 0). Energies and times are shown in the unit that suits
+    them. Rows whose ``status`` is not ``ok`` are left out. Returns the number of points
+    drawn."""
     rows = [r for r in rows if r.get("status", "ok") == "ok"]
     cols = columns(rows)
     headers = list(cols)
@@ -422,5 +427,17 @@ def plot(
         s = _senses([(x, pareto[0]), (y, pareto[1])])
         senses = (s[0][1], s[1][1])
     return _plumsim.plot_scatter(
-        headers, cells, x, y, os.fspath(out), color_by, senses, label, title, tuple(size)
+        headers,
+        cells,
+        x,
+        y,
+        os.fspath(out),
+        color_by,
+        senses,
+        label,
+        title,
+        tuple(size),
+        log_x,
+        log_y,
+        label_all,
     )

@@ -90,4 +90,7 @@ def plot_scatter(
     label: Optional[str] = None,
     title: Optional[str] = None,
     size: Tuple[int, int] = (960, 640),
+    log_x: bool = False,
+    log_y: bool = False,
+    label_all: bool = False,
 ) -> int: ...

@@ -961,7 +961,7 @@ fn pareto_front(values: Vec<Vec<f64>>, maximize: Vec<bool>) -> PyResult<Vec<usiz
 /// Draw a scatter of result rows (columns as lists of cells) with its Pareto front, and write
 /// it to `out` (.svg or .png), as `plumsim plot` does.
 #[pyfunction]
-#[pyo3(signature = (headers, rows, x, y, out, color_by=None, pareto=None, label=None, title=None, size=(960, 640)))]
+#[pyo3(signature = (headers, rows, x, y, out, color_by=None, pareto=None, label=None, title=None, size=(960, 640), log_x=false, log_y=false, label_all=false))]
 #[allow(clippy::too_many_arguments)]
 fn plot_scatter(
     headers: Vec<String>,
@@ -974,7 +974,13 @@ fn plot_scatter(
     label: Option<String>,
     title: Option<String>,
     size: (u32, u32),
+    log_x: bool,
+    log_y: bool,
+    label_all: bool,
 ) -> PyResult<usize> {
+    if !(100..=8000).contains(&size.0) || !(100..=8000).contains(&size.1) {
+        return Err(arg_err("size", "each side 100 to 8000 pixels"));
+    }
     use plumsim::pareto::Sense;
     let Some(format) = plumsim::plot::ImageFormat::from_path(&out) else {
         return Err(arg_err(
@@ -992,6 +998,9 @@ fn plot_scatter(
         also: Vec::new(),
         group_by: None,
         label,
+        label_all,
+        log_x,
+        log_y,
         title,
         size,
     };
