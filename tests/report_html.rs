@@ -185,11 +185,26 @@ fn table_rows(dom: &str, id: &str) -> Vec<Vec<String>> {
                 .map(|td| {
                     let inner = &td[td.find('>').unwrap() + 1..];
                     let inner = &inner[..inner.find("</td>").unwrap_or(inner.len())];
-                    unescape(inner)
+                    unescape(&strip_tags(inner))
                 })
                 .collect()
         })
         .collect()
+}
+
+/// Text without its tags (`<wbr>` break hints, `<b>`).
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in s.chars() {
+        match c {
+            '<' => inside = true,
+            '>' if inside => inside = false,
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn unescape(s: &str) -> String {

@@ -57,23 +57,28 @@ fn finish(r: std::result::Result<plot::Plot, PlotError>, label: &str) -> Result<
     }
 }
 
-/// The rows to chart: all when at most [`MAX_BARS`], else the [`MAX_BARS`] with the largest
-/// `weight`, in their order; and the note saying so.
-pub fn largest_rows(weights: &[f64], what: &str) -> (Vec<usize>, Option<String>) {
+/// The rows to chart: those with a `weight` above zero (a bar of nothing is not drawn),
+/// at most [`MAX_BARS`] of them (the largest), in their order; and the note saying what is
+/// left out. `what` names the rows and `of` the weight: ("layers", "cycles").
+pub fn largest_rows(weights: &[f64], what: &str, of: &str) -> (Vec<usize>, Option<String>) {
     let n = weights.len();
-    if n <= MAX_BARS {
-        return ((0..n).collect(), None);
+    let mut some: Vec<usize> = (0..n).filter(|&i| weights[i] > 0.0).collect();
+    if some.len() > MAX_BARS {
+        some.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+        some.truncate(MAX_BARS);
+        some.sort_unstable();
+        let note = format!(
+            "The {MAX_BARS} {what} with the most {of} of {n}, in order; the table below lists them all."
+        );
+        return (some, Some(note));
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
-    let mut keep: Vec<usize> = order[..MAX_BARS].to_vec();
-    keep.sort_unstable();
-    (
-        keep,
-        Some(format!(
-            "The {MAX_BARS} {what} of {n}, in order; the table below lists them all."
-        )),
-    )
+    let note = (some.len() < n).then(|| {
+        format!(
+            "{} of {n} {what}: those without {of} are left out.",
+            some.len()
+        )
+    });
+    (some, note)
 }
 
 /// The column suffix and scale for energies up to `max_pj`: `_pj`, `_nj` or `_uj` (the

@@ -51,7 +51,7 @@ th, td { padding: 4px 6px; border-bottom: 1px solid #edf0f3; white-space: nowrap
 thead th { white-space: normal; vertical-align: bottom; min-width: 4em; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 th.n { text-align: right; }
-td.t { max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
+td.t { white-space: normal; min-width: 10em; max-width: 18em; overflow-wrap: anywhere; }
 thead th { position: sticky; top: 0; background: #eaeef4; z-index: 1; font-weight: 600; }
 tbody tr:nth-child(even) { background: #f9fafb; }
 tbody tr:hover { background: #eef4fc; }
@@ -246,7 +246,16 @@ fn table_html(id: &str, t: &Table, rows: &[usize], cols: &[(&str, Show)]) -> Str
             if show == Show::Text {
                 let e = escape(cell);
                 if cell.chars().count() > 24 {
-                    h.push_str(&format!("<td class=\"t\" title=\"{e}\">{e}</td>"));
+                    // A long name (`encoder.layer.0.attention.self.query`) may wrap after
+                    // its separators; its text stays the same.
+                    let mut broken = String::with_capacity(e.len() + 16);
+                    for ch in e.chars() {
+                        broken.push(ch);
+                        if matches!(ch, '.' | '/' | '_') {
+                            broken.push_str("<wbr>");
+                        }
+                    }
+                    h.push_str(&format!("<td class=\"t\">{broken}</td>"));
                 } else {
                     h.push_str(&format!("<td>{e}</td>"));
                 }
@@ -581,7 +590,7 @@ fn run_page(source: &str, r: &RunResults) -> Result<String> {
     let t = &r.layers;
     let labels = column_text(t, "layer");
     let energy = column_values(t, "energy_pj");
-    let (rows, note) = charts::largest_rows(&energy, "layers with the most energy");
+    let (rows, note) = charts::largest_rows(&energy, "layers", "energy");
     let per_layer: Vec<(&str, Vec<f64>)> = energy_components()
         .into_iter()
         .map(|c| (c, column_values(t, &format!("{c}_pj"))))
@@ -607,7 +616,7 @@ fn run_page(source: &str, r: &RunResults) -> Result<String> {
         sig4(num(m, "clock_mhz").unwrap_or(0.0))
     ));
     let cycles = column_values(t, "total_cycles");
-    let (rows, note) = charts::largest_rows(&cycles, "layers with the most cycles");
+    let (rows, note) = charts::largest_rows(&cycles, "layers", "cycles");
     let parts: Vec<(String, Vec<f64>)> = [
         "compute_cycles",
         "sram_stall_cycles",
@@ -745,7 +754,7 @@ fn compare_page(source: &str, c: &CompareResults) -> Result<String> {
     b.push_str("</section>\n");
 
     b.push_str("<section id=\"energy\">\n<h2>Energy</h2>\n");
-    let (rows, note) = charts::largest_rows(&energy, "designs with the most energy");
+    let (rows, note) = charts::largest_rows(&energy, "designs", "energy");
     let parts: Vec<(&str, Vec<f64>)> = energy_components()
         .into_iter()
         .map(|comp| {
@@ -765,7 +774,7 @@ fn compare_page(source: &str, c: &CompareResults) -> Result<String> {
     b.push_str("</section>\n");
 
     b.push_str("<section id=\"cycles\">\n<h2>Latency</h2>\n");
-    let (rows, note) = charts::largest_rows(&latency, "slowest designs");
+    let (rows, note) = charts::largest_rows(&latency, "designs", "latency");
     let max = latency.iter().copied().fold(0.0, f64::max);
     let (col, factor) = if max >= 1e3 {
         ("latency_ms", 1e3)
