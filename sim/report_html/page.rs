@@ -164,7 +164,7 @@ fn column_doc(name: &str) -> Option<&'static str> {
 
 /// `name` with its unit suffix taken off and `_` as spaces.
 fn words(name: &str) -> String {
-    let stem = ["_pj", "_uj", "_us", "_bytes", "_pct", "_mm2"]
+    let stem = ["_pj", "_uj", "_us", "_bytes", "_pct", "_mm2", "_db"]
         .iter()
         .find_map(|s| name.strip_suffix(s).filter(|st| !st.is_empty()))
         .unwrap_or(name);
@@ -183,6 +183,7 @@ fn head_label(name: &str, show: Show, scale: Option<Scale>) -> String {
         (Show::Scaled(_), Some(s)) => format!("{} [{}]", words(name), s.unit),
         (Show::Pct, _) => format!("{} [%]", words(name)),
         _ if name.ends_with("_mm2") => format!("{} [mm²]", words(name)),
+        _ if name.ends_with("_db") => format!("{} [dB]", words(name)),
         _ => name.replace('_', " "),
     }
 }
