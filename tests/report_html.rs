@@ -618,3 +618,75 @@ fn bad_folders_exit_2_naming_the_file_and_leave_no_page() {
     expect_2(&other, &["other.csv", "point"]);
     assert!(!dir.path().join("other_report.html").exists());
 }
+
+#[test]
+fn a_run_on_real_inputs_shows_its_fidelity() {
+    use npyz::WriterBuilder;
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x.npy");
+    let data: Vec<f32> = (0..2 * 4 * 8 * 8)
+        .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+        .collect();
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(&[2, 4, 8, 8])
+        .writer(std::io::BufWriter::new(std::fs::File::create(&x).unwrap()))
+        .begin_nd()
+        .unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+    let out = dir.path().join("run");
+    ok(
+        &plumsim(&[
+            "run",
+            &abs("arch/dense_pe16.toml"),
+            &abs("tests/fixtures/workloads/tiny_conv.json"),
+            "--inputs",
+            x.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ]),
+        "run --inputs",
+    );
+    ok(&report(&out, &[]), "report");
+    let html = read(&out.join("report.html"));
+    let fidelity = rows(&read(&out.join("fidelity.csv")));
+    assert_eq!(table_rows(&html, "fidelity").len(), fidelity.len());
+    assert!(html.contains("Top-1 agreement with fp32"));
+    assert!(html.contains("<li><code>fidelity.csv</code></li>"));
+}
+
+#[test]
+fn a_new_run_removes_the_page_of_the_old_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let run = || {
+        ok(
+            &plumsim(&[
+                "run",
+                &abs("arch/dense_pe16.toml"),
+                &abs("tests/fixtures/workloads/tiny_conv.json"),
+                "--out",
+                out.to_str().unwrap(),
+                "--format",
+                "json",
+            ]),
+            "run",
+        )
+    };
+    run();
+    ok(&report(&out, &[]), "report");
+    assert!(out.join("report.html").is_file());
+    run();
+    assert!(
+        !out.join("report.html").exists(),
+        "a page of the old results beside the new ones"
+    );
+    // A folder the user shares with other files keeps them; the stale page still goes.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    ok(&report(&out, &[]), "report");
+    run();
+    assert!(out.join("notes.txt").is_file() && !out.join("report.html").exists());
+}
