@@ -343,6 +343,45 @@ fn a_run_report_shows_the_summary_charts_and_every_layer_sortable() {
         sorted,
         [&("total_cycles".to_string(), Some("descending".to_string()))]
     );
+    // Clicks on a header sort its table, then the other way, and the address follows. The
+    // page is driven from a harness page of this test (file pages may reach each other with
+    // --allow-file-access-from-files); the report itself has no test hook.
+    let harness = dir.path().join("harness.html");
+    std::fs::write(&harness, CLICK_HARNESS.replace("REPORT", &url(&page, ""))).unwrap();
+    let o = browse(
+        &bin,
+        &[
+            "--allow-file-access-from-files".into(),
+            "--run-all-compositor-stages-before-draw".into(),
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+        ],
+        &url(&harness, ""),
+    );
+    let d = String::from_utf8_lossy(&o.stdout).into_owned();
+    let tag = "<pre id=\"out\">";
+    let start = d.find(tag).expect("the harness's output") + tag.len();
+    let lines: Vec<&str> = d[start..d[start..].find("</pre>").unwrap() + start]
+        .lines()
+        .collect();
+    let energy: Vec<f64> = layers
+        .iter()
+        .map(|r| r["energy_pj"].parse().unwrap())
+        .collect();
+    for (line, sense, hash) in [
+        (lines[0], "ascending", "#sort=energy_pj"),
+        (lines[1], "descending", "#sort=-energy_pj"),
+    ] {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(&words[..2], [sense, hash], "{lines:?}");
+        let shown: Vec<f64> = words[2].split(',').map(|v| v.parse().unwrap()).collect();
+        let mut want = energy.clone();
+        want.sort_by(f64::total_cmp);
+        if sense == "descending" {
+            want.reverse();
+        }
+        assert_eq!(shown, want, "{sense}");
+    }
     // Ascending by name, text compared with numbers in order (conv2 before conv10).
     let d = dom(&bin, &page, "#sort=layer");
     let names: Vec<String> = table_rows(&d, "layers")
@@ -359,6 +398,32 @@ fn a_run_report_shows_the_summary_charts_and_every_layer_sortable() {
         "sorting by name changes the order"
     );
 }
+
+/// Clicks the energy header of the report's layer table twice; after each click, one line:
+/// the header's aria-sort, the page's address fragment and the column's values in row order.
+const CLICK_HARNESS: &str = r#"<!DOCTYPE html>
+<html><body><pre id="out">no result</pre>
+<iframe id="f" src="REPORT" width="1200" height="800"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var out = [];
+  try {
+    var w = this.contentWindow, t = this.contentDocument.getElementById("layers");
+    var heads = t.tHead.rows[0].cells, k = -1;
+    for (var i = 0; i < heads.length; i++) {
+      if (heads[i].getAttribute("data-col") === "energy_pj") { k = i; }
+    }
+    for (var n = 0; n < 2; n++) {
+      heads[k].querySelector("button").click();
+      var v = [], rows = t.tBodies[0].rows;
+      for (var r = 0; r < rows.length; r++) { v.push(rows[r].cells[k].getAttribute("data-v")); }
+      out.push(heads[k].getAttribute("aria-sort") + " " + w.location.hash + " " + v.join(","));
+    }
+  } catch (e) { out.push("error " + e); }
+  document.getElementById("out").textContent = out.join("\n");
+});
+</script></body></html>
+"#;
 
 /// Keep a screenshot for a person to look at when PLUMSIM_KEEP_SCREENSHOTS names a folder.
 fn keep_screenshot(png: &Path, name: &str) {
