@@ -561,4 +561,48 @@ mod tests {
         .to_string();
         assert!(e.contains("s.csv:2") && e.contains("latency_us"), "{e}");
     }
+
+    #[test]
+    fn a_huge_sweep_is_drawn_by_its_front_and_its_first_rows() {
+        // 6000 points on one workload; the last 10 are the front (energy falls as latency
+        // rises among them, and each is faster and cheaper than every other row).
+        let mut csv = String::from(
+            "point,array.rows,workload,status,error,total_cycles,latency_us,energy_pj,area_mm2\n",
+        );
+        for i in 0..6000u64 {
+            let (lat, e) = if i >= 5990 {
+                (100 + (i - 5990), 1000 - (i - 5990))
+            } else {
+                (200 + i % 7, 2000 + i % 11)
+            };
+            csv.push_str(&format!("{i},4,w,ok,,{lat},{lat},{e},1\n"));
+        }
+        let s = SweepResults::parse(
+            "s.csv",
+            Input {
+                text: &csv,
+                origin: "s.csv",
+            },
+            None,
+        )
+        .unwrap();
+        let html = render(&Report {
+            source: "s.csv".into(),
+            results: Results::Sweep(s),
+        })
+        .unwrap();
+        assert!(
+            html.contains("The chart draws 5000 of 6000 rows"),
+            "the cap is said"
+        );
+        let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+        assert_eq!(svg.matches("<circle").count(), 5000);
+        // The front (the last 10 rows) is drawn and listed.
+        let front = &html[html.find("id=\"front-rows\"").unwrap()..];
+        let front = &front[..front.find("</tbody>").unwrap()];
+        assert_eq!(front.matches("<tr data-i=").count(), 10);
+        for id in 5990..6000 {
+            assert!(svg.contains(&format!("#{id}")), "front point {id} labelled");
+        }
+    }
 }

@@ -17,6 +17,8 @@ const MAX_POINT_ROWS: usize = 2000;
 const MAX_FAILED_ROWS: usize = 500;
 /// The most workloads of a sweep that get their own front chart.
 const MAX_FRONT_CHARTS: usize = 8;
+/// The most points a front chart draws.
+const MAX_SCATTER_POINTS: usize = 5000;
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
@@ -812,13 +814,14 @@ fn distinct(t: &Table, col: &str, rows: &[usize]) -> Vec<String> {
     let Some(c) = t.col(col) else {
         return Vec::new();
     };
-    let mut seen = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut order = Vec::new();
     for &r in rows {
-        if !seen.contains(&t.rows[r][c]) {
-            seen.push(t.rows[r][c].clone());
+        if seen.insert(t.rows[r][c].as_str()) {
+            order.push(t.rows[r][c].clone());
         }
     }
-    seen
+    order
 }
 
 fn sweep_page(source: &str, s: &SweepResults) -> Result<String> {
@@ -962,16 +965,39 @@ fn sweep_page(source: &str, s: &SweepResults) -> Result<String> {
     let ok_all_rows: Vec<usize> = (0..ok.rows.len()).collect();
     let ok_workloads = distinct(&ok, "workload", &ok_all_rows);
     for w in ok_workloads.iter().take(MAX_FRONT_CHARTS) {
-        let sub = ok.filtered(|r| text_cell(&ok, r, "workload") == w.as_str());
+        let mut sub = ok.filtered(|r| text_cell(&ok, r, "workload") == w.as_str());
+        // A huge sweep is drawn by its front and its first rows: the front of those is the
+        // front of all (every point off the front is dominated by one on it).
+        let mut drawn_note = None;
+        if sub.rows.len() > MAX_SCATTER_POINTS {
+            let front: std::collections::HashSet<usize> =
+                front_rows(&sub, &objectives, None, &s.file)?
+                    .into_iter()
+                    .collect();
+            let room = MAX_SCATTER_POINTS.saturating_sub(front.len());
+            let n = sub.rows.len();
+            let mut others = 0;
+            let keep: Vec<usize> = (0..n)
+                .filter(|i| {
+                    front.contains(i) || {
+                        others += 1;
+                        others <= room
+                    }
+                })
+                .collect();
+            drawn_note = Some(format!(
+                "The chart draws {} of {n} rows: every front row and the first others.",
+                keep.len()
+            ));
+            sub.rows = keep.into_iter().map(|i| sub.rows[i].clone()).collect();
+        }
         let sub_rows: Vec<usize> = (0..sub.rows.len()).collect();
         let colour = ["pe_kind", "base", "arch"]
             .into_iter()
             .find(|c| distinct(&sub, c, &sub_rows).len() > 1);
-        b.push_str(&figure(&charts::front(
-            &sub,
-            colour,
-            &format!("{w}: energy against latency"),
-        )?));
+        let mut chart = charts::front(&sub, colour, &format!("{w}: energy against latency"))?;
+        chart.note = chart.note.or(drawn_note);
+        b.push_str(&figure(&chart));
     }
     if ok_workloads.len() > MAX_FRONT_CHARTS {
         b.push_str(&format!(
@@ -1014,8 +1040,9 @@ fn sweep_page(source: &str, s: &SweepResults) -> Result<String> {
     // Every evaluated row, marked when on the front.
     let mut marked = ok.clone();
     marked.headers.push("on_front".into());
+    let front_set: std::collections::HashSet<usize> = on_front.iter().copied().collect();
     for (i, r) in marked.rows.iter_mut().enumerate() {
-        r.push(if on_front.contains(&i) { "yes" } else { "" }.into());
+        r.push(if front_set.contains(&i) { "yes" } else { "" }.into());
     }
     let listed: Vec<usize> = (0..marked.rows.len().min(MAX_POINT_ROWS)).collect();
     b.push_str(&format!(
