@@ -1,9 +1,10 @@
 //! `plumsim report`: a page for each kind of results (run, compare, sweep) made from shipped
 //! inputs with the built binary, then opened in headless Chromium: the screenshot is not
 //! blank, the rendered DOM holds the tables (one row per layer, design or front point) and
-//! the SVG charts, and a `#sort=` address sorts the tables. Bad folders exit 2 naming the
-//! file and leave no page behind. Without /usr/bin/chromium the browser checks say so and
-//! skip, except under CI=true, where they fail.
+//! the SVG charts, a `#sort=` address sorts the tables and header clicks sort them (driven
+//! from a harness page of the test). Bad folders exit 2 naming the file and leave no page
+//! behind. Without /usr/bin/chromium the browser checks say so and skip, except under
+//! CI=true, where they fail. PLUMSIM_KEEP_SCREENSHOTS=DIR keeps the screenshots to look at.
 
 mod common;
 
