@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod plot;
 pub mod quant;
 pub mod report;
+pub mod report_html;
 pub mod scalesim;
 pub mod shipped;
 pub mod studies;

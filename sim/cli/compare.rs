@@ -176,10 +176,11 @@ fn design(
     Ok(result)
 }
 
-/// Files `compare` writes into its results folder.
+/// Files `compare` writes into its results folder (and `report.html`, which `plumsim
+/// report` makes of them: a new comparison removes it rather than leave a stale page).
 fn owns_compare_file(name: &str) -> bool {
     matches!(
         name,
-        "compare.csv" | "compare_energy.svg" | "compare_energy.png"
+        "compare.csv" | "compare_energy.svg" | "compare_energy.png" | "report.html"
     )
 }

@@ -9,6 +9,7 @@ pub mod pareto;
 pub mod plot;
 pub mod progress;
 pub mod quantize;
+pub mod report;
 pub mod reproduce;
 pub mod run;
 pub mod shipped;
@@ -76,6 +77,9 @@ pub enum Command {
     Plot(plot::PlotArgs),
     /// List the PE kinds: their cost per step and `[pe]` options (`--markdown`: the docs table).
     Kinds(shipped::KindsArgs),
+    /// Write one self-contained HTML page (DIR/report.html) for a run's, a comparison's or a
+    /// sweep's results: key figures, charts, sortable tables, where they came from.
+    Report(report::ReportArgs),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -94,6 +98,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(a) => compare::run(a, v),
         Command::Reproduce(a) => reproduce::run(a, v),
         Command::Kinds(a) => shipped::kinds(a, v),
+        Command::Report(a) => report::run(a, v),
     }
 }
 

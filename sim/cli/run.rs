@@ -387,11 +387,12 @@ fn default_out(arch: &str, workload: &str) -> PathBuf {
     ))
 }
 
-/// Files `run` writes into its results folder.
+/// Files `run` writes into its results folder (and `report.html`, which `plumsim report`
+/// makes of them: a new run removes it rather than leave a page of the old results).
 fn owns_run_file(name: &str) -> bool {
     matches!(
         name,
-        "layers.csv" | "summary.json" | "fidelity.csv" | "COMPUTE_REPORT.csv"
+        "layers.csv" | "summary.json" | "fidelity.csv" | "COMPUTE_REPORT.csv" | "report.html"
     )
 }
 
