@@ -4,7 +4,10 @@
 /// A unit a quantity can be shown in: its symbol and its size in the base unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
+    /// In ASCII, for terminals and CSV (`uJ`).
     pub symbol: &'static str,
+    /// As typeset in figures and the report (`µJ`).
+    pub glyph: &'static str,
     /// How many base units one of this unit is (for energies in pJ: 1e6 for uJ).
     pub factor: f64,
 }
@@ -13,22 +16,27 @@ pub struct Scale {
 pub const ENERGY: &[Scale] = &[
     Scale {
         symbol: "pJ",
+        glyph: "pJ",
         factor: 1.0,
     },
     Scale {
         symbol: "nJ",
+        glyph: "nJ",
         factor: 1e3,
     },
     Scale {
         symbol: "uJ",
+        glyph: "µJ",
         factor: 1e6,
     },
     Scale {
         symbol: "mJ",
+        glyph: "mJ",
         factor: 1e9,
     },
     Scale {
         symbol: "J",
+        glyph: "J",
         factor: 1e12,
     },
 ];
@@ -37,19 +45,52 @@ pub const ENERGY: &[Scale] = &[
 pub const TIME: &[Scale] = &[
     Scale {
         symbol: "ns",
+        glyph: "ns",
         factor: 1e-3,
     },
     Scale {
         symbol: "us",
+        glyph: "µs",
         factor: 1.0,
     },
     Scale {
         symbol: "ms",
+        glyph: "ms",
         factor: 1e3,
     },
     Scale {
         symbol: "s",
+        glyph: "s",
         factor: 1e6,
+    },
+];
+
+/// Sizes, in bytes (decimal prefixes).
+pub const BYTES: &[Scale] = &[
+    Scale {
+        symbol: "B",
+        glyph: "B",
+        factor: 1.0,
+    },
+    Scale {
+        symbol: "kB",
+        glyph: "kB",
+        factor: 1e3,
+    },
+    Scale {
+        symbol: "MB",
+        glyph: "MB",
+        factor: 1e6,
+    },
+    Scale {
+        symbol: "GB",
+        glyph: "GB",
+        factor: 1e9,
+    },
+    Scale {
+        symbol: "TB",
+        glyph: "TB",
+        factor: 1e12,
     },
 ];
 

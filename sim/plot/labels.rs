@@ -146,14 +146,18 @@ pub(crate) fn scale(q: &Quantity, max_abs: f64) -> Scale {
         }
     };
     match q.dim {
-        Dim::Energy => pick(&[
-            (1e12, "J"),
-            (1e9, "mJ"),
-            (1e6, "µJ"),
-            (1e3, "nJ"),
-            (1.0, "pJ"),
-        ]),
-        Dim::Time => pick(&[(1e6, "s"), (1e3, "ms"), (1.0, "µs"), (1e-3, "ns")]),
+        Dim::Energy | Dim::Time => {
+            let table = if q.dim == Dim::Energy {
+                crate::units::ENERGY
+            } else {
+                crate::units::TIME
+            };
+            let s = crate::units::pick(table, base);
+            Scale {
+                unit: s.glyph.to_string(),
+                divisor: s.factor / q.to_base,
+            }
+        }
         Dim::Cycles => pick(&[
             (1e9, "G cycles"),
             (1e6, "M cycles"),
@@ -294,8 +298,11 @@ pub fn network_name(name: &str) -> String {
         "resnet20_cifar10_plum" => Some("ResNet-20 (CIFAR-10, PLUM setting)"),
         "mobilenet_v2" => Some("MobileNetV2"),
         "bert_base_s128" => Some("BERT-base (sequence 128)"),
-        "llama2_7b_decode" => Some("Llama-2-7B (one decode step)"),
-        "bitnet_2b4t_decode" => Some("BitNet b1.58 2B4T (one decode step)"),
+        "llama2_7b_decode_ctx2048" => Some("Llama-2-7B (one decode step, context 2048)"),
+        "llama2_7b_prefill_s512" => Some("Llama-2-7B (prefill of 512 tokens)"),
+        "bitnet_2b4t_decode_ctx2048" => Some("BitNet b1.58 2B4T (one decode step, context 2048)"),
+        "resnet56_cifar10" => Some("ResNet-56 (CIFAR-10)"),
+        "resnet8_cifar10" => Some("ResNet-8 (CIFAR-10)"),
         "vit_b16" => Some("ViT-B/16"),
         _ => None,
     };

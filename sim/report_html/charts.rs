@@ -6,7 +6,7 @@ use crate::pareto::Sense;
 use crate::plot::{self, BarOptions, ImageFormat, PlotError, ScatterOptions};
 use crate::table::Table;
 
-use super::format::{escape, Quantity, Scale};
+use super::format::escape;
 
 /// The most bars a per-row chart draws; a table with more rows is charted by its largest.
 pub const MAX_BARS: usize = 40;
@@ -81,17 +81,6 @@ pub fn largest_rows(weights: &[f64], what: &str, of: &str) -> (Vec<usize>, Optio
     (some, note)
 }
 
-/// The column suffix and scale for energies up to `max_pj`: `_pj`, `_nj` or `_uj` (the
-/// units the chart axes name).
-fn energy_unit(max_pj: f64) -> (&'static str, Scale) {
-    let s = Quantity::EnergyPj.scale_for(max_pj);
-    match s.unit {
-        "pJ" => ("pj", s),
-        "nJ" => ("nj", s),
-        _ => ("uj", Quantity::EnergyPj.scale_for(1e6)),
-    }
-}
-
 /// A number for a derived table cell (plain, exact enough to draw).
 fn cell(v: f64) -> String {
     format!("{v}")
@@ -99,14 +88,13 @@ fn cell(v: f64) -> String {
 
 /// Horizontal bars of one value per named row: `rows` are (label, value in pJ).
 pub fn energy_by_component(parts: &[(String, f64)], title: &str) -> Result<Chart> {
-    let max = parts.iter().map(|(_, v)| *v).fold(0.0, f64::max);
-    let (suffix, scale) = energy_unit(max);
-    let col = format!("energy_{suffix}");
+    // The plot shows energies in the unit of the largest.
+    let col = "energy_pj".to_string();
     let t = Table {
         headers: vec!["component".into(), col.clone()],
         rows: parts
             .iter()
-            .map(|(n, v)| vec![n.clone(), cell(v / scale.factor)])
+            .map(|(n, v)| vec![n.clone(), cell(*v)])
             .collect(),
     };
     let o = BarOptions {
@@ -161,59 +149,30 @@ pub fn stacked_energy(
     label: &str,
     title: &str,
 ) -> Result<Chart> {
-    let max = rows
-        .iter()
-        .map(|&r| energies.iter().map(|(_, v)| v[r].max(0.0)).sum::<f64>())
-        .fold(0.0, f64::max);
-    let (suffix, scale) = energy_unit(max);
+    // The plot shows energies in the unit of the largest stack.
     let parts: Vec<(String, Vec<f64>)> = energies
         .iter()
-        .map(|(c, v)| {
-            (
-                format!("{c}_{suffix}"),
-                v.iter().map(|x| x / scale.factor).collect(),
-            )
-        })
+        .map(|(c, v)| (format!("{c}_pj"), v.clone()))
         .collect();
     stacked(labels, &parts, rows, label, title)
 }
 
 /// Scatter of a sweep's rows, latency against energy, with the front of both minimized.
-/// The energy is drawn in the unit of its largest value (pJ, nJ or uJ).
+/// The plot draws the energy in the unit of its largest value.
 pub fn front(t: &Table, color_by: Option<&str>, title: &str) -> Result<Chart> {
-    let mut t = t.clone();
-    let y = match t.col("energy_pj") {
-        Some(c) => {
-            let max = t
-                .rows
-                .iter()
-                .filter_map(|r| r[c].parse::<f64>().ok())
-                .fold(0.0, f64::max);
-            let (suffix, scale) = energy_unit(max);
-            let name = format!("energy_{suffix}");
-            if suffix != "pj" && t.col(&name).is_none() {
-                t.headers.push(name.clone());
-                for r in &mut t.rows {
-                    let v = r[c].parse::<f64>().map(|v| cell(v / scale.factor));
-                    r.push(v.unwrap_or_default());
-                }
-                name
-            } else {
-                "energy_pj".into()
-            }
-        }
-        None => "energy_pj".into(),
-    };
     let o = ScatterOptions {
         x: "latency_us".into(),
-        y,
+        y: "energy_pj".into(),
         color_by: color_by.map(str::to_string),
         pareto: Some((Sense::Minimize, Sense::Minimize)),
         also: Vec::new(),
         group_by: None,
         label: None,
+        label_all: false,
+        log_x: false,
+        log_y: false,
         title: Some(title.to_string()),
         size: (1000, 620),
     };
-    finish(plot::scatter(&t, &o, ImageFormat::Svg, "report"), title)
+    finish(plot::scatter(t, &o, ImageFormat::Svg, "report"), title)
 }

@@ -89,119 +89,34 @@ pub enum Quantity {
 }
 
 impl Quantity {
-    /// The units, smallest first, in the base unit.
-    fn ladder(self) -> &'static [Scale] {
-        const PJ: &[Scale] = &[
-            Scale {
-                unit: "pJ",
-                factor: 1.0,
-            },
-            Scale {
-                unit: "nJ",
-                factor: 1e3,
-            },
-            Scale {
-                unit: "uJ",
-                factor: 1e6,
-            },
-            Scale {
-                unit: "mJ",
-                factor: 1e9,
-            },
-            Scale {
-                unit: "J",
-                factor: 1e12,
-            },
-        ];
-        const UJ: &[Scale] = &[
-            Scale {
-                unit: "pJ",
-                factor: 1e-6,
-            },
-            Scale {
-                unit: "nJ",
-                factor: 1e-3,
-            },
-            Scale {
-                unit: "uJ",
-                factor: 1.0,
-            },
-            Scale {
-                unit: "mJ",
-                factor: 1e3,
-            },
-            Scale {
-                unit: "J",
-                factor: 1e6,
-            },
-        ];
-        const US: &[Scale] = &[
-            Scale {
-                unit: "ns",
-                factor: 1e-3,
-            },
-            Scale {
-                unit: "us",
-                factor: 1.0,
-            },
-            Scale {
-                unit: "ms",
-                factor: 1e3,
-            },
-            Scale {
-                unit: "s",
-                factor: 1e6,
-            },
-        ];
-        const BYTES: &[Scale] = &[
-            Scale {
-                unit: "B",
-                factor: 1.0,
-            },
-            Scale {
-                unit: "kB",
-                factor: 1e3,
-            },
-            Scale {
-                unit: "MB",
-                factor: 1e6,
-            },
-            Scale {
-                unit: "GB",
-                factor: 1e9,
-            },
-            Scale {
-                unit: "TB",
-                factor: 1e12,
-            },
-        ];
+    /// The units of the quantity ([`crate::units`]) and how many of the table's base unit
+    /// one of this quantity's base unit is.
+    fn table(self) -> (&'static [crate::units::Scale], f64) {
         match self {
-            Quantity::EnergyPj => PJ,
-            Quantity::EnergyUj => UJ,
-            Quantity::TimeUs => US,
-            Quantity::Bytes => BYTES,
+            Quantity::EnergyPj => (crate::units::ENERGY, 1.0),
+            Quantity::EnergyUj => (crate::units::ENERGY, 1e6),
+            Quantity::TimeUs => (crate::units::TIME, 1.0),
+            Quantity::Bytes => (crate::units::BYTES, 1.0),
         }
     }
 
     /// The unit that shows `v` (in the base unit) as 1 to 999: the largest unit not above
-    /// it (the smallest for 0).
+    /// it; zero in the base unit.
     pub fn scale_for(self, v: f64) -> Scale {
-        let ladder = self.ladder();
-        let a = v.abs();
-        ladder
-            .iter()
-            .rev()
-            .find(|s| a >= s.factor)
-            .copied()
-            .unwrap_or(if a == 0.0 {
-                // Zero reads best in the base unit.
-                *ladder
-                    .iter()
-                    .find(|s| s.factor == 1.0)
-                    .unwrap_or(&ladder[0])
-            } else {
-                ladder[0]
-            })
+        let (table, to_table) = self.table();
+        let s = if v == 0.0 {
+            table
+                .iter()
+                .find(|s| s.factor == to_table)
+                .copied()
+                .unwrap_or(table[0])
+        } else {
+            crate::units::pick(table, v * to_table)
+        };
+        Scale {
+            unit: s.symbol,
+            factor: s.factor / to_table,
+        }
     }
 
     /// `v` (in the base unit) scaled to its own unit: `51.73 mJ`.
