@@ -394,15 +394,7 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
 }
 
 fn human(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    crate::units::grouped(n)
 }
 
 /// How the terminal table is drawn.

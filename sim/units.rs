@@ -133,6 +133,19 @@ pub fn time_us(us: f64) -> String {
     show(TIME, us)
 }
 
+/// A whole number with thousands separators: `64,545,550`.
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// `x` with `digits` significant digits (at least the integer part: 1234.5 gives `1235`).
 pub fn significant(x: f64, digits: usize) -> String {
     if x == 0.0 || !x.is_finite() {

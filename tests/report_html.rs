@@ -20,6 +20,22 @@ fn abs(rel: &str) -> String {
     path_str(&root().join(rel))
 }
 
+/// `plumsim run` of the tiny convolution on `dense_pe16` into `out`, with `extra` options.
+fn run_tiny(out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "run".to_string(),
+        abs("arch/dense_pe16.toml"),
+        abs("tests/fixtures/workloads/tiny_conv.json"),
+        "--out".into(),
+        path_str(out),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&plumsim(&args), "run");
+}
+
 /// The browser, or None (with a plain note) when it is not installed; under CI its absence
 /// is a failure.
 fn chromium(what: &str) -> Option<PathBuf> {
@@ -625,18 +641,7 @@ fn bad_folders_exit_2_naming_the_file_and_leave_no_page() {
 
     // A run folder whose files are broken: each refusal names its file.
     let out = dir.path().join("run");
-    ok(
-        &plumsim(&[
-            "run",
-            &abs("arch/dense_pe16.toml"),
-            &abs("tests/fixtures/workloads/tiny_conv.json"),
-            "--out",
-            out.to_str().unwrap(),
-            "--format",
-            "json",
-        ]),
-        "run",
-    );
+    run_tiny(&out, &[]);
     let summary = read(&out.join("summary.json"));
     let layers = read(&out.join("layers.csv"));
     std::fs::write(out.join("summary.json"), &summary[..summary.len() / 2]).unwrap();
@@ -702,20 +707,7 @@ fn a_run_on_real_inputs_shows_its_fidelity() {
     w.extend(data.iter().copied()).unwrap();
     w.finish().unwrap();
     let out = dir.path().join("run");
-    ok(
-        &plumsim(&[
-            "run",
-            &abs("arch/dense_pe16.toml"),
-            &abs("tests/fixtures/workloads/tiny_conv.json"),
-            "--inputs",
-            x.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--format",
-            "json",
-        ]),
-        "run --inputs",
-    );
+    run_tiny(&out, &["--inputs", x.to_str().unwrap()]);
     ok(&report(&out, &[]), "report");
     let html = read(&out.join("report.html"));
     let fidelity = rows(&read(&out.join("fidelity.csv")));
@@ -728,20 +720,7 @@ fn a_run_on_real_inputs_shows_its_fidelity() {
 fn a_new_run_removes_the_page_of_the_old_results() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let run = || {
-        ok(
-            &plumsim(&[
-                "run",
-                &abs("arch/dense_pe16.toml"),
-                &abs("tests/fixtures/workloads/tiny_conv.json"),
-                "--out",
-                out.to_str().unwrap(),
-                "--format",
-                "json",
-            ]),
-            "run",
-        )
-    };
+    let run = || run_tiny(&out, &[]);
     run();
     ok(&report(&out, &[]), "report");
     assert!(out.join("report.html").is_file());

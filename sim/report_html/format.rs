@@ -20,18 +20,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A whole number with thousands separators: `64,545,550`.
-pub fn grouped(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use crate::units::grouped;
 
 /// A number with 4 significant digits (at least the integer part), trailing zeros kept off:
 /// `51.73`, `0.4275`, `1234`; very small or very large numbers in scientific notation.
