@@ -1,8 +1,8 @@
 """The Python package against hand-computed cases, the CLI's own output and its invariants.
 
 Run from the repository (the shipped arch/ and workloads/ are read): `pytest python/tests`.
-The test that compares with the `plumsim` command needs its binary (target/release/plumsim,
-or PLUMSIM_BIN); without it that test skips, except under CI=true, where it fails.
+The test that compares with the `plumsim` command needs its binary (release or debug, under
+CARGO_TARGET_DIR or target/, or PLUMSIM_BIN); without it that test skips, except under CI=true, where it fails.
 """
 
 import json
@@ -155,7 +155,10 @@ def test_layers_sum_to_the_summary():
 
 def plumsim_binary():
     given = os.environ.get("PLUMSIM_BIN")
-    for p in [given, REPO / "target" / "release" / "plumsim", REPO / "target" / "debug" / "plumsim"]:
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
+    if not target.is_absolute():
+        target = REPO / target
+    for p in [given, target / "release" / "plumsim", target / "debug" / "plumsim"]:
         if p and Path(p).is_file():
             return Path(p)
     if os.environ.get("CI") == "true":
