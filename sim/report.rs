@@ -410,11 +410,31 @@ pub struct TableStyle {
 /// Longest layer name the default table prints in full; longer ones keep their start and end.
 const NAME_COLUMNS: usize = 24;
 
-/// `name` in at most `width` characters: its start and end around `~`.
+/// `name` in at most `width` characters. A dotted (or slashed) path has its leading parts
+/// cut to their first letter, from the first on, numbers kept whole
+/// (`encoder.layer.0.attention.self.query` -> `e.l.0.a.self.query`), so the block index and
+/// the last part stay; what is still too long keeps its start and end around `~`.
 fn fit(name: &str, width: usize) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    if chars.len() <= width {
+    let len = |s: &str| s.chars().count();
+    if len(name) <= width {
         return name.to_string();
+    }
+    let mut parts: Vec<String> = name.split_inclusive(['.', '/']).map(String::from).collect();
+    for i in 0..parts.len().saturating_sub(1) {
+        if parts.concat().chars().count() <= width {
+            break;
+        }
+        let p = &parts[i];
+        let (body, sep) = p.split_at(p.len() - 1);
+        if body.chars().count() > 1 && !body.chars().all(|c| c.is_ascii_digit()) {
+            let first: String = body.chars().take(1).collect();
+            parts[i] = format!("{first}{sep}");
+        }
+    }
+    let short = parts.concat();
+    let chars: Vec<char> = short.chars().collect();
+    if chars.len() <= width {
+        return short;
     }
     let tail = (width - 1) / 2;
     let head = width - 1 - tail;
@@ -851,6 +871,13 @@ mod table_tests {
     #[test]
     fn names_are_shortened_in_the_middle() {
         assert_eq!(fit("abcdef", 6), "abcdef");
+        assert_eq!(
+            fit("encoder.layer.11.attention.self.query", 24),
+            "e.l.11.a.self.query"
+        );
+        assert_eq!(fit("embeddings.word_embeddings", 24), "e.word_embeddings");
+        assert_eq!(fit("blocks/0/mlp/fc1", 12), "b/0/mlp/fc1");
+        assert_eq!(fit("blocks/0/mlp/fc1", 10), "b/0/m/fc1");
         assert_eq!(fit("abcdefgh", 5), "ab~gh");
         assert_eq!(fit("abcdefgh", 6), "abc~gh");
     }
