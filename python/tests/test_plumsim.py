@@ -300,3 +300,20 @@ def test_sweep_of_fields_reports_invalid_points_as_rows():
     with pytest.raises(plumsim.InputError) as e:
         list(plumsim.sweep([{"name.x": 1}], workload=w, base=base))
     assert e.value.place == "name.x"
+
+
+def test_the_swis_study_reproduces_its_committed_results(tmp_path):
+    import sys
+
+    subprocess.run(
+        [sys.executable, REPO / "scripts" / "swis_study.py", "--out", tmp_path, "--jobs", "2"],
+        check=True,
+        capture_output=True,
+    )
+    for name in ("swis_study.csv", "swis_study_front.csv"):
+        committed = REPO / "results" / "python" / name
+        assert (tmp_path / name).read_bytes() == committed.read_bytes(), (
+            f"results/python/{name} differs from what the code produces: "
+            "run python3 scripts/swis_study.py"
+        )
+    assert (tmp_path / "swis_study_front.png").stat().st_size > 0
