@@ -1254,27 +1254,31 @@ pub struct Simulation {
     pub notes: Vec<String>,
 }
 
-/// Simulate `arch` on `net` once: without `samples` nothing is kept and the run streams
-/// layer by layer; with them the functional run and the timing share the codes. `admit` sees
-/// the memory the run would hold, in bytes, before anything is read (the IO edge compares it
-/// with the machine's free memory). `opts.stats` should be true to report statistics.
+/// The caches of one run: unbounded when the run's weights and codes are asked for again
+/// (`keep`: with real inputs the functional run and the timing share them; the reference
+/// engine and the traces quantize the layers again), else bounded to nothing, so the run
+/// streams layer by layer.
+pub fn one_run_caches(keep: bool) -> (WeightCache, CodeCache) {
+    if keep {
+        (WeightCache::default(), CodeCache::default())
+    } else {
+        (WeightCache::with_bound(0), CodeCache::with_bound(0))
+    }
+}
+
+/// Simulate `arch` on `net` once, with real inputs when `samples` are given (the caches then
+/// must keep what they hold: [`one_run_caches`]). `admit` sees the memory the run would
+/// hold, in bytes, before anything is read (the IO edge compares it with the machine's free
+/// memory). `opts.stats` should be true to report statistics.
 pub fn simulate(
     arch: &Arch,
     net: &Network,
     source: &dyn TensorSource,
+    caches: Caches,
     samples: Option<crate::functional::Samples>,
     opts: Options,
     admit: &dyn Fn(u128) -> Result<()>,
 ) -> Result<Simulation> {
-    let (weights, codes) = if samples.is_some() {
-        (WeightCache::default(), CodeCache::default())
-    } else {
-        (WeightCache::with_bound(0), CodeCache::with_bound(0))
-    };
-    let caches = Caches {
-        weights: &weights,
-        codes: &codes,
-    };
     admit(memory_estimate_bytes(arch, net, source, opts, caches))?;
     match samples {
         None => Ok(Simulation {

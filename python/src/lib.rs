@@ -114,8 +114,7 @@ fn arg_err(place: &str, message: impl Into<String>) -> PyErr {
     ))
 }
 
-/// A JSON value as a Python object (objects keep the given key order where `order` names
-/// the keys, then the rest in sorted order).
+/// A JSON value as a Python object (object keys in the map's order).
 fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         serde_json::Value::Null => py.None().into_bound(py),
@@ -434,6 +433,11 @@ impl Arch {
 
 fn arch_of_text(text: &str, origin: &str) -> PyResult<Arch> {
     let arch = design::parse_arch(text, origin).map_err(py_err)?;
+    with_table(text, arch, origin)
+}
+
+/// A validated design with the TOML table of its text.
+fn with_table(text: &str, arch: plumsim::arch::Arch, origin: &str) -> PyResult<Arch> {
     let table: toml::Table =
         toml::from_str(text).map_err(|e| PyRuntimeError::new_err(format!("{origin}: {e}")))?;
     Ok(Arch {
@@ -460,9 +464,8 @@ fn arch_from_path(path: PathBuf) -> PyResult<Arch> {
         }
     }
     // The file's checks (a workload given as architecture, say) as the CLI makes them.
-    io::load_arch(&path).map_err(py_err)?;
-    let text = io::read_text(&path).map_err(py_err)?;
-    arch_of_text(&text, &path.display().to_string())
+    let (text, arch) = io::read_arch(&path).map_err(py_err)?;
+    with_table(&text, arch, &path.display().to_string())
 }
 
 /// An architecture from a dict of its TOML tables ({"name": ..., "array": {...}, ...}).
@@ -612,7 +615,13 @@ fn run<'py>(
         };
         let pair = format!("design `{}` on workload `{}`", a.name, net.name);
         let admit = |bytes: u128| io::check_memory(&pair, bytes);
-        let sim = pool.install(|| pipeline::simulate(a, net, &source, samples, opts, &admit))?;
+        let (weights, codes) = pipeline::one_run_caches(samples.is_some());
+        let caches = Caches {
+            weights: &weights,
+            codes: &codes,
+        };
+        let sim =
+            pool.install(|| pipeline::simulate(a, net, &source, caches, samples, opts, &admit))?;
         let r = report::RunReport::new(a, &sim, set.as_ref().map(|s| s.origin.clone()))?;
         Ok((r, sim.notes))
     });

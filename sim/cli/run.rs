@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use plumsim::engine::reference;
 use plumsim::io::output;
-use plumsim::pipeline::{self, Caches, CodeCache, Options, WeightCache};
+use plumsim::pipeline::{self, Caches, Options};
 use plumsim::{functional, io, report, scalesim, trace};
 
 use super::progress::{timed, Verbosity};
@@ -147,9 +147,16 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     } else {
         "quantize and simulate"
     };
+    // With real inputs, --reference or --trace the run's codes are asked for again.
+    let (weights, codes) =
+        pipeline::one_run_caches(samples.is_some() || args.reference || args.trace.is_some());
+    let caches = Caches {
+        weights: &weights,
+        codes: &codes,
+    };
     let admit = |bytes: u128| io::check_memory(&pair, bytes);
     let sim = timed(&v, step, || {
-        pool.install(|| pipeline::simulate(&arch, &net, &source, samples, opts, &admit))
+        pool.install(|| pipeline::simulate(&arch, &net, &source, caches, samples, opts, &admit))
     })
     .with_context(|| pair.clone())?;
     for note in &sim.notes {
@@ -162,11 +169,6 @@ pub fn run(args: RunArgs, v: Verbosity) -> anyhow::Result<()> {
     }
 
     // The reference engine and the traces need every weight layer's codes.
-    let (weights, codes) = (WeightCache::default(), CodeCache::default());
-    let caches = Caches {
-        weights: &weights,
-        codes: &codes,
-    };
     let codes = if args.reference || args.trace.is_some() {
         let all: Vec<bool> = net
             .layers

@@ -34,6 +34,12 @@ fn has_extension(path: &Path, exts: &[&str]) -> bool {
 
 /// Load and validate an architecture TOML file.
 pub fn load_arch(path: &Path) -> Result<Arch> {
+    read_arch(path).map(|(_, arch)| arch)
+}
+
+/// [`load_arch`], with the file's text (for callers that keep the TOML, e.g. to edit it by
+/// field path).
+pub fn read_arch(path: &Path) -> Result<(String, Arch)> {
     if has_extension(path, &["json", "csv"]) {
         return Err(Error::invalid(
             path.display().to_string(),
@@ -45,7 +51,9 @@ pub fn load_arch(path: &Path) -> Result<Arch> {
             ],
         ));
     }
-    parse_arch(&read_text(path)?, &path.display().to_string())
+    let text = read_text(path)?;
+    let arch = parse_arch(&text, &path.display().to_string())?;
+    Ok((text, arch))
 }
 
 /// How to read a workload beyond its file: the shapes of an ONNX model's inputs
