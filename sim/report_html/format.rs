@@ -35,8 +35,7 @@ pub fn sig4(v: f64) -> String {
     if !(1e-3..1e7).contains(&a) {
         return format!("{v:.3e}");
     }
-    let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    let s = format!("{v:.digits$}");
+    let s = crate::units::significant(v, 4);
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
