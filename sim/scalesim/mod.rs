@@ -4,6 +4,9 @@
 //! Conventions (see `../shared/reference/README.md`): no padding, output size
 //! ceil((H - F + S) / S), a GEMM row (M, N, K) is an `[M, K] x [K, N]` product.
 
+pub mod memory;
+pub mod reports;
+
 use serde_json::{json, Value};
 
 use crate::arch::Arch;
