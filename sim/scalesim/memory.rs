@@ -466,6 +466,9 @@ impl PrefetchOrder {
     }
 }
 
+/// The address of a prefetch-matrix element (row, column), or none for -1 padding.
+type ElementAddress<'a> = Box<dyn Fn(u64, u64) -> Option<u64> + 'a>;
+
 /// Operand 0 (ifmap) or 1 (filter): its prefetch order and the address of each element.
 fn prefetch_order(
     df: Dataflow,
@@ -474,7 +477,7 @@ fn prefetch_order(
     mut visit: impl FnMut(Option<u64>),
 ) -> u64 {
     let g = &o.g;
-    let (order, f): (PrefetchOrder, Box<dyn Fn(u64, u64) -> Option<u64> + '_>) = match (df, which) {
+    let (order, f): (PrefetchOrder, ElementAddress<'_>) = match (df, which) {
         (Dataflow::Ws, 0) => (
             PrefetchOrder {
                 rows: g.m * g.row_fold,
@@ -1033,7 +1036,7 @@ fn run_dataflow<D: DemandRows>(setup: &Setup, shape: &ConvShape, d: D) -> Result
             let ifmap = CalcBuffer::new(setup.ifmap_words, addresses[0]);
             let filter = CalcBuffer::new(setup.filter_words, addresses[1]);
             let ofmap = WriteBuffer::new(setup.ofmap_words, setup.cols);
-            run_rows(setup, &o, &d, ifmap, filter, ofmap)
+            run_rows(&o, &d, ifmap, filter, ofmap)
         }
         Interface::User {
             words_per_cycle: bw,
@@ -1052,14 +1055,13 @@ fn run_dataflow<D: DemandRows>(setup: &Setup, shape: &ConvShape, d: D) -> Result
             let ifmap = buffer(0, setup.ifmap_words);
             let filter = buffer(1, setup.filter_words);
             let ofmap = WriteBuffer::new(setup.ofmap_words, bw);
-            run_rows(setup, &o, &d, ifmap, filter, ofmap)
+            run_rows(&o, &d, ifmap, filter, ofmap)
         }
     }
 }
 
 /// `double_buffered_scratchpad.service_memory_requests`: every demand row in order.
 fn run_rows<D: DemandRows, B: ReadBuffer>(
-    setup: &Setup,
     o: &Operands,
     d: &D,
     mut ifmap: B,
@@ -1132,7 +1134,6 @@ fn run_rows<D: DemandRows, B: ReadBuffer>(
     }
     let sram_counts = d.sram_counts(g);
     let dram = [ifmap.finish()?, filter.finish()?, ofmap.finish(last_out)?];
-    let _ = setup;
     Ok(LayerMemory {
         total_cycles: last_out,
         stall_cycles: stall as u64,
