@@ -3,8 +3,8 @@
 mod common;
 
 use plumsim::arch::Dataflow;
-use plumsim::scalesim::memory::{self, ConvShape, Interface, Setup};
-use plumsim::scalesim::{self, reports, TopoRow};
+use plumsim::scalesim::memory::{self, Interface, Setup};
+use plumsim::scalesim::{self, reports};
 
 fn setup_of(cfg: &str) -> Setup {
     let get = |key: &str| {
@@ -57,27 +57,7 @@ fn every_reference_run_matches_all_three_reports() {
         let layers: Vec<_> = rows
             .iter()
             .map(|r| {
-                let shape = match *r {
-                    TopoRow::Gemm { m, n, k, .. } => ConvShape::gemm(m as u64, n as u64, k as u64),
-                    TopoRow::Conv {
-                        ifmap_h,
-                        ifmap_w,
-                        filter_h,
-                        filter_w,
-                        channels,
-                        filters,
-                        stride,
-                        ..
-                    } => ConvShape::topology(
-                        ifmap_h as u64,
-                        ifmap_w as u64,
-                        filter_h as u64,
-                        filter_w as u64,
-                        channels as u64,
-                        filters as u64,
-                        stride as u64,
-                    ),
-                };
+                let shape = r.conv_shape();
                 memory::simulate(&setup, &shape).unwrap()
             })
             .collect();

@@ -139,6 +139,34 @@ pub fn parse_topology_rows(text: &str, origin: &str) -> Result<Vec<TopoRow>> {
     Ok(rows)
 }
 
+impl TopoRow {
+    /// The layer as SCALE-Sim's memory model sees it.
+    pub fn conv_shape(&self) -> memory::ConvShape {
+        let u = |v: i64| v as u64;
+        match *self {
+            TopoRow::Gemm { m, n, k, .. } => memory::ConvShape::gemm(u(m), u(n), u(k)),
+            TopoRow::Conv {
+                ifmap_h,
+                ifmap_w,
+                filter_h,
+                filter_w,
+                channels,
+                filters,
+                stride,
+                ..
+            } => memory::ConvShape::topology(
+                u(ifmap_h),
+                u(ifmap_w),
+                u(filter_h),
+                u(filter_w),
+                u(channels),
+                u(filters),
+                u(stride),
+            ),
+        }
+    }
+}
+
 /// The plumsim workload JSON equivalent of a topology: one independent layer per row.
 pub fn topology_json(rows: &[TopoRow], name: &str) -> Value {
     let mut inputs = serde_json::Map::new();
