@@ -64,8 +64,13 @@ fn every_reference_run_matches_all_three_reports() {
         for (file, ours) in reports::all(&layers) {
             let theirs = read(file);
             if ours != theirs {
-                std::fs::write(format!("/tmp/sst/{name}_{file}"), &ours).unwrap();
-                bad.push(format!("{name}/{file}"));
+                let first = ours
+                    .lines()
+                    .zip(theirs.lines())
+                    .find(|(o, t)| o != t)
+                    .map(|(o, t)| format!("plumsim `{o}` / SCALE-Sim `{t}`"))
+                    .unwrap_or_else(|| "line count".into());
+                bad.push(format!("{name}/{file}: {first}"));
             }
         }
     }
